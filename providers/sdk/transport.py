@@ -1,0 +1,114 @@
+"""The one boundary where bytes leave the process (the role of httpx's ``_transports``).
+
+One ``aiohttp.ClientSession`` per running event loop, created on first use and shared by every
+handler on that loop; one connection pool sized for 1,000 concurrent streams. TLS trusts the
+system store (``ssl.create_default_context()`` honours ``SSL_CERT_FILE``), with no pinning.
+
+Tests and harnesses plug in here, never by patching: ``configure(resolver=…, ssl=…)`` swaps the
+DNS resolver (so hard-coded hosts such as ``api.anthropic.com`` can be sent to a loopback fixture
+server while the URL, the ``Host`` header and the TLS server name stay what they are) and the TLS
+context. Nothing here is bound at import time or to a loop that has ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as _ssl
+import weakref
+from typing import Any, Callable, Mapping
+
+import aiohttp
+
+POOL_LIMIT = 1000
+"""Connections the shared pool may hold open at once (1,000 concurrent streams)."""
+
+# Headers aiohttp would otherwise add on its own: every request states them itself or, like the
+# reference's SDKs, leaves them out.
+SKIP_AUTO_HEADERS = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
+
+_resolver_factory: Callable[[], aiohttp.abc.AbstractResolver] | None = None
+_ssl_context: _ssl.SSLContext | None = None
+_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def configure(
+    *,
+    resolver: Callable[[], aiohttp.abc.AbstractResolver] | None = None,
+    ssl: _ssl.SSLContext | None = None,
+) -> None:
+    """Set the resolver factory and TLS context for sessions created from now on.
+
+    ``resolver`` is a zero-argument factory (a resolver is tied to the loop it is made on).
+    Sessions already open keep their settings; close them with ``aclose()`` first.
+    """
+    global _resolver_factory, _ssl_context
+    _resolver_factory = resolver
+    _ssl_context = ssl
+
+
+def _default_ssl_context() -> _ssl.SSLContext:
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = _ssl.create_default_context()
+    return _ssl_context
+
+
+def get_session() -> aiohttp.ClientSession:
+    """The running loop's shared session, created on first use."""
+    loop = asyncio.get_running_loop()
+    session = _sessions.get(loop)
+    if session is None or session.closed:
+        connector = aiohttp.TCPConnector(
+            limit=POOL_LIMIT,
+            limit_per_host=0,
+            ssl=_default_ssl_context(),
+            resolver=_resolver_factory() if _resolver_factory else None,
+            ttl_dns_cache=300,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            skip_auto_headers=SKIP_AUTO_HEADERS,
+            timeout=aiohttp.ClientTimeout(total=None),
+            auto_decompress=True,
+        )
+        _sessions[loop] = session
+    return session
+
+
+async def aclose() -> None:
+    """Close the current loop's shared session (a no-op when there is none)."""
+    loop = asyncio.get_running_loop()
+    session = _sessions.pop(loop, None)
+    if session is not None and not session.closed:
+        await session.close()
+
+
+async def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    body: bytes | None = None,
+    timeout: float | None = None,
+) -> aiohttp.ClientResponse:
+    """Send one request on the shared session and return the response once its headers arrive.
+
+    ``headers`` are sent as given (names and order); aiohttp adds only ``Host`` and, for a body,
+    ``Content-Length``. ``timeout`` (seconds) bounds the wait for the response headers. The caller
+    reads (and releases) the body.
+    """
+    session = get_session()
+    kwargs: dict[str, Any] = {}
+    if timeout is not None:
+        kwargs["timeout"] = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=None)
+    return await session.request(
+        method,
+        url,
+        headers=dict(headers),
+        data=body,
+        allow_redirects=False,
+        compress=None,
+        **kwargs,
+    )
