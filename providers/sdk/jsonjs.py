@@ -59,37 +59,51 @@ def _needs_rewrite(value: Any) -> bool:
     return False
 
 
-def _write(value: Any, out: list[str]) -> None:
+def _write(value: Any, out: list[str], indent: str = "", level: str = "") -> None:
+    """Append ``value`` as JSON to ``out``; ``indent`` non-empty gives JSON.stringify's layout."""
     if isinstance(value, float):
         out.append(js_number(value))
     elif isinstance(value, dict):
-        out.append("{")
+        if not value:
+            out.append("{}")
+            return
+        inner = level + indent
+        sep = ",\n" + inner if indent else ","
+        out.append("{\n" + inner if indent else "{")
         first = True
         for key, item in value.items():
             if not first:
-                out.append(",")
+                out.append(sep)
             first = False
             out.append(_encode(str(key)))
-            out.append(":")
-            _write(item, out)
-        out.append("}")
+            out.append(": " if indent else ":")
+            _write(item, out, indent, inner)
+        out.append("\n" + level + "}" if indent else "}")
     elif isinstance(value, (list, tuple)):
-        out.append("[")
+        if not value:
+            out.append("[]")
+            return
+        inner = level + indent
+        sep = ",\n" + inner if indent else ","
+        out.append("[\n" + inner if indent else "[")
         for i, item in enumerate(value):
             if i:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
+                out.append(sep)
+            _write(item, out, indent, inner)
+        out.append("\n" + level + "]" if indent else "]")
     else:
         out.append(_encode(value))
 
 
-def dumps(value: Any) -> str:
-    """``JSON.stringify(value)`` (compact; callers leave out keys whose JS value is undefined)."""
-    if not _needs_rewrite(value):
+def dumps(value: Any, indent: int | None = None) -> str:
+    """``JSON.stringify(value, null, indent)``; compact without ``indent``.
+
+    Callers leave out keys whose JS value is undefined.
+    """
+    if not indent and not _needs_rewrite(value):
         return _encode(value)
     out: list[str] = []
-    _write(value, out)
+    _write(value, out, " " * min(indent or 0, 10))
     return "".join(out)
 
 
