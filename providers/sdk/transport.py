@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import ssl as _ssl
 import weakref
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import aiohttp
+from yarl import URL
 
 POOL_LIMIT = 1000
 """Connections the shared pool may hold open at once (1,000 concurrent streams)."""
@@ -91,24 +92,19 @@ async def request(
     *,
     headers: Mapping[str, str],
     body: bytes | None = None,
-    timeout: float | None = None,
 ) -> aiohttp.ClientResponse:
     """Send one request on the shared session and return the response once its headers arrive.
 
-    ``headers`` are sent as given (names and order); aiohttp adds only ``Host`` and, for a body,
-    ``Content-Length``. ``timeout`` (seconds) bounds the wait for the response headers. The caller
-    reads (and releases) the body.
+    ``url`` is sent as written: it must already be percent-encoded the way the reference's
+    ``new URL()`` would have it (nothing is re-quoted). ``headers`` are sent as given (names and
+    order); aiohttp adds only ``Host`` and, for a body, ``Content-Length``. The caller reads (and
+    releases) the body; callers bound the wait with their own timeout.
     """
-    session = get_session()
-    kwargs: dict[str, Any] = {}
-    if timeout is not None:
-        kwargs["timeout"] = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=None)
-    return await session.request(
+    return await get_session().request(
         method,
-        url,
-        headers=dict(headers),
+        URL(url, encoded=True),
+        headers=headers,
         data=body,
         allow_redirects=False,
         compress=None,
-        **kwargs,
     )

@@ -1,0 +1,200 @@
+"""@anthropic-ai/sdk 0.37.0 as the reference uses it, on node-fetch 2.7.0.
+
+Mirrors ``src/core.ts`` (``APIClient``: ``defaultHeaders``, ``buildHeaders``), ``src/index.ts``
+(``Anthropic``: constructor, ``authHeaders``, ``validateHeaders``) and
+``src/resources/messages/messages.ts`` (``Messages.create``). The request/retry/error/stream
+core is ``stainless.py``; @anthropic-ai/vertex-sdk builds on ``AnthropicCore`` here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from .errors import JSError
+from .jsonjs import js_number
+from .stainless import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, merge_headers, platform_headers
+
+VERSION = "0.37.0"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+class AnthropicError(JSError):
+    """``AnthropicError``: the SDK's own client-side errors."""
+
+    js_constructor = "AnthropicError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, name="Error")
+
+
+def _premature_close() -> Exception:
+    # node-fetch 2.7: a body whose socket closes early errors with 'Premature close'
+    return JSError("Premature close", code="ERR_STREAM_PREMATURE_CLOSE")
+
+
+def _fetch_error(exc: BaseException) -> JSError:
+    # node-fetch: FetchError "request to <url> failed, reason: …"
+    return JSError(str(exc), name="FetchError", type="system")
+
+
+ANTHROPIC_SDK = Flavor(
+    package_version=VERSION,
+    # node-fetch's own request headers: added when the request has none of them
+    fetch_headers=(("accept-encoding", "gzip,deflate"), ("accept", "*/*")),
+    body_indent=2,
+    error_is_body_member=False,
+    request_id_attr="request_id",
+    request_id_header="request-id",
+    copies_error_fields=False,
+    terminated=_premature_close,
+    sse_mode="anthropic",
+    connection_error_cause=_fetch_error,
+)
+
+
+class AnthropicCore(StainlessClient):
+    """``APIClient`` of core.ts: headers as 0.37 builds them."""
+
+    flavor = ANTHROPIC_SDK
+    client_name = "Anthropic"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout_ms: float | None = None,
+        max_retries: int | None = None,
+        default_query: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+            timeout_ms=DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms,
+            default_query=default_query,
+        )
+        self._platform = platform_headers(VERSION)
+
+    def default_headers(self) -> dict[str, str | None]:
+        """``defaultHeaders(opts)`` of core.ts."""
+        return {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": f"{self.client_name}/JS {VERSION}",
+            **self._platform,
+            **self.auth_headers(),
+        }
+
+    def validate_headers(self, headers: dict[str, str], custom: Mapping[str, str | None]) -> None:
+        return None
+
+    def build_headers(
+        self,
+        retry_count: int,
+        headers: Mapping[str, str | None] | None,
+        timeout_ms: float | None,
+        has_body: bool,
+    ) -> dict[str, str]:
+        """``buildHeaders``: defaults, the request's headers, retry count and timeout."""
+        defaults = self.default_headers()
+        custom = headers or {}
+        out = merge_headers(defaults, custom)
+        lower_defaults = {k.lower() for k in defaults}
+        lower_custom = {k.lower() for k in custom}
+        if "x-stainless-retry-count" not in lower_defaults | lower_custom:
+            out["x-stainless-retry-count"] = str(retry_count)
+        effective = self.timeout_ms if timeout_ms is None else timeout_ms
+        if "x-stainless-timeout" not in lower_defaults | lower_custom and effective:
+            out["x-stainless-timeout"] = js_number(float(effective))
+        self.validate_headers(out, {k.lower(): v for k, v in custom.items()})
+        for name, value in self.flavor.fetch_headers:
+            out.setdefault(name, value)
+        return out
+
+    def nonstreaming_timeout_ms(self, max_tokens: int) -> float:
+        """``_calculateNonstreamingTimeout``."""
+        default_timeout = 10 * 60
+        expected_timeout = (60 * 60 * max_tokens) / 128_000
+        if expected_timeout > default_timeout:
+            raise AnthropicError(
+                "Streaming is strongly recommended for operations that may take longer than 10 minutes. "
+                "See https://github.com/anthropics/anthropic-sdk-python#streaming-responses for more details"
+            )
+        return default_timeout * 1000
+
+    def messages_path(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Where ``messages.create`` posts, and the body it sends (Vertex rewrites both)."""
+        return "/v1/messages", body
+
+    async def messages_create(
+        self,
+        body: dict[str, Any],
+        *,
+        headers: Mapping[str, str | None] | None = None,
+        timeout_ms: float | None = None,
+    ) -> Any:
+        """``client.messages.create(body, options)``: a ``Stream`` when ``body.stream``."""
+        stream = bool(body.get("stream", False))
+        if timeout_ms is None:
+            timeout_ms = self.option_timeout_ms
+            if timeout_ms is None:
+                timeout_ms = DEFAULT_TIMEOUT_MS if stream else self.nonstreaming_timeout_ms(body["max_tokens"])
+        path, payload = self.messages_path(body)
+        return await self.request("POST", path, body=payload, headers=headers, timeout_ms=timeout_ms, stream=stream)
+
+    option_timeout_ms: float | None = None
+
+
+class Anthropic(AnthropicCore):
+    """``new Anthropic({ baseURL, apiKey, authToken, defaultHeaders, … })``."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        auth_token: str | None = None,
+        base_url: str | None = None,
+        default_headers: Mapping[str, str | None] | None = None,
+        timeout_ms: float | None = None,
+        max_retries: int | None = None,
+    ) -> None:
+        if base_url is None:
+            base_url = os.environ.get("ANTHROPIC_BASE_URL")
+        if api_key is None:
+            api_key = os.environ.get("ANTHROPIC_API_KEY")
+        if auth_token is None:
+            auth_token = os.environ.get("ANTHROPIC_AUTH_TOKEN")
+        super().__init__(base_url=base_url or DEFAULT_BASE_URL, timeout_ms=timeout_ms, max_retries=max_retries)
+        self.option_timeout_ms = timeout_ms
+        self.api_key = api_key
+        self.auth_token = auth_token
+        self.default_headers_option = dict(default_headers) if default_headers else {}
+
+    def default_headers(self) -> dict[str, str | None]:
+        return {
+            **super().default_headers(),
+            "anthropic-version": ANTHROPIC_VERSION,
+            **self.default_headers_option,
+        }
+
+    def auth_headers(self) -> Mapping[str, str | None]:
+        if self.api_key is not None:
+            return {"X-Api-Key": self.api_key}
+        if self.auth_token is not None:
+            return {"Authorization": f"Bearer {self.auth_token}"}
+        return {}
+
+    def validate_headers(self, headers: dict[str, str], custom: Mapping[str, str | None]) -> None:
+        if self.api_key and headers.get("x-api-key"):
+            return
+        if "x-api-key" in custom and custom["x-api-key"] is None:
+            return
+        if self.auth_token and headers.get("authorization"):
+            return
+        if "authorization" in custom and custom["authorization"] is None:
+            return
+        raise JSError(
+            'Could not resolve authentication method. Expected either apiKey or authToken to be set. '
+            'Or for one of the "X-Api-Key" or "Authorization" headers to be explicitly omitted'
+        )

@@ -1,0 +1,282 @@
+"""openai-node 5.12.2 as the reference uses it, on Node 20's fetch (undici).
+
+Mirrors ``src/client.ts`` (``OpenAI``: constructor checks, ``buildHeaders``, ``authHeaders``),
+``src/azure.ts`` (``AzureOpenAI``), ``src/resources/chat/completions/completions.ts`` and
+``src/resources/responses/responses.ts`` (``create``). The request/retry/error/stream core is
+``stainless.py``; this module holds what is particular to openai-node and undici.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Mapping
+
+from .errors import JSError, JSTypeError
+from .stainless import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, merge_headers, platform_headers
+
+VERSION = "5.12.2"
+
+
+class OpenAIError(JSError):
+    """``OpenAIError``: the SDK's own client-side errors (constructor checks and the like)."""
+
+    js_constructor = "OpenAIError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, name="Error")
+
+
+def _terminated() -> Exception:
+    # undici: a response body cut short rejects the read with TypeError('terminated')
+    return JSTypeError("terminated")
+
+
+def _fetch_failed(exc: BaseException) -> JSError:
+    # undici: a request that never got a response rejects with TypeError('fetch failed')
+    return JSTypeError("fetch failed", cause=str(exc))
+
+
+OPENAI_NODE = Flavor(
+    package_version=VERSION,
+    # undici's own request headers (Node 20): added when the request has none of them
+    fetch_headers=(("accept-language", "*"), ("sec-fetch-mode", "cors"), ("accept-encoding", "gzip, deflate")),
+    body_indent=None,
+    error_is_body_member=True,
+    request_id_attr="requestID",
+    request_id_header="x-request-id",
+    copies_error_fields=True,
+    terminated=_terminated,
+    sse_mode="openai",
+    connection_error_cause=_fetch_failed,
+)
+
+API_KEY_SENTINEL = "<Missing Key>"
+
+# src/azure.ts: the paths that get /deployments/<model> in front
+DEPLOYMENTS_ENDPOINTS = frozenset(
+    {
+        "/completions",
+        "/chat/completions",
+        "/embeddings",
+        "/audio/transcriptions",
+        "/audio/translations",
+        "/audio/speech",
+        "/images/generations",
+        "/batches",
+        "/images/edits",
+    }
+)
+
+
+class OpenAI(StainlessClient):
+    """``new OpenAI({ baseURL, apiKey, defaultHeaders, timeout, … })``."""
+
+    flavor = OPENAI_NODE
+    client_name = "OpenAI"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        default_headers: Mapping[str, str | None] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        timeout_ms: float | None = None,
+        max_retries: int | None = None,
+    ) -> None:
+        if api_key is None:
+            api_key = os.environ.get("OPENAI_API_KEY") or None
+        if api_key is None:
+            raise OpenAIError(
+                "The OPENAI_API_KEY environment variable is missing or empty; either provide it, or "
+                "instantiate the OpenAI client with an apiKey option, like new OpenAI({ apiKey: 'My API Key' })."
+            )
+        if base_url is None:
+            base_url = os.environ.get("OPENAI_BASE_URL") or None
+        if organization is None:
+            organization = os.environ.get("OPENAI_ORG_ID") or None
+        if project is None:
+            project = os.environ.get("OPENAI_PROJECT_ID") or None
+        super().__init__(
+            base_url=base_url or "https://api.openai.com/v1",
+            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+            timeout_ms=DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms,
+            default_query=default_query,
+        )
+        self.api_key = api_key
+        self.organization = organization
+        self.project = project
+        self.default_headers_option = dict(default_headers) if default_headers else None
+        self._platform = platform_headers(VERSION)
+
+    def auth_headers(self) -> Mapping[str, str | None]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def prepare_headers(self, headers: Mapping[str, str | None] | None) -> Mapping[str, str | None] | None:
+        """``prepareOptions``: the per-request headers as they go into ``buildHeaders``."""
+        return headers
+
+    def build_headers(
+        self,
+        retry_count: int,
+        headers: Mapping[str, str | None] | None,
+        timeout_ms: float | None,
+        has_body: bool,
+    ) -> dict[str, str]:
+        """``buildHeaders``, then the headers undici adds on its own."""
+        sdk: dict[str, str | None] = {
+            "Accept": "application/json",
+            "User-Agent": f"{self.client_name}/JS {VERSION}",
+            "X-Stainless-Retry-Count": str(retry_count),
+        }
+        if timeout_ms:
+            sdk["X-Stainless-Timeout"] = str(math.trunc(timeout_ms / 1000))
+        sdk.update(self._platform)
+        sdk["OpenAI-Organization"] = self.organization
+        sdk["OpenAI-Project"] = self.project
+        out = merge_headers(
+            sdk,
+            self.auth_headers(),
+            self.default_headers_option,
+            {"Content-Type": "application/json"} if has_body else None,
+            self.prepare_headers(headers),
+        )
+        for name, value in self.flavor.fetch_headers:
+            out.setdefault(name, value)
+        return out
+
+    # client.chat.completions.create(body, options)
+    async def chat_completions_create(
+        self,
+        body: dict[str, Any],
+        *,
+        path: str = "/chat/completions",
+        headers: Mapping[str, str | None] | None = None,
+        timeout_ms: float | None = None,
+    ) -> Any:
+        return await self.post(path, body, headers=headers, timeout_ms=timeout_ms)
+
+    # client.responses.create(body, options)
+    async def responses_create(
+        self,
+        body: dict[str, Any],
+        *,
+        headers: Mapping[str, str | None] | None = None,
+        timeout_ms: float | None = None,
+    ) -> Any:
+        response = await self.post("/responses", body, headers=headers, timeout_ms=timeout_ms)
+        if isinstance(response, dict) and response.get("object") == "response":
+            _add_output_text(response)
+        return response
+
+    async def post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        headers: Mapping[str, str | None] | None = None,
+        timeout_ms: float | None = None,
+    ) -> Any:
+        """``this._client.post(path, { body, ...options, stream: body.stream ?? false })``."""
+        return await self.request(
+            "POST",
+            self.route(path, body),
+            body=body,
+            headers=headers,
+            timeout_ms=timeout_ms,
+            stream=bool(body.get("stream", False)),
+        )
+
+    def route(self, path: str, body: dict[str, Any]) -> str:
+        return path
+
+
+def _add_output_text(response: dict[str, Any]) -> None:
+    """``addOutputText``: ``output_text`` joins the output_text parts of message outputs."""
+    texts: list[str] = []
+    for output in response.get("output") or []:
+        if output.get("type") != "message":
+            continue
+        for content in output.get("content") or []:
+            if content.get("type") == "output_text":
+                texts.append(content.get("text"))
+    response["output_text"] = "".join(texts)
+
+
+class AzureOpenAI(OpenAI):
+    """``new AzureOpenAI({ baseURL, apiKey, apiVersion, … })`` (src/azure.ts)."""
+
+    client_name = "AzureOpenAI"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        endpoint: str | None = None,
+        deployment: str | None = None,
+        default_headers: Mapping[str, str | None] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        timeout_ms: float | None = None,
+        max_retries: int | None = None,
+    ) -> None:
+        if base_url is None:
+            base_url = os.environ.get("OPENAI_BASE_URL") or None
+        if api_key is None:
+            api_key = os.environ.get("AZURE_OPENAI_API_KEY") or None
+        if api_version is None:
+            api_version = os.environ.get("OPENAI_API_VERSION") or None
+        if not api_version:
+            raise OpenAIError(
+                "The OPENAI_API_VERSION environment variable is missing or empty; either provide it, or "
+                "instantiate the AzureOpenAI client with an apiVersion option, like new AzureOpenAI({ apiVersion: 'My API Version' })."
+            )
+        if not api_key:
+            raise OpenAIError(
+                "Missing credentials. Please pass one of `apiKey` and `azureADTokenProvider`, or set the "
+                "`AZURE_OPENAI_API_KEY` environment variable."
+            )
+        query = {**(default_query or {}), "api-version": api_version}
+        if not base_url:
+            if not endpoint:
+                endpoint = os.environ.get("AZURE_OPENAI_ENDPOINT")
+            if not endpoint:
+                raise OpenAIError(
+                    "Must provide one of the `baseURL` or `endpoint` arguments, or the "
+                    "`AZURE_OPENAI_ENDPOINT` environment variable"
+                )
+            base_url = f"{endpoint}/openai"
+        elif endpoint:
+            raise OpenAIError("baseURL and endpoint are mutually exclusive")
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            default_headers=default_headers,
+            default_query=query,
+            timeout_ms=timeout_ms,
+            max_retries=max_retries,
+        )
+        self.api_version = api_version
+        self.deployment_name = deployment
+
+    def auth_headers(self) -> Mapping[str, str | None]:
+        return {}
+
+    def prepare_headers(self, headers: Mapping[str, str | None] | None) -> Mapping[str, str | None] | None:
+        merged = merge_headers(headers)
+        if merged.get("authorization") or merged.get("api-key"):
+            return merged
+        merged["api-key"] = self.api_key
+        return merged
+
+    def route(self, path: str, body: dict[str, Any]) -> str:
+        """``buildRequest``: ``/deployments/<model>`` in front, unless the base URL has it."""
+        if path in DEPLOYMENTS_ENDPOINTS:
+            model = self.deployment_name or body.get("model")
+            if model is not None and "/deployments" not in self.base_url:
+                return f"/deployments/{model}{path}"
+        return path

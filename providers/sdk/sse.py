@@ -1,0 +1,162 @@
+"""Server-sent events as the Stainless SDKs decode them, written once.
+
+Mirrors openai-node 5.12.2 ``src/internal/decoders/line.ts`` and ``src/core/streaming.ts``
+(``_iterSSEMessages``, ``iterSSEChunks``, ``SSEDecoder``); @anthropic-ai/sdk 0.37.0 ships the same
+algorithm (``src/internal/decoders/line.ts``, ``src/streaming.ts``). Bytes in, events out: the
+stream is cut at blank lines first, each piece goes through the line decoder (``\\r``, ``\\n`` and
+``\\r\\n`` across any chunk boundary, UTF-8 decoded per line so a character split between network
+chunks comes out whole), and lines become events by the WHATWG field rules.
+"""
+
+from __future__ import annotations
+
+from typing import AsyncIterator, NamedTuple
+
+_LF = 0x0A
+_CR = 0x0D
+
+
+class ServerSentEvent(NamedTuple):
+    """``ServerSentEvent``: ``event`` is ``None`` when no ``event:`` field came."""
+
+    event: str | None
+    data: str
+    raw: list[str]
+
+
+def _decode_utf8(data: bytes | bytearray) -> str:
+    # TextDecoder('utf-8') without fatal: invalid sequences become U+FFFD.
+    return data.decode("utf-8", "replace")
+
+
+def _find_newline(buffer: bytearray, start: int) -> tuple[int, bool] | None:
+    """``findNewlineIndex``: index of the first ``\\n`` or ``\\r`` at or after ``start``."""
+    lf = buffer.find(b"\n", start)
+    cr = buffer.find(b"\r", start, lf if lf >= 0 else len(buffer))
+    if cr >= 0:
+        return cr, True
+    if lf >= 0:
+        return lf, False
+    return None
+
+
+class LineDecoder:
+    """``LineDecoder``: incremental line splitting over bytes (httpx's algorithm, as ported)."""
+
+    __slots__ = ("_buffer", "_cr_index")
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._cr_index: int | None = None
+
+    def decode(self, chunk: bytes) -> list[str]:
+        """``decode(chunk)``: the complete lines now available."""
+        buffer = self._buffer
+        buffer += chunk
+        lines: list[str] = []
+        while True:
+            found = _find_newline(buffer, self._cr_index or 0)
+            if found is None:
+                break
+            preceding, carriage = found
+            index = preceding + 1
+            if carriage and self._cr_index is None:
+                # skip until a corresponding \n, a new \r, or nothing
+                self._cr_index = index
+                continue
+            if self._cr_index is not None and (index != self._cr_index + 1 or carriage):
+                # a double \r or \rtext\n
+                lines.append(_decode_utf8(buffer[: self._cr_index - 1]))
+                del buffer[: self._cr_index]
+                self._cr_index = None
+                continue
+            end = preceding - 1 if self._cr_index is not None else preceding
+            lines.append(_decode_utf8(buffer[:end]))
+            del buffer[:index]
+            self._cr_index = None
+        return lines
+
+    def flush(self) -> list[str]:
+        """``flush()``: what is left, as if a final newline came."""
+        if not self._buffer:
+            return []
+        return self.decode(b"\n")
+
+
+def find_double_newline_index(buffer: bytearray) -> int:
+    """``findDoubleNewlineIndex``: the index just past the first ``\\n\\n``, ``\\r\\r`` or
+    ``\\r\\n\\r\\n``, or -1."""
+    start = -1
+    end = -1
+    for pattern in (b"\n\n", b"\r\r", b"\r\n\r\n"):
+        at = buffer.find(pattern)
+        if at >= 0 and (start < 0 or at < start):
+            start, end = at, at + len(pattern)
+    return end
+
+
+class SSEDecoder:
+    """``SSEDecoder``: lines in, one event per blank line out."""
+
+    __slots__ = ("_event", "_data", "_chunks")
+
+    def __init__(self) -> None:
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._chunks: list[str] = []
+
+    def decode(self, line: str) -> ServerSentEvent | None:
+        if line.endswith("\r"):
+            line = line[:-1]
+        if not line:
+            # an empty line with nothing before it
+            if not self._event and not self._data:
+                return None
+            sse = ServerSentEvent(self._event, "\n".join(self._data), self._chunks)
+            self._event = None
+            self._data = []
+            self._chunks = []
+            return sse
+        self._chunks.append(line)
+        if line.startswith(":"):
+            return None
+        field, sep, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "event":
+            self._event = value
+        elif field == "data":
+            self._data.append(value)
+        return None
+
+
+async def iter_sse_chunks(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytearray]:
+    """``iterSSEChunks``: the byte stream cut after each blank line."""
+    data = bytearray()
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        data += chunk
+        while True:
+            at = find_double_newline_index(data)
+            if at < 0:
+                break
+            yield data[:at]
+            del data[:at]
+    if data:
+        yield data
+
+
+async def iter_sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    """``_iterSSEMessages``: the events of a response body."""
+    sse_decoder = SSEDecoder()
+    line_decoder = LineDecoder()
+    async for sse_chunk in iter_sse_chunks(chunks):
+        for line in line_decoder.decode(sse_chunk):
+            sse = sse_decoder.decode(line)
+            if sse is not None:
+                yield sse
+    for line in line_decoder.flush():
+        sse = sse_decoder.decode(line)
+        if sse is not None:
+            yield sse

@@ -1,0 +1,587 @@
+"""The shared core of the two Stainless-generated SDKs behind the reference.
+
+openai-node 5.12.2 (``src/client.ts``: ``buildURL``, ``buildHeaders``, ``makeRequest``,
+``shouldRetry``, ``retryRequest``, ``calculateDefaultRetryTimeoutMillis``; ``src/core/error.ts``;
+``src/core/streaming.ts``; ``src/internal/parse.ts``) and @anthropic-ai/sdk 0.37.0 (``src/core.ts``,
+``src/error.ts``, ``src/streaming.ts``) share one request/retry/error/stream design. It is
+written here once; what differs between them (headers, body layout, the error body, how the
+fetch underneath reports a cut stream, which SSE events count) is a ``Flavor``, defined in
+``openai_node.py`` and ``anthropic_sdk.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import platform
+import random
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Mapping
+from urllib.parse import quote
+
+import aiohttp
+
+from . import transport
+from .errors import JSError
+from .jsonjs import dumps, loads
+from .sse import iter_sse_messages
+
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_TIMEOUT_MS = 600_000  # 10 minutes
+INITIAL_RETRY_DELAY_S = 0.5
+MAX_RETRY_DELAY_S = 8.0
+MAX_RETRY_AFTER_MS = 60_000  # a server-named wait at or above this is ignored
+
+
+# --- errors (src/core/error.ts, src/error.ts) -----------------------------------------------
+
+
+class APIError(JSError):
+    """``APIError``: ``status``, ``headers``, ``error`` (the body), message by ``makeMessage``.
+
+    JS ``err.name`` stays ``"Error"`` (the SDKs never set it); the constructor name is the class
+    name, which the subclasses below carry.
+    """
+
+    @property
+    def js_constructor(self) -> str:  # type: ignore[override]
+        return type(self).__name__
+
+    def __init__(self, message: str, **props: Any) -> None:
+        super().__init__(message, name="Error", **props)
+
+
+class APIUserAbortError(APIError):
+    pass
+
+
+class APIConnectionError(APIError):
+    pass
+
+
+class APIConnectionTimeoutError(APIConnectionError):
+    pass
+
+
+class BadRequestError(APIError):
+    pass
+
+
+class AuthenticationError(APIError):
+    pass
+
+
+class PermissionDeniedError(APIError):
+    pass
+
+
+class NotFoundError(APIError):
+    pass
+
+
+class ConflictError(APIError):
+    pass
+
+
+class UnprocessableEntityError(APIError):
+    pass
+
+
+class RateLimitError(APIError):
+    pass
+
+
+class InternalServerError(APIError):
+    pass
+
+
+_STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness for a parsed JSON value."""
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    if isinstance(value, (dict, list)):
+        return True
+    return bool(value)
+
+
+def _get(value: Any, key: str) -> Any:
+    """``value?.[key]`` on a parsed JSON value (undefined -> None)."""
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def make_message(status: int | None, error: Any, message: str | None) -> str:
+    """``APIError.makeMessage``."""
+    error_message = _get(error, "message")
+    if js_truthy(error_message):
+        msg: str | None = error_message if isinstance(error_message, str) else dumps(error_message)
+    elif js_truthy(error):
+        msg = dumps(error)
+    else:
+        msg = message
+    if status and msg:
+        return f"{status} {msg}"
+    if status:
+        return f"{status} status code (no body)"
+    if msg:
+        return msg
+    return "(no status code or body)"
+
+
+def headers_dict(headers: Mapping[str, str]) -> dict[str, str]:
+    """A response's headers as JS sees them: lower-case names, repeated values joined."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+# --- what differs between the two SDKs -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """How one Stainless SDK (and the fetch under it) differs from the other."""
+
+    package_version: str
+    # the fetch implementation's own request headers, added when absent (undici / node-fetch)
+    fetch_headers: tuple[tuple[str, str], ...]
+    # JSON.stringify(body, null, indent): Anthropic 0.37 pretty-prints with 2
+    body_indent: int | None
+    # status errors: the `error` is the body's `error` member (OpenAI) or the whole body (Anthropic)
+    error_is_body_member: bool
+    request_id_attr: str
+    request_id_header: str
+    # OpenAI copies code/param/type from the error object onto the exception
+    copies_error_fields: bool
+    # the error a cut response body raises in the fetch underneath
+    terminated: Callable[[], Exception]
+    # which SSE stream semantics (Stream.fromSSEResponse)
+    sse_mode: str  # "openai" | "anthropic"
+    connection_error_cause: Callable[[BaseException], JSError]
+
+
+def platform_headers(package_version: str) -> dict[str, str]:
+    """``getPlatformHeaders()``: this runtime's equivalents (values are not compared)."""
+    system = platform.system()
+    os_name = {"Linux": "Linux", "Darwin": "MacOS", "Windows": "Windows", "FreeBSD": "FreeBSD",
+               "OpenBSD": "OpenBSD"}.get(system, f"Other:{system.lower()}" if system else "Unknown")
+    machine = platform.machine().lower()
+    arch = {"x86_64": "x64", "amd64": "x64", "i386": "x32", "i686": "x32", "aarch64": "arm64",
+            "arm64": "arm64", "armv7l": "arm"}.get(machine, f"other:{machine}" if machine else "unknown")
+    return {
+        "x-stainless-lang": "js",
+        "x-stainless-package-version": package_version,
+        "x-stainless-os": os_name,
+        "x-stainless-arch": arch,
+        "x-stainless-runtime": platform.python_implementation().lower(),
+        "x-stainless-runtime-version": "v" + platform.python_version(),
+    }
+
+
+def merge_headers(*layers: Mapping[str, str | None] | None) -> dict[str, str]:
+    """``buildHeaders([...])``: later layers win per name (case-insensitive); ``None`` removes."""
+    out: dict[str, str] = {}
+    for layer in layers:
+        if not layer:
+            continue
+        for name, value in layer.items():
+            key = name.lower()
+            out.pop(key, None)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+_FLOAT_PREFIX = re.compile(r"\s*([+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))")
+
+
+def js_parse_float(text: str) -> float:
+    """``parseFloat(text)``: the longest numeric prefix, NaN when there is none."""
+    match = _FLOAT_PREFIX.match(text)
+    if not match:
+        return math.nan
+    return float(match.group(1).replace("Infinity", "inf"))
+
+
+def encode_uri_component(value: str) -> str:
+    return quote(value, safe="-_.!~*'()")
+
+
+# --- the client ------------------------------------------------------------------------------
+
+
+class StainlessClient:
+    """``BaseAnthropic`` / ``OpenAI`` core: one request with the SDK's retries and errors."""
+
+    flavor: Flavor
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout_ms: float = DEFAULT_TIMEOUT_MS,
+        default_query: Mapping[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.max_retries = max_retries
+        self.timeout_ms = timeout_ms
+        self.default_query = dict(default_query) if default_query else None
+
+    # -- request building --
+
+    def build_url(self, path: str, query: Mapping[str, Any] | None) -> str:
+        """``buildURL``: base URL + path (one slash between), default query merged in."""
+        if re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I):
+            url = path
+        else:
+            base = self.base_url
+            url = base + (path[1:] if base.endswith("/") and path.startswith("/") else path)
+        if self.default_query:
+            query = {**self.default_query, **(query or {})}
+        if query is not None:
+            url = url.split("?", 1)[0].split("#", 1)[0]
+            search = "&".join(
+                f"{encode_uri_component(str(k))}={encode_uri_component(_query_value(v))}"
+                for k, v in query.items()
+                if v is not None
+            )
+            if search:
+                url += "?" + search
+        return url
+
+    def default_headers(self, retry_count: int, timeout_ms: float | None) -> dict[str, str]:
+        """The SDK's own headers for one attempt, before auth and the caller's headers."""
+        raise NotImplementedError
+
+    def auth_headers(self) -> Mapping[str, str | None]:
+        return {}
+
+    def build_headers(
+        self,
+        retry_count: int,
+        headers: Mapping[str, str | None] | None,
+        timeout_ms: float | None,
+        has_body: bool,
+    ) -> dict[str, str]:
+        raise NotImplementedError
+
+    def serialize_body(self, body: Any) -> bytes:
+        return dumps(body, self.flavor.body_indent).encode()
+
+    # -- the retry loop (makeRequest / retryRequest) --
+
+    def should_retry(self, response: aiohttp.ClientResponse) -> bool:
+        """``shouldRetry``: ``x-should-retry``, then 408, 409, 429 and 5xx."""
+        header = response.headers.get("x-should-retry")
+        if header == "true":
+            return True
+        if header == "false":
+            return False
+        status = response.status
+        return status in (408, 409, 429) or status >= 500
+
+    def retry_delay_ms(self, headers: Mapping[str, str] | None, retries_remaining: int, max_retries: int) -> float:
+        """``retryRequest``'s wait: ``retry-after-ms``, ``retry-after``, else the backoff."""
+        timeout_ms: float | None = None
+        if headers is not None:
+            retry_after_ms = headers.get("retry-after-ms")
+            if retry_after_ms:
+                value = js_parse_float(retry_after_ms)
+                if not math.isnan(value):
+                    timeout_ms = value
+            retry_after = headers.get("retry-after")
+            if retry_after and not timeout_ms:
+                seconds = js_parse_float(retry_after)
+                if not math.isnan(seconds):
+                    timeout_ms = seconds * 1000
+                else:
+                    timeout_ms = _date_parse_ms(retry_after) - time.time() * 1000
+        if not (timeout_ms and not math.isnan(timeout_ms) and 0 <= timeout_ms < MAX_RETRY_AFTER_MS):
+            timeout_ms = self.default_retry_timeout_ms(retries_remaining, max_retries)
+        return timeout_ms
+
+    @staticmethod
+    def default_retry_timeout_ms(retries_remaining: int, max_retries: int) -> float:
+        """``calculateDefaultRetryTimeoutMillis``: 0.5 s doubling up to 8 s, minus up to 25 %."""
+        num_retries = max_retries - retries_remaining
+        sleep_seconds = min(INITIAL_RETRY_DELAY_S * math.pow(2, num_retries), MAX_RETRY_DELAY_S)
+        jitter = 1 - random.random() * 0.25
+        return sleep_seconds * jitter * 1000
+
+    async def make_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        timeout_ms: float | None = None,
+        max_retries: int | None = None,
+    ) -> aiohttp.ClientResponse:
+        """``makeRequest``: send, retry as the SDK does, raise its errors; the ok response back."""
+        max_retries = self.max_retries if max_retries is None else max_retries
+        effective_timeout_ms = self.timeout_ms if timeout_ms is None else timeout_ms
+        data = self.serialize_body(body) if body is not None else None
+        url = self.build_url(path, query)
+        retries_remaining = max_retries
+        while True:
+            request_headers = self.build_headers(
+                max_retries - retries_remaining, headers, timeout_ms, data is not None
+            )
+            try:
+                response = await asyncio.wait_for(
+                    transport.request(method, url, headers=request_headers, body=data),
+                    effective_timeout_ms / 1000,
+                )
+            except asyncio.TimeoutError:
+                if retries_remaining:
+                    await asyncio.sleep(self.retry_delay_ms(None, retries_remaining, max_retries) / 1000)
+                    retries_remaining -= 1
+                    continue
+                raise APIConnectionTimeoutError("Request timed out.") from None
+            except (aiohttp.ClientError, OSError) as exc:
+                if retries_remaining:
+                    await asyncio.sleep(self.retry_delay_ms(None, retries_remaining, max_retries) / 1000)
+                    retries_remaining -= 1
+                    continue
+                if re.search(r"timed? ?out", str(exc), re.I):
+                    raise APIConnectionTimeoutError("Request timed out.") from exc
+                raise APIConnectionError(
+                    "Connection error.", cause=self.flavor.connection_error_cause(exc)
+                ) from exc
+
+            if 200 <= response.status < 300:
+                return response
+
+            retry = self.should_retry(response)
+            if retries_remaining and retry:
+                delay_ms = self.retry_delay_ms(response.headers, retries_remaining, max_retries)
+                response.release()
+                await asyncio.sleep(delay_ms / 1000)
+                retries_remaining -= 1
+                continue
+
+            try:
+                err_text = await self._read_text(response)
+            finally:
+                response.release()
+            try:
+                err_json: Any = loads(err_text)
+            except JSError:
+                err_json = None
+            err_message = None if js_truthy(err_json) else err_text
+            raise self.make_status_error(
+                response.status, err_json if js_truthy(err_json) else None, err_message,
+                headers_dict(response.headers),
+            )
+
+    async def _read_text(self, response: aiohttp.ClientResponse) -> str:
+        try:
+            raw = await response.read()
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError) as exc:
+            # response.text().catch(e => castToError(e).message)
+            return str(getattr(self.flavor.terminated(), "message", "")) or str(exc)
+        return raw.decode("utf-8", "replace")
+
+    def make_status_error(
+        self, status: int | None, error_response: Any, message: str | None, headers: dict[str, str] | None
+    ) -> APIError:
+        """``APIError.generate`` (through ``makeStatusError``)."""
+        if not status or headers is None:
+            return APIConnectionError(message or "Connection error.", cause=error_response)
+        error = _get(error_response, "error") if self.flavor.error_is_body_member else error_response
+        cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIError)
+        return self.new_api_error(cls, status, error, message, headers)
+
+    def new_api_error(
+        self, cls: type[APIError], status: int | None, error: Any, message: str | None,
+        headers: dict[str, str] | None,
+    ) -> APIError:
+        """``new APIError(status, error, message, headers)`` with the SDK's own fields."""
+        exc = cls(make_message(status, error, message), status=status, headers=headers, error=error)
+        setattr(exc, self.flavor.request_id_attr, (headers or {}).get(self.flavor.request_id_header))
+        if self.flavor.copies_error_fields:
+            exc.code = _get(error, "code")
+            exc.param = _get(error, "param")
+            exc.type = _get(error, "type")
+        return exc
+
+    # -- responses (defaultParseResponse) --
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        timeout_ms: float | None = None,
+        stream: bool = False,
+    ) -> Any:
+        """Send a request and parse its response: a ``Stream`` when ``stream``, else JSON/text."""
+        response = await self.make_request(
+            method, path, body=body, query=query, headers=headers, timeout_ms=timeout_ms
+        )
+        if stream:
+            return Stream(self, response)
+        try:
+            if response.status == 204:
+                return None
+            raw = await self._read_body(response)
+        finally:
+            response.release()
+        content_type = response.headers.get("content-type", "")
+        media_type = content_type.split(";")[0].strip()
+        text = raw.decode("utf-8", "replace")
+        if "application/json" in media_type or media_type.endswith("+json"):
+            return loads(text)
+        return text
+
+    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+        try:
+            return await response.read()
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
+            raise self.flavor.terminated() from None
+
+
+def _query_value(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        from .jsonjs import js_number
+
+        return js_number(value)
+    return str(value)
+
+
+def _date_parse_ms(text: str) -> float:
+    """``Date.parse`` for an HTTP date; NaN when it is not one."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return math.nan
+    if parsed is None:
+        return math.nan
+    return parsed.timestamp() * 1000
+
+
+# --- streams (Stream.fromSSEResponse) --------------------------------------------------------
+
+_ANTHROPIC_DATA_EVENTS = frozenset(
+    {
+        "message_start",
+        "message_delta",
+        "message_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+    }
+)
+
+
+class Stream:
+    """``Stream.fromSSEResponse``: the parsed items of an SSE response, in order.
+
+    Iterate it once. Breaking out, ``aclose()`` or cancelling closes the connection at once (the
+    SDK's ``controller.abort()``); a fully read stream hands its connection back to the pool.
+    """
+
+    __slots__ = ("_client", "response", "_iterator")
+
+    def __init__(self, client: StainlessClient, response: aiohttp.ClientResponse) -> None:
+        self._client = client
+        self.response = response
+        mode = client.flavor.sse_mode
+        self._iterator = self._iter_openai() if mode == "openai" else self._iter_anthropic()
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterator
+
+    async def aclose(self) -> None:
+        await self._iterator.aclose()  # type: ignore[attr-defined]
+
+    async def _body_chunks(self) -> AsyncIterator[bytes]:
+        content = self.response.content
+        terminated = self._client.flavor.terminated
+        while True:
+            try:
+                chunk = await content.readany()
+            except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
+                raise terminated() from None
+            if not chunk:
+                return
+            yield chunk
+
+    async def _iter_openai(self) -> AsyncIterator[Any]:
+        response = self.response
+        done = False
+        try:
+            async for sse in iter_sse_messages(self._body_chunks()):
+                if done:
+                    continue
+                if sse.data.startswith("[DONE]"):
+                    done = True
+                    continue
+                if sse.event is None or not sse.event.startswith("thread."):
+                    data = loads(sse.data)
+                    error = _get(data, "error")
+                    if js_truthy(data) and js_truthy(error):
+                        raise self._client.new_api_error(
+                            APIError, None, error, None, headers_dict(response.headers)
+                        )
+                    yield data
+                else:
+                    data = loads(sse.data)
+                    if sse.event == "error":
+                        raise self._client.new_api_error(
+                            APIError, None, _get(data, "error"), _get(data, "message"), None
+                        )
+                    yield {"event": sse.event, "data": data}
+            done = True
+        finally:
+            self._finish(done)
+
+    async def _iter_anthropic(self) -> AsyncIterator[Any]:
+        response = self.response
+        done = False
+        try:
+            async for sse in iter_sse_messages(self._body_chunks()):
+                event = sse.event
+                if event == "completion" or event in _ANTHROPIC_DATA_EVENTS:
+                    yield loads(sse.data)
+                elif event == "error":
+                    # APIError.generate(undefined, `SSE Error: ${data}`, data, headers)
+                    raise APIConnectionError(
+                        sse.data or "Connection error.",
+                        cause=JSError(f"SSE Error: {sse.data}"),
+                        headers=headers_dict(response.headers),
+                    )
+            done = True
+        finally:
+            self._finish(done)
+
+    def _finish(self, done: bool) -> None:
+        if done:
+            self.response.release()
+        else:
+            self.response.close()
