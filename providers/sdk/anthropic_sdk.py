@@ -29,6 +29,12 @@ class AnthropicError(JSError):
         super().__init__(message, name="Error")
 
 
+def read_env(name: str) -> str | None:
+    """``Core.readEnv``: the variable's value, trimmed; ``None`` when unset."""
+    value = os.environ.get(name)
+    return value.strip() if value is not None else None
+
+
 def _premature_close() -> Exception:
     # node-fetch 2.7: a body whose socket closes early errors with 'Premature close'
     return JSError("Premature close", code="ERR_STREAM_PREMATURE_CLOSE")
@@ -160,11 +166,11 @@ class Anthropic(AnthropicCore):
         max_retries: int | None = None,
     ) -> None:
         if base_url is None:
-            base_url = os.environ.get("ANTHROPIC_BASE_URL")
+            base_url = read_env("ANTHROPIC_BASE_URL")
         if api_key is None:
-            api_key = os.environ.get("ANTHROPIC_API_KEY")
+            api_key = read_env("ANTHROPIC_API_KEY")
         if auth_token is None:
-            auth_token = os.environ.get("ANTHROPIC_AUTH_TOKEN")
+            auth_token = read_env("ANTHROPIC_AUTH_TOKEN")
         super().__init__(base_url=base_url or DEFAULT_BASE_URL, timeout_ms=timeout_ms, max_retries=max_retries)
         self.option_timeout_ms = timeout_ms
         self.api_key = api_key

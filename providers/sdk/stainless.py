@@ -272,6 +272,11 @@ class StainlessClient:
     def auth_headers(self) -> Mapping[str, str | None]:
         return {}
 
+    async def prepare_options(self, headers: Mapping[str, str | None] | None) -> Mapping[str, str | None] | None:
+        """``prepareOptions``: run before every attempt on the options the retries share; may add
+        headers (AnthropicVertex's auth)."""
+        return headers
+
     def build_headers(
         self,
         retry_count: int,
@@ -342,6 +347,8 @@ class StainlessClient:
         url = self.build_url(path, query)
         retries_remaining = max_retries
         while True:
+            # prepareOptions mutates the options that every retry reuses
+            headers = await self.prepare_options(headers)
             request_headers = self.build_headers(
                 max_retries - retries_remaining, headers, timeout_ms, data is not None
             )
@@ -519,6 +526,8 @@ class Stream:
 
     async def aclose(self) -> None:
         await self._iterator.aclose()  # type: ignore[attr-defined]
+        # an iterator closed before its first step never ran its `finally`
+        self.response.close()
 
     async def _body_chunks(self) -> AsyncIterator[bytes]:
         content = self.response.content
@@ -562,7 +571,6 @@ class Stream:
             self._finish(done)
 
     async def _iter_anthropic(self) -> AsyncIterator[Any]:
-        response = self.response
         done = False
         try:
             async for sse in iter_sse_messages(self._body_chunks()):
@@ -570,11 +578,11 @@ class Stream:
                 if event == "completion" or event in _ANTHROPIC_DATA_EVENTS:
                     yield loads(sse.data)
                 elif event == "error":
-                    # APIError.generate(undefined, `SSE Error: ${data}`, data, headers)
+                    # APIError.generate(undefined, `SSE Error: ${data}`, data, headers): no status,
+                    # so an APIConnectionError, whose status and headers stay undefined
                     raise APIConnectionError(
                         sse.data or "Connection error.",
                         cause=JSError(f"SSE Error: {sse.data}"),
-                        headers=headers_dict(response.headers),
                     )
             done = True
         finally:

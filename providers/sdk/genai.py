@@ -1,0 +1,762 @@
+"""@google/genai 1.29.1 as the reference runs it under Node 20 (``dist/node/index.mjs``).
+
+The parts ``GeminiHandler`` reaches: ``GoogleGenAI`` (constructor and its environment variables),
+``NodeAuth`` (``x-goog-api-key`` or google-auth-library 10.5.0 headers), ``ApiClient`` (URL,
+headers, ``requestStream``/``request``, ``throwErrorIfNotOK``, ``processStreamResponse``),
+``Models.generateContent``/``generateContentStream`` with the request converters
+(``generateContentParametersToMldev``/``…ToVertex``) and the response converters
+(``generateContentResponseFromMldev``/``…FromVertex``), and the ``GenerateContentResponse.text``
+getter. The SDK does not retry. The fetch underneath is Node's (undici): its own request headers,
+``fetch failed`` when no response comes, ``terminated`` when the body is cut.
+
+Its stream decoder is its own, not the WHATWG SSE one in ``sse.py``: each network chunk is
+``JSON.parse``d on its own to catch an error object, and events are cut from the decoded text by
+``/^\\s*data: (.*)(?:\\n\\n|\\r\\r|\\r\\n\\r\\n)/`` (one ``data:`` line per event, nothing else).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import os
+import platform
+import re
+import urllib.parse
+from typing import Any, AsyncGenerator, Mapping
+
+import aiohttp
+
+from . import transport
+from .errors import JSError, JSTypeError
+from .google_auth import CLOUD_PLATFORM_SCOPE, V10, GoogleAuth
+from .jsonjs import dumps, js_number, loads
+
+__all__ = ["ApiError", "GoogleGenAI", "Models", "GenerateContentStream", "response_text"]
+
+SDK_VERSION = "1.29.1"
+LIBRARY_LABEL = f"google-genai-sdk/{SDK_VERSION}"
+VERTEX_AI_API_DEFAULT_VERSION = "v1beta1"
+GOOGLE_AI_API_DEFAULT_VERSION = "v1beta"
+GOOGLE_API_KEY_HEADER = "x-goog-api-key"
+REQUIRED_VERTEX_AI_SCOPE = CLOUD_PLATFORM_SCOPE
+
+# undici's fetch adds these when the request has none of them.
+FETCH_HEADERS = (
+    ("accept", "*/*"),
+    ("accept-language", "*"),
+    ("sec-fetch-mode", "cors"),
+    ("accept-encoding", "gzip, deflate"),
+)
+# undici's default headersTimeout: no response headers within 300 s fails the fetch.
+HEADERS_TIMEOUT_S = 300.0
+
+# JavaScript's \s (and String.prototype.trim): WhiteSpace and LineTerminator.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_TRIM_CHARS = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+# responseLineRE; `.` stops at \n, \r, \u2028 and \u2029
+_RESPONSE_LINE = re.compile(f"[{_JS_SPACE}]*data: ([^\\n\\r\\u2028\\u2029]*)(?:\\n\\n|\\r\\r|\\r\\n\\r\\n)")
+
+
+class ApiError(JSError):
+    """``ApiError``: ``name`` ``ApiError``, ``status`` the HTTP (or in-stream) code."""
+
+    js_constructor = "ApiError"
+
+
+# --- small pieces of JavaScript value semantics ---------------------------------------------------
+
+
+def _js_string(value: Any) -> str:
+    """``String(value)`` for a parsed JSON value."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return js_number(value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    if isinstance(value, list):
+        return ",".join("" if v is None else _js_string(v) for v in value)
+    return str(value)
+
+
+def _js_to_number(value: Any) -> float:
+    """``Number(value)`` for a parsed JSON value (what ``code >= 400`` compares)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip(_JS_TRIM_CHARS)
+        if not text:
+            return 0.0
+        if text in ("Infinity", "+Infinity", "-Infinity"):
+            return float(text.replace("Infinity", "inf"))
+        try:
+            if text[:2].lower() in ("0x", "0o", "0b"):
+                return float(int(text, 0))
+            if "_" in text or text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+                raise ValueError
+            return float(text)
+        except ValueError:
+            return float("nan")
+    if isinstance(value, list):
+        return _js_to_number(_js_string(value)) if len(value) <= 1 else float("nan")
+    return float("nan")
+
+
+def _header_value(value: str, prefix: str = "Headers.append") -> str:
+    """undici's ``Headers.append`` checks: a ByteString, trimmed, without NUL/CR/LF."""
+    units = value.encode("utf-16-le", "surrogatepass")
+    for index in range(len(units) // 2):
+        code = units[2 * index] | units[2 * index + 1] << 8
+        if code > 255:
+            raise JSTypeError(
+                "Cannot convert argument to a ByteString because the character at "
+                f"index {index} has a value of {code} which is greater than 255."
+            )
+    normalized = value.strip("\t\n\r ")
+    if any(ch in normalized for ch in "\0\r\n"):
+        raise JSTypeError(f'{prefix}: "{normalized}" is an invalid header value.')
+    return normalized
+
+
+def _get_env(name: str) -> str | None:
+    """``getEnv``: the variable, trimmed, or undefined."""
+    value = os.environ.get(name)
+    return None if value is None else value.strip(_JS_TRIM_CHARS)
+
+
+def _get_boolean_env(name: str) -> bool:
+    value = _get_env(name)
+    return value is not None and value.lower() == "true"
+
+
+def _api_key_from_env() -> str | None:
+    return _get_env("GOOGLE_API_KEY") or _get_env("GEMINI_API_KEY") or None
+
+
+# --- auth -----------------------------------------------------------------------------------------
+
+
+class _NodeAuth:
+    """``NodeAuth``: an API key header, or google-auth-library 10.5.0 headers."""
+
+    def __init__(self, api_key: str | None, google_auth_options: dict[str, Any] | None) -> None:
+        self.api_key = api_key
+        self.google_auth: GoogleAuth | None = None
+        if api_key is None:
+            options = _build_google_auth_options(google_auth_options)
+            self.google_auth = GoogleAuth(
+                scopes=options.get("scopes"),
+                credentials=options.get("credentials"),
+                key_file=options.get("keyFile"),
+                version=V10,
+            )
+
+    async def add_auth_headers(self, headers: dict[str, str], url: str) -> None:
+        """``addAuthHeaders(headers, url)``: appended after the SDK's own headers."""
+        if self.api_key is not None:
+            if self.api_key.startswith("auth_tokens/"):
+                raise JSError("Ephemeral tokens are only supported by the live API.")
+            if GOOGLE_API_KEY_HEADER not in headers:
+                headers[GOOGLE_API_KEY_HEADER] = _header_value(self.api_key)
+            return
+        assert self.google_auth is not None
+        auth_headers = await self.google_auth.get_request_headers(url)
+        for key, value in auth_headers.items():
+            if key.lower() not in headers:
+                headers[key.lower()] = _header_value(value)
+
+
+def _build_google_auth_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """``buildGoogleAuthOptions``: the cloud-platform scope is required."""
+    if not options:
+        return {"scopes": [REQUIRED_VERTEX_AI_SCOPE]}
+    scopes = options.get("scopes")
+    if not scopes:
+        return {**options, "scopes": [REQUIRED_VERTEX_AI_SCOPE]}
+    if (isinstance(scopes, str) and scopes != REQUIRED_VERTEX_AI_SCOPE) or (
+        isinstance(scopes, list) and REQUIRED_VERTEX_AI_SCOPE not in scopes
+    ):
+        raise JSError(f"Invalid auth scopes. Scopes must include: {REQUIRED_VERTEX_AI_SCOPE}")
+    return options
+
+
+# --- ApiClient ------------------------------------------------------------------------------------
+
+
+def _searchparams_serialize(pairs: list[tuple[str, str]]) -> str:
+    return "&".join(
+        f"{urllib.parse.quote_plus(k, safe='*')}={urllib.parse.quote_plus(v, safe='*')}" for k, v in pairs
+    )
+
+
+def _with_alt_sse(url: str) -> str:
+    """``url.searchParams.set('alt', 'sse')`` unless ``alt`` is already ``sse``."""
+    parts = urllib.parse.urlsplit(url)
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    alts = [v for k, v in pairs if k == "alt"]
+    if alts and alts[0] == "sse":
+        return url
+    out: list[tuple[str, str]] = []
+    placed = False
+    for key, value in pairs:
+        if key == "alt":
+            if not placed:
+                out.append(("alt", "sse"))
+                placed = True
+            continue
+        out.append((key, value))
+    if not placed:
+        out.append(("alt", "sse"))
+    return urllib.parse.urlunsplit(parts._replace(query=_searchparams_serialize(out)))
+
+
+class _ApiClient:
+    """``ApiClient``: the base URL and version, the default headers, the HTTP calls."""
+
+    def __init__(
+        self,
+        *,
+        auth: _NodeAuth,
+        project: str | None,
+        location: str | None,
+        api_key: str | None,
+        vertexai: bool,
+        http_options: dict[str, Any] | None,
+    ) -> None:
+        self.auth = auth
+        self.project = project
+        self.location = location
+        self.api_key = api_key
+        self.vertexai = vertexai
+        if vertexai:
+            api_version = VERTEX_AI_API_DEFAULT_VERSION
+            base_url = self._base_url_from_project_location()
+            self._normalize_auth_parameters()
+        else:
+            api_version = GOOGLE_AI_API_DEFAULT_VERSION
+            base_url = "https://generativelanguage.googleapis.com/"
+        self.http_options: dict[str, Any] = {
+            "apiVersion": api_version,
+            "baseUrl": base_url,
+            "headers": self.get_default_headers(),
+        }
+        if http_options:
+            self.http_options = _patch_http_options(self.http_options, http_options)
+
+    def _base_url_from_project_location(self) -> str:
+        if self.project and self.location and self.location != "global":
+            return f"https://{self.location}-aiplatform.googleapis.com/"
+        return "https://aiplatform.googleapis.com/"
+
+    def _normalize_auth_parameters(self) -> None:
+        if self.project and self.location:
+            self.api_key = None
+            return
+        self.project = None
+        self.location = None
+
+    @staticmethod
+    def get_default_headers() -> dict[str, str]:
+        """``getDefaultHeaders``: ``google-genai-sdk/1.29.1 gl-node/v20…`` (here ``gl-python/…``)."""
+        label = f"{LIBRARY_LABEL} gl-python/{platform.python_version()}"
+        return {"User-Agent": label, "x-goog-api-client": label, "Content-Type": "application/json"}
+
+    def _should_prepend_vertex_project_path(self, path: str) -> bool:
+        if self.api_key or not self.vertexai:
+            return False
+        return not path.startswith("projects/")
+
+    def construct_url(self, path: str, http_options: Mapping[str, Any]) -> str:
+        """``constructUrl``: base (one trailing ``/`` dropped), version, project path, path."""
+        base_url = http_options.get("baseUrl")
+        api_version = http_options.get("apiVersion")
+        if base_url is None or api_version is None:
+            raise JSError("HTTP options are not correctly set.")
+        base_url = _js_string(base_url)
+        elements = [base_url[:-1] if base_url.endswith("/") else base_url]
+        if api_version:
+            elements.append(_js_string(api_version))
+        if self._should_prepend_vertex_project_path(path):
+            elements.append(f"projects/{_js_string(self.project)}/locations/{_js_string(self.location)}")
+        if path:
+            elements.append(path)
+        url = "/".join(elements)
+        parts = urllib.parse.urlsplit(url)
+        if not parts.scheme or (parts.scheme in ("http", "https") and not parts.hostname):
+            raise JSTypeError("Invalid URL", code="ERR_INVALID_URL")
+        return url
+
+    async def _headers(self, http_options: Mapping[str, Any], url: str) -> dict[str, str]:
+        """``getHeadersInternal``, then what undici adds."""
+        headers: dict[str, str] = {}
+        for key, value in (http_options.get("headers") or {}).items():
+            name = key.lower()
+            value = _header_value(_js_string(value))
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        await self.auth.add_auth_headers(headers, url)
+        for name, value in FETCH_HEADERS:
+            headers.setdefault(name, value)
+        return headers
+
+    def _patched(self, http_options: Mapping[str, Any] | None) -> dict[str, Any]:
+        return _patch_http_options(self.http_options, http_options) if http_options else self.http_options
+
+    async def request(self, path: str, body: str, http_options: Mapping[str, Any] | None) -> Any:
+        """``request`` + ``unaryApiCall``: the parsed JSON of an ok response."""
+        options = self._patched(http_options)
+        url = self.construct_url(path, options)
+        headers = await self._headers(options, url)
+        response = await _api_call(url, headers, body)
+        try:
+            await _throw_error_if_not_ok(response)
+            return _parse_json_text(await _read_text(response))
+        finally:
+            response.release()
+
+    async def request_stream(
+        self, path: str, body: str, http_options: Mapping[str, Any] | None
+    ) -> aiohttp.ClientResponse:
+        """``requestStream`` + ``streamApiCall``: the ok response, its body not yet read."""
+        options = self._patched(http_options)
+        url = _with_alt_sse(self.construct_url(path, options))
+        headers = await self._headers(options, url)
+        response = await _api_call(url, headers, body)
+        try:
+            await _throw_error_if_not_ok(response)
+        except BaseException:
+            response.release()
+            raise
+        return response
+
+
+def _patch_http_options(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``patchHttpOptions``: objects merge one level deep, other defined values replace."""
+    patched: dict[str, Any] = loads(dumps(base))
+    for key, value in patch.items():
+        if isinstance(value, dict) or value is None:
+            patched[key] = {**(patched.get(key) or {}), **(value or {})}
+        else:
+            patched[key] = value
+    return patched
+
+
+async def _api_call(url: str, headers: dict[str, str], body: str) -> aiohttp.ClientResponse:
+    """``apiCall``: ``fetch(url, init)``; no response is ``exception TypeError: fetch failed sending request``."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise JSError("exception TypeError: fetch failed sending request")
+    try:
+        return await asyncio.wait_for(
+            transport.request("POST", url, headers=headers, body=body.encode()), HEADERS_TIMEOUT_S
+        )
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+        raise JSError("exception TypeError: fetch failed sending request") from None
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    try:
+        return await response.read()
+    except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
+        raise JSTypeError("terminated") from None
+
+
+async def _read_text(response: aiohttp.ClientResponse) -> str:
+    """``response.text()``: UTF-8 with replacement, a leading BOM dropped."""
+    text = (await _read_body(response)).decode("utf-8", "replace")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _parse_json_text(text: str) -> Any:
+    """``response.json()``: ``JSON.parse`` of the text (V8's errors)."""
+    return loads(text)
+
+
+async def _throw_error_if_not_ok(response: aiohttp.ClientResponse) -> None:
+    """``throwErrorIfNotOK``: the error's message is the JSON of the error body."""
+    if 200 <= response.status < 300:
+        return
+    status = response.status
+    content_type = response.headers.get("content-type")
+    if content_type is not None and "application/json" in content_type:
+        error_body = _parse_json_text(await _read_text(response))
+    else:
+        error_body = {"error": {"message": await _read_text(response), "code": status, "status": response.reason or ""}}
+    message = dumps(error_body)
+    if 400 <= status < 600:
+        raise ApiError(message, name="ApiError", status=status)
+    raise JSError(message)
+
+
+# --- the stream -----------------------------------------------------------------------------------
+
+
+def _raise_if_error_chunk(chunk_string: str) -> None:
+    """The chunk-level check of ``processStreamResponse``: a JSON ``{"error": …}`` chunk throws."""
+    try:
+        chunk_json = loads(chunk_string)
+    except JSError:
+        return
+    if not isinstance(chunk_json, dict) or "error" not in chunk_json:
+        return  # `'error' in x` is false for arrays and throws (ignored) for primitives
+    error_json = chunk_json["error"]
+    if error_json is None:
+        return  # null['status'] throws a TypeError, which is ignored
+    status = error_json.get("status") if isinstance(error_json, dict) else None
+    code = error_json.get("code") if isinstance(error_json, dict) else None
+    status_text = "undefined" if not isinstance(error_json, dict) or "status" not in error_json else _js_string(status)
+    number = _js_to_number(code) if isinstance(error_json, dict) and "code" in error_json else float("nan")
+    if 400 <= number < 600:
+        raise ApiError(f"got status: {status_text}. {dumps(chunk_json)}", name="ApiError", status=code)
+
+
+async def _process_stream_response(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
+    """``processStreamResponse``: the ``data:`` payloads, in order."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")("replace")
+    buffer = ""
+    content = response.content
+    while True:
+        try:
+            value = await content.readany()
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
+            raise JSTypeError("terminated") from None
+        if not value:
+            if buffer.strip(_JS_TRIM_CHARS):
+                raise JSError("Incomplete JSON segment at the end")
+            return
+        chunk_string = decoder.decode(value)
+        _raise_if_error_chunk(chunk_string)
+        buffer += chunk_string
+        match = _RESPONSE_LINE.match(buffer)
+        while match:
+            yield match.group(1)
+            buffer = buffer[match.end() :]
+            match = _RESPONSE_LINE.match(buffer)
+
+
+class GenerateContentStream:
+    """What ``await models.generateContentStream(params)`` resolves to: responses as they arrive.
+
+    An async iterator of converted ``GenerateContentResponse`` dicts; ``aclose()`` releases the
+    connection at once.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse, vertexai: bool) -> None:
+        self._response = response
+        self._convert = _generate_content_response_from_vertex if vertexai else _generate_content_response_from_mldev
+        self._events = _process_stream_response(response)
+        self._responses = self._iterate()
+
+    def __aiter__(self) -> GenerateContentStream:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        return await self._responses.__anext__()
+
+    async def _iterate(self) -> AsyncGenerator[dict[str, Any], None]:
+        try:
+            async for data in self._events:
+                # chunk.json(): the payload re-read as a body, a leading BOM dropped
+                yield self._convert(_parse_json_text(data[1:] if data.startswith("\ufeff") else data))
+        finally:
+            await self._events.aclose()
+            self._response.release()
+
+    async def aclose(self) -> None:
+        await self._responses.aclose()
+        await self._events.aclose()
+        self._response.release()
+
+
+# --- request and response converters --------------------------------------------------------------
+
+
+def _t_model(vertexai: bool, model: Any) -> str:
+    """``tModel``."""
+    if not model or not isinstance(model, str):
+        raise JSError("model is required and must be a string")
+    if ".." in model or "?" in model or "&" in model:
+        raise JSError("invalid model parameter")
+    if vertexai:
+        if model.startswith(("publishers/", "projects/", "models/")):
+            return model
+        if "/" in model:
+            publisher, name = model.split("/")[:2]
+            return f"publishers/{publisher}/models/{name}"
+        return f"publishers/google/models/{model}"
+    if model.startswith(("models/", "tunedModels/")):
+        return model
+    return f"models/{model}"
+
+
+def _t_contents(contents: Any) -> list[Any]:
+    """``tContents`` for the Content lists the handler builds."""
+    if contents is None or (isinstance(contents, list) and not contents):
+        raise JSError("contents are required")
+    return contents if isinstance(contents, list) else [_t_content(contents)]
+
+
+def _t_content(origin: Any) -> Any:
+    """``tContent``: a string becomes ``{role: 'user', parts: [{text}]}``."""
+    if origin is None:
+        raise JSError("ContentUnion is required")
+    if isinstance(origin, dict) and isinstance(origin.get("parts"), list):
+        return origin
+    return {"role": "user", "parts": [{"text": origin} if isinstance(origin, str) else origin]}
+
+
+def _blob_to_mldev(blob: Any, first_key: str) -> dict[str, Any]:
+    """``blobToMldev`` / ``fileDataToMldev``: ``displayName`` is refused by the Gemini API."""
+    out: dict[str, Any] = {}
+    if _not_null(blob, first_key):
+        out[first_key] = blob[first_key]
+    if isinstance(blob, dict) and "displayName" in blob:
+        raise JSError("displayName parameter is not supported in Gemini API.")
+    if _not_null(blob, "mimeType"):
+        out["mimeType"] = blob["mimeType"]
+    return out
+
+
+def _not_null(obj: Any, key: str) -> bool:
+    return isinstance(obj, dict) and obj.get(key) is not None
+
+
+_PART_KEYS_MLDEV = (
+    "functionCall", "codeExecutionResult", "executableCode", "fileData", "functionResponse",
+    "inlineData", "text", "thought", "thoughtSignature", "videoMetadata",
+)
+
+
+def _part_to_mldev(part: Any) -> dict[str, Any]:
+    """``partToMldev``: known keys, in the SDK's order, nulls dropped."""
+    out: dict[str, Any] = {}
+    for key in _PART_KEYS_MLDEV:
+        if not _not_null(part, key):
+            continue
+        if key == "fileData":
+            out[key] = _blob_to_mldev(part[key], "fileUri")
+        elif key == "inlineData":
+            out[key] = _blob_to_mldev(part[key], "data")
+        else:
+            out[key] = part[key]
+    return out
+
+
+def _content_to_mldev(content: Any) -> dict[str, Any]:
+    """``contentToMldev``: ``parts`` then ``role``."""
+    out: dict[str, Any] = {}
+    if _not_null(content, "parts"):
+        parts = content["parts"]
+        out["parts"] = [_part_to_mldev(p) for p in parts] if isinstance(parts, list) else parts
+    if _not_null(content, "role"):
+        out["role"] = content["role"]
+    return out
+
+
+_FUNCTION_DECLARATION_KEYS_VERTEX = (
+    "description", "name", "parameters", "parametersJsonSchema", "response", "responseJsonSchema",
+)
+
+
+def _function_declaration_to_vertex(declaration: Any) -> dict[str, Any]:
+    """``functionDeclarationToVertex``: ``description`` first; ``behavior`` refused."""
+    if isinstance(declaration, dict) and "behavior" in declaration:
+        raise JSError("behavior parameter is not supported in Vertex AI.")
+    return {k: declaration[k] for k in _FUNCTION_DECLARATION_KEYS_VERTEX if _not_null(declaration, k)}
+
+
+def _tool_to_api(tool: Any, vertexai: bool) -> dict[str, Any]:
+    """``toolToMldev`` / ``toolToVertex`` for the function-declaration tools the handler sends."""
+    out: dict[str, Any] = {}
+    if _not_null(tool, "functionDeclarations"):
+        declarations = tool["functionDeclarations"]
+        if isinstance(declarations, list) and vertexai:
+            declarations = [_function_declaration_to_vertex(d) for d in declarations]
+        out["functionDeclarations"] = declarations
+    return out
+
+
+# generateContentConfigTo{Mldev,Vertex}: the GenerateContentConfig fields GeminiHandler sets,
+# in the SDK's order (those that go to the request body itself are marked "body").
+_CONFIG_FIELDS = (
+    ("systemInstruction", "body"),
+    ("temperature", "generationConfig"),
+    ("maxOutputTokens", "generationConfig"),
+    ("tools", "body"),
+    ("toolConfig", "body"),
+    ("thinkingConfig", "generationConfig"),
+)
+
+
+def _generate_content_parameters_to_api(params: Mapping[str, Any], vertexai: bool) -> tuple[str, dict[str, Any]]:
+    """``generateContentParametersTo{Mldev,Vertex}``: the model path and the request body."""
+    model = _t_model(vertexai, params.get("model"))
+    body: dict[str, Any] = {}
+    if params.get("contents") is not None:
+        contents = _t_contents(params["contents"])
+        body["contents"] = contents if vertexai else [_content_to_mldev(c) for c in contents]
+    config = params.get("config")
+    if config is not None:
+        generation_config: dict[str, Any] = {}
+        for key, target in _CONFIG_FIELDS:
+            value = config.get(key)
+            if value is None:
+                continue
+            if key == "systemInstruction":
+                content = _t_content(value)
+                body[key] = content if vertexai else _content_to_mldev(content)
+            elif key == "tools":
+                if not isinstance(value, list):
+                    raise JSError("tools is required and must be an array of Tools")
+                body[key] = [_tool_to_api(tool, vertexai) for tool in value]
+            elif target == "body":
+                body[key] = value
+            else:
+                generation_config[key] = value
+        body["generationConfig"] = generation_config
+    return model, body
+
+
+_CANDIDATE_KEYS_MLDEV = (
+    "content", "citationMetadata", "tokenCount", "finishReason", "avgLogprobs", "groundingMetadata",
+    "index", "logprobsResult", "safetyRatings", "urlContextMetadata",
+)
+
+
+def _candidate_from_mldev(candidate: Any) -> dict[str, Any]:
+    """``candidateFromMldev``: known keys; ``citationSources`` become ``citations``."""
+    out: dict[str, Any] = {}
+    for key in _CANDIDATE_KEYS_MLDEV:
+        if not _not_null(candidate, key):
+            continue
+        value = candidate[key]
+        if key == "citationMetadata":
+            citations = value.get("citationSources") if isinstance(value, dict) else None
+            value = {} if citations is None else {"citations": citations}
+        out[key] = value
+    return out
+
+
+def _generate_content_response_from_mldev(response: Any) -> dict[str, Any]:
+    """``generateContentResponseFromMldev``."""
+    out: dict[str, Any] = {}
+    if _not_null(response, "candidates"):
+        candidates = response["candidates"]
+        out["candidates"] = [_candidate_from_mldev(c) for c in candidates] if isinstance(candidates, list) else candidates
+    for key in ("modelVersion", "promptFeedback", "responseId", "usageMetadata"):
+        if _not_null(response, key):
+            out[key] = response[key]
+    return out
+
+
+def _generate_content_response_from_vertex(response: Any) -> dict[str, Any]:
+    """``generateContentResponseFromVertex``: candidates as they came."""
+    keys = ("candidates", "createTime", "modelVersion", "promptFeedback", "responseId", "usageMetadata")
+    return {k: response[k] for k in keys if _not_null(response, k)}
+
+
+def response_text(response: Mapping[str, Any]) -> str | None:
+    """``GenerateContentResponse.text``: the first candidate's non-thought text parts joined."""
+    candidates = response.get("candidates")
+    first = candidates[0] if isinstance(candidates, list) and candidates else None
+    content = first.get("content") if isinstance(first, dict) else None
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if isinstance(parts, list) and not parts:
+        return None
+    text = ""
+    any_text_part = False
+    for part in parts if isinstance(parts, list) else []:
+        if part is None:
+            raise JSTypeError("Cannot convert undefined or null to object")
+        if not isinstance(part, dict) or not isinstance(part.get("text"), str):
+            continue
+        if part.get("thought") is True:
+            continue
+        any_text_part = True
+        text += part["text"]
+    return text if any_text_part else None
+
+
+# --- the client -----------------------------------------------------------------------------------
+
+
+class Models:
+    """``Models``: ``generateContent`` and ``generateContentStream``."""
+
+    def __init__(self, api_client: _ApiClient) -> None:
+        self._api_client = api_client
+
+    async def generate_content(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``generateContent`` (no automatic function calling: the handler passes no callable tools)."""
+        client = self._api_client
+        model, body = _generate_content_parameters_to_api(params, client.vertexai)
+        http_options = (params.get("config") or {}).get("httpOptions")
+        data = await client.request(f"{model}:generateContent", dumps(body), http_options)
+        if client.vertexai:
+            return _generate_content_response_from_vertex(data)
+        return _generate_content_response_from_mldev(data)
+
+    async def generate_content_stream(self, params: Mapping[str, Any]) -> GenerateContentStream:
+        """``generateContentStream``: the request is sent (and its status checked) here."""
+        client = self._api_client
+        model, body = _generate_content_parameters_to_api(params, client.vertexai)
+        http_options = (params.get("config") or {}).get("httpOptions")
+        response = await client.request_stream(f"{model}:streamGenerateContent?alt=sse", dumps(body), http_options)
+        return GenerateContentStream(response, client.vertexai)
+
+
+class GoogleGenAI:
+    """``new GoogleGenAI(options)`` (Node build): environment variables read as the SDK reads them.
+
+    Options use the SDK's names: ``apiKey``, ``vertexai``, ``project``, ``location``,
+    ``googleAuthOptions`` (``credentials`` / ``keyFile`` / ``scopes``), ``httpOptions``.
+    """
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        opt_api_key = options.get("apiKey")
+        opt_project = options.get("project")
+        opt_location = options.get("location")
+        opt_vertexai = options.get("vertexai")
+        google_auth_options = options.get("googleAuthOptions")
+        if (opt_project or opt_location) and opt_api_key:
+            raise JSError("Project/location and API key are mutually exclusive in the client initializer.")
+        self.vertexai = bool(opt_vertexai if opt_vertexai is not None else _get_boolean_env("GOOGLE_GENAI_USE_VERTEXAI"))
+        env_api_key = _api_key_from_env()
+        env_project = _get_env("GOOGLE_CLOUD_PROJECT")
+        env_location = _get_env("GOOGLE_CLOUD_LOCATION")
+        self.api_key = opt_api_key if opt_api_key is not None else env_api_key
+        self.project = opt_project if opt_project is not None else env_project
+        self.location = opt_location if opt_location is not None else env_location
+        if opt_vertexai:
+            if google_auth_options and google_auth_options.get("credentials"):
+                self.api_key = None
+            if (env_project or env_location) and opt_api_key:
+                self.project = None
+                self.location = None
+            elif (opt_project or opt_location) and env_api_key:
+                self.api_key = None
+            elif (env_project or env_location) and env_api_key:
+                self.api_key = None
+            if not self.location and not self.api_key:
+                self.location = "global"
+        http_options = dict(options.get("httpOptions") or {})
+        if not http_options.get("baseUrl"):
+            env_base = _get_env("GOOGLE_VERTEX_BASE_URL") if opt_vertexai else _get_env("GOOGLE_GEMINI_BASE_URL")
+            if env_base:
+                http_options["baseUrl"] = env_base
+        auth = _NodeAuth(self.api_key, google_auth_options)
+        self.api_client = _ApiClient(
+            auth=auth,
+            project=self.project,
+            location=self.location,
+            api_key=self.api_key,
+            vertexai=self.vertexai,
+            http_options=http_options or None,
+        )
+        self.models = Models(self.api_client)

@@ -1,0 +1,1 @@
+"""Prompt-cache point placement for Bedrock: port of ``src/api/transform/cache-strategy/``."""

@@ -1,0 +1,1 @@
+"""Cache breakpoint transforms: ``src/api/transform/caching/*.ts``."""
