@@ -18,50 +18,13 @@ GEMINI_25_PRO_MIN_THINKING_TOKENS = 128
 GEMINI_THINKING_LEVELS = ("minimal", "low", "medium", "high")
 
 
-class BaseProvider:
-    """``BaseProvider`` without ``countTokens`` (which needs the shared tiktoken port)."""
-
-
-def _coalesce(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
-def should_use_reasoning_budget(model: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
-    return bool(model.get("requiredReasoningBudget")) or (
-        bool(model.get("supportsReasoningBudget")) and bool(settings.get("enableReasoningEffort"))
-    )
-
-
-def should_use_reasoning_effort(model: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
-    if settings.get("enableReasoningEffort") is False:
-        return False
-    selected = _coalesce(settings.get("reasoningEffort"), model.get("reasoningEffort"))
-    if selected == "disable":
-        return False
-    capability = model.get("supportsReasoningEffort")
-    if isinstance(capability, list):
-        return bool(selected) and selected in capability
-    if capability is True:
-        return bool(selected)
-    return bool(model.get("reasoningEffort"))
-
-
-def get_model_max_output_tokens(model_id: str, model: Mapping[str, Any], settings: Mapping[str, Any], format: str) -> Any:
-    if should_use_reasoning_budget(model, settings):
-        return settings.get("modelMaxTokens") or DEFAULT_HYBRID_REASONING_MODEL_MAX_TOKENS
-    is_anthropic_context = "claude" in model_id or format == "anthropic" or (
-        format == "openrouter" and model_id.startswith("anthropic/")
-    )
-    if model.get("supportsReasoningBudget") and is_anthropic_context:
-        return ANTHROPIC_DEFAULT_MAX_TOKENS
-    if is_anthropic_context and not model.get("maxTokens"):
-        return ANTHROPIC_DEFAULT_MAX_TOKENS
-    if model.get("maxTokens"):
-        if "gpt-5" in model_id.lower():
-            return model["maxTokens"]
-        return min(model["maxTokens"], math.ceil(model["contextWindow"] * 0.2))
-    return None
-
+from ._anthropic_fallback import (  # noqa: E402  the same stand-ins, written once
+    BaseProvider,
+    _coalesce,
+    get_model_max_output_tokens,
+    should_use_reasoning_budget,
+    should_use_reasoning_effort,
+)
 
 def get_gemini_reasoning(
     model: Mapping[str, Any], reasoning_budget: Any, settings: Mapping[str, Any]
