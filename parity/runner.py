@@ -1,0 +1,180 @@
+"""Drive the port through one scenario and build its transcript, in ``golden.json``'s shape.
+
+Reads the port through the public API only (FORMAT.md, "The port's side of a transcript"):
+``providers.build_api_handler(settings)``, then ``create_message`` or ``complete_prompt``. The
+transport is pointed at the fixture server through its injection points, never by patching: a
+resolver that sends every host name to the TLS listener (port 443) or the plain one, and an SSL
+context that trusts the test CA. What the port sends is unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from .server import FixtureServer
+from .tls import TLSFiles
+
+BASE_URL = "{{BASE_URL}}"
+BASE_HOST = "{{BASE_HOST}}"
+DEFAULT_TIMEOUT_MS = 60_000
+DEFAULT_SETTLE_MS = 300
+
+
+class NotPorted(Exception):
+    """The scenario's provider has no port (yet)."""
+
+
+class LoopbackResolver(AbstractResolver):
+    """Every host name resolves to 127.0.0.1: port 443 goes to the TLS listener."""
+
+    def __init__(self, tls_port: int) -> None:
+        self._tls_port = tls_port
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        target = self._tls_port if port == 443 else port
+        return [
+            {"hostname": host, "host": "127.0.0.1", "port": target,
+             "family": socket.AF_INET, "proto": 0, "flags": 0}
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+def load_scenario(directory: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    scenario = json.loads((directory / "scenario.json").read_text(encoding="utf-8"))
+    golden_path = directory / "golden.json"
+    golden = json.loads(golden_path.read_text(encoding="utf-8")) if golden_path.exists() else None
+    return scenario, golden
+
+
+def substitute(value: Any, base_url: str) -> Any:
+    """``{{BASE_URL}}`` / ``{{BASE_HOST}}`` replaced by the fixture origin, everywhere in ``value``."""
+    host = base_url.split("://", 1)[1]
+    if isinstance(value, str):
+        return value.replace(BASE_URL, base_url).replace(BASE_HOST, host)
+    if isinstance(value, list):
+        return [substitute(v, base_url) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, base_url) for k, v in value.items()}
+    return value
+
+
+def normalise(value: Any, base_url: str) -> Any:
+    """The fixture origin written back as ``{{BASE_URL}}`` / ``{{BASE_HOST}}`` (the golden's way)."""
+    host = base_url.split("://", 1)[1]
+    if isinstance(value, str):
+        return value.replace(base_url, BASE_URL).replace(host, BASE_HOST)
+    if isinstance(value, list):
+        return [normalise(v, base_url) for v in value]
+    if isinstance(value, dict):
+        return {k: normalise(v, base_url) for k, v in value.items()}
+    return value
+
+
+async def run_scenario(scenario: dict[str, Any], tls: TLSFiles) -> dict[str, Any]:
+    """Serve ``scenario`` and run its call through the port; return the transcript.
+
+    Raises ``NotPorted`` when the provider has no port. Meant for a fresh process per scenario
+    (every cache of the port starts empty, as in the reference's recordings).
+    """
+    import providers
+    from providers.sdk import transport
+
+    server = await FixtureServer(scenario.get("upstream") or [], tls.server_context()).start()
+    transport.configure(resolver=lambda: LoopbackResolver(server.tls_port), ssl=tls.client_context())
+    try:
+        for name, value in (scenario.get("env") or {}).items():
+            os.environ[name] = substitute(str(value), server.base_url)
+        settings = substitute(scenario.get("settings") or {}, server.base_url)
+        call = substitute(scenario.get("call") or {}, server.base_url)
+        try:
+            handler = providers.build_api_handler(settings)
+        except (providers.NotPortedError, ModuleNotFoundError) as exc:
+            raise NotPorted(str(exc)) from exc
+        chunks: list[Any] = []
+        result: Any = None
+        error: dict[str, Any] | None = None
+        timeout_s = float(scenario.get("timeout_ms", DEFAULT_TIMEOUT_MS)) / 1000.0
+        started = time.monotonic()
+
+        async def call_port() -> Any:
+            if call.get("method") == "completePrompt":
+                return await handler.complete_prompt(call.get("prompt"))
+            stream = handler.create_message(
+                call.get("systemPrompt"), call.get("messages") or [], call.get("metadata")
+            )
+            async for chunk in stream:
+                chunks.append(_as_json(chunk))
+            return None
+
+        try:
+            result = await asyncio.wait_for(call_port(), timeout_s)
+        except asyncio.TimeoutError as exc:
+            if time.monotonic() - started < timeout_s:
+                error = error_transcript(exc, len(chunks))
+            else:
+                error = {"name": "HarnessTimeout", "after_chunks": len(chunks), "status": None,
+                         "message": f"the call took longer than {timeout_s:g} s", "props": {}}
+        except Exception as exc:  # noqa: BLE001  any error is part of the transcript
+            error = error_transcript(exc, len(chunks))
+        await asyncio.sleep(float(scenario.get("settle_ms", DEFAULT_SETTLE_MS)) / 1000.0)
+    finally:
+        await providers.aclose()
+        transport.configure(resolver=None, ssl=None)
+        await server.close()
+    return {
+        "requests": normalise(server.requests, server.base_url),
+        "chunks": normalise(chunks, server.base_url),
+        "result": result,
+        "error": normalise(error, server.base_url),
+        "unused_upstream": server.unused_upstream(),
+    }
+
+
+def error_transcript(exc: BaseException, after_chunks: int) -> dict[str, Any]:
+    """The exception as the golden's ``error`` (FORMAT.md, "The port's side")."""
+    name = getattr(exc, "js_constructor", None) or type(exc).__name__
+    message = getattr(exc, "message", None)
+    if not isinstance(message, str):
+        message = str(exc)
+    props: dict[str, Any] = {}
+    for prop in ("status", "error", "code", "headers", "request_id", "$metadata"):
+        value = getattr(exc, prop.lstrip("$"), None) if prop != "$metadata" else getattr(exc, "metadata", None)
+        if value is not None:
+            props[prop] = _as_json(value)
+    transcript: dict[str, Any] = {
+        "name": name,
+        "message": message,
+        "status": _as_json(getattr(exc, "status", None)),
+        "after_chunks": after_chunks,
+        "props": props,
+    }
+    name_attribute = getattr(exc, "name", None)
+    if isinstance(name_attribute, str) and name_attribute != name:
+        transcript["error_name_property"] = name_attribute
+    return transcript
+
+
+def _as_json(value: Any) -> Any:
+    """A JSON-able copy (what the golden could hold); anything else as its ``repr``."""
+    try:
+        return json.loads(json.dumps(value, default=_default))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "items"):
+        return dict(value.items())
+    raise TypeError(type(value).__name__)
