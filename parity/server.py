@@ -107,8 +107,8 @@ class FixtureServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if self._t0 is None:
-            self._t0 = time.monotonic()
-        t_ms = self._now_ms()
+            self._t0 = time.monotonic()  # the clock starts at the first request: its t_ms is 0
+        t_ms = self._now_ms() if self.requests else 0.0
         body = await request.read()
         tls = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
         path = request.raw_path
