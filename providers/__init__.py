@@ -71,8 +71,21 @@ def _load(module: str, cls: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
 
 
-def build_api_handler(settings: dict[str, Any]) -> Any:
-    """``buildApiHandler(configuration)``: synchronous, no I/O."""
+def build_api_handler(settings: dict[str, Any], *, limiter: Any = None) -> Any:
+    """``buildApiHandler(configuration)``: synchronous, no I/O.
+
+    ``limiter`` (a ``providers.ratelimit.AdaptiveLimiter``, ours, not the reference's) paces the
+    handler's requests; without one the handler is exactly the reference's.
+    """
+    handler = _build(settings)
+    if limiter is None:
+        return handler
+    from .ratelimit import LimitedHandler
+
+    return LimitedHandler(handler, limiter)
+
+
+def _build(settings: dict[str, Any]) -> Any:
     options = dict(settings)
     api_provider = options.pop("apiProvider", None)
     if api_provider and api_provider in RETIRED_PROVIDER_NAMES:

@@ -1,8 +1,6 @@
-"""TODO: move to shared — stand-ins until ``base_provider.py``, ``transform/model_params.py`` and
-``utils/cost.py`` land.
+"""TODO: move to shared — stand-ins until ``transform/model_params.py`` and ``utils/cost.py`` land.
 
-Minimal ports of what ``anthropic.py`` and ``anthropic_vertex.py`` need: ``BaseProvider``
-(base-provider.ts, without ``countTokens``), ``getModelParams`` for ``format: "anthropic"``
+Minimal ports of what ``anthropic.py`` and ``anthropic_vertex.py`` need: ``getModelParams`` for ``format: "anthropic"``
 (src/api/transform/model-params.ts with ``getAnthropicReasoning`` from reasoning.ts and
 ``shouldUseReasoningBudget`` / ``shouldUseReasoningEffort`` / ``getModelMaxOutputTokens`` from
 src/shared/api.ts) and ``calculateApiCostAnthropic`` (src/shared/cost.ts). Delete this file once
@@ -19,10 +17,6 @@ ANTHROPIC_DEFAULT_MAX_TOKENS = 8192
 DEFAULT_HYBRID_REASONING_MODEL_MAX_TOKENS = 16_384
 DEFAULT_HYBRID_REASONING_MODEL_THINKING_TOKENS = 8_192
 GEMINI_25_PRO_MIN_THINKING_TOKENS = 128
-
-
-class BaseProvider:
-    """``BaseProvider`` without ``countTokens`` (which needs the shared tiktoken port)."""
 
 
 def _coalesce(value: Any, default: Any) -> Any:

@@ -1,4 +1,4 @@
-"""TODO: move to shared — stand-ins until ``base_provider.py`` and ``transform/model_params.py`` land.
+"""TODO: move to shared — stand-ins until ``transform/model_params.py`` lands.
 
 Minimal ports of what ``gemini.py`` needs from ``src/shared/api.ts`` (``shouldUseReasoningBudget``,
 ``shouldUseReasoningEffort``, ``getModelMaxOutputTokens``), ``src/api/transform/reasoning.ts``
@@ -19,7 +19,6 @@ GEMINI_THINKING_LEVELS = ("minimal", "low", "medium", "high")
 
 
 from ._anthropic_fallback import (  # noqa: E402  the same stand-ins, written once
-    BaseProvider,
     _coalesce,
     get_model_max_output_tokens,
     should_use_reasoning_budget,

@@ -26,13 +26,13 @@ from .types.anthropic import (
     ANTHROPIC_MODELS,
 )
 
+from .base_provider import BaseProvider
+
 try:
-    from .base_provider import BaseProvider
     from .transform.model_params import get_model_params
     from .utils.cost import calculate_api_cost_anthropic
-except ImportError:  # TODO: move to shared — base_provider / model_params / cost were not written yet
+except ImportError:  # TODO: move to shared — model_params / cost were not written yet
     from ._anthropic_fallback import (  # type: ignore[assignment]
-        BaseProvider,
         calculate_api_cost_anthropic,
         get_model_params,
     )

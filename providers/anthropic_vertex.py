@@ -31,11 +31,12 @@ from .types.vertex import (
     VERTEX_MODELS,
 )
 
+from .base_provider import BaseProvider
+
 try:
-    from .base_provider import BaseProvider
     from .transform.model_params import get_model_params
-except ImportError:  # TODO: move to shared — base_provider / model_params were not written yet
-    from ._anthropic_fallback import BaseProvider, get_model_params  # type: ignore[assignment]
+except ImportError:  # TODO: move to shared — model_params was not written yet
+    from ._anthropic_fallback import get_model_params  # type: ignore[assignment]
 
 
 def _safe_json_parse(text: Any) -> Any:

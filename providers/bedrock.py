@@ -40,14 +40,12 @@ from .types.bedrock import (
 )
 from .utils.json_schema import normalize_tool_schema
 
+from .base_provider import BaseProvider
+
 try:
-    from .base_provider import BaseProvider
     from .transform.model_params import get_model_params
     from .utils.api import should_use_reasoning_budget
-except ImportError:  # TODO: move to shared — base_provider / model_params / utils.api not written yet
-
-    class BaseProvider:  # type: ignore[no-redef]
-        """``BaseProvider`` stand-in (``countTokens`` needs the shared tiktoken port)."""
+except ImportError:  # TODO: move to shared — model_params / utils.api not written yet
 
     def should_use_reasoning_budget(*, model: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> bool:
         """``shouldUseReasoningBudget`` (src/shared/api.ts)."""

@@ -18,11 +18,12 @@ from .sdk.jsonjs import dumps, loads
 from .transform.gemini_format import convert_anthropic_message_to_gemini
 from .types.gemini import GEMINI_DEFAULT_MODEL_ID, GEMINI_MODELS
 
+from .base_provider import BaseProvider
+
 try:
-    from .base_provider import BaseProvider
     from .transform.model_params import get_model_params
-except ImportError:  # TODO: move to shared — base_provider / model_params were not written yet
-    from ._gemini_fallback import BaseProvider, get_model_params
+except ImportError:  # TODO: move to shared — model_params was not written yet
+    from ._gemini_fallback import get_model_params  # type: ignore[assignment]
 
 
 def _truthy(value: Any) -> bool:

@@ -34,7 +34,6 @@ import json
 import math
 import os
 import platform
-import socket
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ import aiohttp
 from . import transport
 from .errors import JSError, JSTypeError
 from .jsonjs import dumps, js_number, loads
+from .node_net import node_error_reason as _node_reason
 
 __all__ = [
     "V10",
@@ -192,26 +192,6 @@ class _NoResponse(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-def _node_reason(exc: BaseException, url: str) -> tuple[str, str | None]:
-    """The Node ``err.message`` / ``err.code`` closest to an aiohttp connection failure."""
-    parsed = urllib.parse.urlsplit(url)
-    host = parsed.hostname or ""
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return "unable to verify the first certificate", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        os_error = exc.os_error
-        if isinstance(os_error, socket.gaierror):
-            return f"getaddrinfo ENOTFOUND {host}", "ENOTFOUND"
-        code = errno.errorcode.get(os_error.errno or 0) if isinstance(os_error, OSError) else None
-        if code in ("ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"):
-            return f"connect {code} {host}:{port}", code
-        return str(os_error) or str(exc), code
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, ConnectionResetError)):
-        return "socket hang up", "ECONNRESET"
-    return str(exc) or type(exc).__name__, None
 
 
 async def _fetch_once(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str, dict[str, str], bytes]:

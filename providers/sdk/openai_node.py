@@ -13,6 +13,7 @@ import os
 from typing import Any, Mapping
 
 from .errors import JSError, JSTypeError
+from .jsonjs import js_string
 from .stainless import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, merge_headers, platform_headers
 
 VERSION = "5.12.2"
@@ -137,13 +138,19 @@ class OpenAI(StainlessClient):
         sdk.update(self._platform)
         sdk["OpenAI-Organization"] = self.organization
         sdk["OpenAI-Project"] = self.project
-        out = merge_headers(
+        layers = (
             sdk,
             self.auth_headers(),
             self.default_headers_option,
             {"Content-Type": "application/json"} if has_body else None,
             self.prepare_headers(headers),
         )
+        for layer in layers:
+            for name, value in (layer or {}).items():
+                _check_byte_string(name)
+                if value is not None:
+                    _check_byte_string(value)
+        out = merge_headers(*layers)
         for name, value in self.flavor.fetch_headers:
             out.setdefault(name, value)
         return out
@@ -168,6 +175,9 @@ class OpenAI(StainlessClient):
         timeout_ms: float | None = None,
     ) -> Any:
         response = await self.post("/responses", body, headers=headers, timeout_ms=timeout_ms)
+        # ('object' in rsp && rsp.object === 'response'): `in` throws on a primitive (a text body)
+        if response is None or isinstance(response, (str, int, float)):
+            raise JSTypeError(f"Cannot use 'in' operator to search for 'object' in {js_string(response)}")
         if isinstance(response, dict) and response.get("object") == "response":
             _add_output_text(response)
         return response
@@ -194,16 +204,48 @@ class OpenAI(StainlessClient):
         return path
 
 
+def _check_byte_string(text: str) -> None:
+    """undici's ``Headers.append`` (webidl ByteString): a UTF-16 code unit above 255 throws,
+    before any request is sent (so no retry)."""
+    if text.isascii():
+        return
+    units = text.encode("utf-16-le")
+    for index in range(0, len(units), 2):
+        unit = units[index] | units[index + 1] << 8
+        if unit > 255:
+            raise JSTypeError(
+                f"Cannot convert argument to a ByteString because the character at index {index // 2} "
+                f"has a value of {unit} which is greater than 255."
+            )
+
+
 def _add_output_text(response: dict[str, Any]) -> None:
-    """``addOutputText``: ``output_text`` joins the output_text parts of message outputs."""
+    """``addOutputText``: ``output_text`` joins the output_text parts of message outputs (as
+    ``Array.prototype.join`` does: a missing or null text is ``""``), with V8's errors for a
+    malformed response."""
     texts: list[str] = []
-    for output in response.get("output") or []:
-        if output.get("type") != "message":
+    for output in _js_iterable(response.get("output"), "rsp.output"):
+        if _js_type(output) != "message":
             continue
-        for content in output.get("content") or []:
-            if content.get("type") == "output_text":
-                texts.append(content.get("text"))
+        for content in _js_iterable(output.get("content"), "output.content"):
+            if _js_type(content) == "output_text":
+                text = content.get("text")
+                texts.append("" if text is None else js_string(text))
     response["output_text"] = "".join(texts)
+
+
+def _js_iterable(value: Any, expression: str) -> Any:
+    """``for (const x of <expression>)`` on a JSON value: arrays and strings iterate."""
+    if isinstance(value, (list, str)):
+        return value
+    raise JSTypeError(f"{expression} is not iterable")
+
+
+def _js_type(value: Any) -> Any:
+    """``value.type`` on a JSON value (V8's TypeError for null)."""
+    if value is None:
+        raise JSTypeError("Cannot read properties of null (reading 'type')")
+    return value.get("type") if isinstance(value, dict) else None
 
 
 class AzureOpenAI(OpenAI):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import AsyncIterator, NamedTuple
 
-_LF = 0x0A
-_CR = 0x0D
+_CR_BYTE = b"\r"
 
 
 class ServerSentEvent(NamedTuple):
@@ -49,9 +48,14 @@ class LineDecoder:
         self._buffer = bytearray()
         self._cr_index: int | None = None
 
-    def decode(self, chunk: bytes) -> list[str]:
+    def decode(self, chunk: bytes | bytearray) -> list[str]:
         """``decode(chunk)``: the complete lines now available."""
         buffer = self._buffer
+        if not buffer and self._cr_index is None and _CR_BYTE not in chunk:
+            # nothing pending and no \r: the lines are the pieces between the \n
+            *lines, rest = chunk.split(b"\n")
+            buffer += rest
+            return [line.decode("utf-8", "replace") for line in lines]
         buffer += chunk
         lines: list[str] = []
         while True:
@@ -85,12 +89,16 @@ class LineDecoder:
 
 def find_double_newline_index(buffer: bytearray) -> int:
     """``findDoubleNewlineIndex``: the index just past the first ``\\n\\n``, ``\\r\\r`` or
-    ``\\r\\n\\r\\n``, or -1."""
+    ``\\r\\n\\r\\n``, or -1.
+
+    Each later pattern is only looked for where it could start before the match found so far, so
+    cutting a read of many events costs time linear in its length.
+    """
     start = -1
     end = -1
     for pattern in (b"\n\n", b"\r\r", b"\r\n\r\n"):
-        at = buffer.find(pattern)
-        if at >= 0 and (start < 0 or at < start):
+        at = buffer.find(pattern) if start < 0 else buffer.find(pattern, 0, start - 1 + len(pattern))
+        if at >= 0:
             start, end = at, at + len(pattern)
     return end
 
@@ -130,8 +138,15 @@ class SSEDecoder:
         return None
 
 
-async def iter_sse_chunks(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytearray]:
-    """``iterSSEChunks``: the byte stream cut after each blank line."""
+async def iter_sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    """``_iterSSEMessages`` over ``iterSSEChunks``: the events of a response body.
+
+    The body is cut after each blank line (``iterSSEChunks``, inlined: one generator per
+    stream rather than two), each piece goes through the line decoder, each line through the
+    SSE decoder.
+    """
+    sse_decoder = SSEDecoder()
+    line_decoder = LineDecoder()
     data = bytearray()
     async for chunk in chunks:
         if not chunk:
@@ -141,22 +156,13 @@ async def iter_sse_chunks(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytearr
             at = find_double_newline_index(data)
             if at < 0:
                 break
-            yield data[:at]
+            piece = data[:at]
             del data[:at]
-    if data:
-        yield data
-
-
-async def iter_sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """``_iterSSEMessages``: the events of a response body."""
-    sse_decoder = SSEDecoder()
-    line_decoder = LineDecoder()
-    async for sse_chunk in iter_sse_chunks(chunks):
-        for line in line_decoder.decode(sse_chunk):
-            sse = sse_decoder.decode(line)
-            if sse is not None:
-                yield sse
-    for line in line_decoder.flush():
+            for line in line_decoder.decode(piece):
+                sse = sse_decoder.decode(line)
+                if sse is not None:
+                    yield sse
+    for line in [*line_decoder.decode(data), *line_decoder.flush()] if data else line_decoder.flush():
         sse = sse_decoder.decode(line)
         if sse is not None:
             yield sse

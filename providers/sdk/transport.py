@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import ssl as _ssl
+import time
 import weakref
 from typing import Callable, Mapping
 
 import aiohttp
 from yarl import URL
+
+from .. import ratelimit
 
 POOL_LIMIT = 1000
 """Connections the shared pool may hold open at once (1,000 concurrent streams)."""
@@ -92,6 +95,7 @@ async def request(
     *,
     headers: Mapping[str, str],
     body: bytes | None = None,
+    limited: bool = True,
 ) -> aiohttp.ClientResponse:
     """Send one request on the shared session and return the response once its headers arrive.
 
@@ -99,7 +103,18 @@ async def request(
     ``new URL()`` would have it (nothing is re-quoted). ``headers`` are sent as given (names and
     order); aiohttp adds only ``Host`` and, for a body, ``Content-Length``. The caller reads (and
     releases) the body; callers bound the wait with their own timeout.
+
+    Inside a call of a handler built with a limiter (``providers.ratelimit``), a ``limited``
+    request first waits its turn, and a throttled answer is sent again while the limiter's
+    ``max_wait_s`` allows; the last answer is returned as it came. Without one, nothing changes.
     """
+    limiter = ratelimit.current.get() if limited else None
+    if limiter is not None:
+        return await _limited_request(limiter, method, url, headers, body)
+    return await _send(method, url, headers, body)
+
+
+async def _send(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> aiohttp.ClientResponse:
     return await get_session().request(
         method,
         URL(url, encoded=True),
@@ -108,3 +123,23 @@ async def request(
         allow_redirects=False,
         compress=None,
     )
+
+
+async def _limited_request(
+    limiter: ratelimit.AdaptiveLimiter, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+) -> aiohttp.ClientResponse:
+    first_attempt = time.monotonic()
+    while True:
+        budget = limiter.max_wait_s - (time.monotonic() - first_attempt)
+        in_turn = await limiter.acquire(ratelimit.estimate_tokens(body), budget)
+        response = await _send(method, url, headers, body)
+        if not ratelimit.is_throttled(response.status, response.headers):
+            limiter.observe(response.status, response.headers)
+            return response
+        content = await response.read()  # kept by aiohttp: the caller can still read it
+        wait = limiter.observe(response.status, response.headers, content) or 0.0
+        if not in_turn or time.monotonic() + wait - first_attempt > limiter.max_wait_s:
+            limiter.note_given_up()
+            return response
+        response.release()
+        limiter.note_resent()

@@ -1,0 +1,1 @@
+"""Developer tools of provider-port (not part of the run-time package)."""

@@ -1,0 +1,269 @@
+"""``python -m tools.bench``: the port against the raw aiohttp floor and its peers, in one run.
+
+Starts the loopback server (``tools.bench.server``) in a process of its own, then runs every
+measurement in a fresh worker process (``tools.bench.worker``), the clients interleaved within
+each repetition (their order rotates from one repetition to the next). Prints the table, writes
+the raw results as JSON and the ratios as a PNG chart.
+
+``--quick``: one repetition, smaller sizes, and the three stream measures of a client and wire
+share one process, so that it finishes in under a minute; the full run (the default) gives every
+measure its own process and repeats it three times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .clients import CLIENTS, PEER_MODULES, SUPPORTED_WIRES, WIRES
+from .report import IMPORT_MODULES, render_table, summarize, write_chart, write_json
+from .worker import IMPORT_PROBE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign")
+STREAM_MEASURES = ("cpu", "short", "concurrent")
+
+FULL = {
+    "reps": 3,
+    "long_deltas": 20_000,
+    "short_requests": 200,
+    "short_deltas": 10,
+    "concurrency": 1000,
+    "concurrent_deltas": 200,
+    "sign_requests": 2000,
+    "timeout": 900.0,
+}
+QUICK = {
+    "reps": 1,
+    "long_deltas": 2000,
+    "short_requests": 30,
+    "short_deltas": 10,
+    "concurrency": 200,
+    "concurrent_deltas": 50,
+    "sign_requests": 200,
+    "timeout": 120.0,
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 repetition, smaller sizes (under a minute)")
+    parser.add_argument("--clients", default=",".join(CLIENTS), help="comma-separated subset of: " + ", ".join(CLIENTS))
+    parser.add_argument("--measures", default=",".join(MEASURES), help="comma-separated subset of: " + ", ".join(MEASURES))
+    parser.add_argument("--reps", type=int, help="repetitions (full: 3, quick: 1)")
+    parser.add_argument("--long-deltas", type=int, help="deltas of the CPU measure's one long stream")
+    parser.add_argument("--short-requests", type=int, help="sequential short requests per measurement")
+    parser.add_argument("--short-deltas", type=int, help="deltas of a short request")
+    parser.add_argument("--concurrency", type=int, help="concurrent streams")
+    parser.add_argument("--concurrent-deltas", type=int, help="deltas of each concurrent stream")
+    parser.add_argument("--sign-requests", type=int, help="requests of the Bedrock signing measure")
+    parser.add_argument("--timeout", type=float, help="seconds a worker may take")
+    parser.add_argument("--json", type=Path, default=Path("bench-results/results.json"), help="raw results file")
+    parser.add_argument("--chart", type=Path, default=Path("bench-results/ratios.png"), help="PNG chart of the ratios")
+    parser.add_argument("--no-chart", action="store_true", help="do not draw the chart")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = parser.parse_args(argv)
+    preset = QUICK if args.quick else FULL
+    for key, value in preset.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # litellm would download its price list at import
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def available_clients(selected: list[str]) -> tuple[list[str], dict[str, str], list[str]]:
+    """The clients to run, the skipped ones with why, and the wires the port can serve."""
+    clients, skipped = [], {}
+    for name in CLIENTS:
+        if name != "floor" and name not in selected:
+            skipped[name] = "not selected (--clients)"
+        elif name in PEER_MODULES and importlib.util.find_spec(PEER_MODULES[name]) is None:
+            skipped[name] = f"not installed (the `bench` extra: pip install -e '.[bench]' brings {PEER_MODULES[name]})"
+        else:
+            clients.append(name)
+    port_wires = [wire for wire in WIRES if wire != "openai" or importlib.util.find_spec("providers.openai") is not None]
+    return clients, skipped, port_wires
+
+
+class Server:
+    """The loopback server process, for the whole run."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tools.bench.server"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=_env(),
+        )
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line.startswith("PORT "):
+            self.close()
+            raise RuntimeError(f"the bench server did not start: {line!r}")
+        self.origin = f"http://127.0.0.1:{int(line.split()[1])}"
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def run_process(command: list[str], timeout: float) -> dict[str, Any]:
+    """Run one worker; its result is the last ``RESULT`` line of its stdout."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=_env())
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout:.0f} s"}
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return dict(json.loads(line[len("RESULT "):]))
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"ok": False, "error": f"exit {done.returncode}: {tail}"[:500]}
+
+
+def plan(args: argparse.Namespace, clients: list[str], port_wires: list[str]) -> list[tuple[tuple[str, ...], str, list[str]]]:
+    """The (measures, wire, clients) groups of one repetition."""
+    measures = [m for m in MEASURES if m in args.measures.split(",")]
+    groups: list[tuple[tuple[str, ...], str, list[str]]] = []
+    if "import" in measures:
+        groups.append((("import",), "-", clients))
+    if "handlers" in measures and "port" in clients:
+        groups.append((("handlers",), "-", ["floor", "port"]))
+    if "sign" in measures and "port" in clients:
+        groups.append((("sign",), "bedrock", ["floor", "port"]))
+    streams = tuple(m for m in STREAM_MEASURES if m in measures)
+    for wire in WIRES:
+        speakers = [c for c in clients if wire in SUPPORTED_WIRES[c] and (c != "port" or wire in port_wires)]
+        if not streams or len(speakers) < 1:
+            continue
+        if args.quick:
+            groups.append((streams, wire, speakers))
+        else:
+            groups.extend(((measure,), wire, speakers) for measure in streams)
+    return groups
+
+
+def command(measures: tuple[str, ...], wire: str, client: str, origin: str, args: argparse.Namespace) -> list[str]:
+    if measures == ("import",):
+        return [sys.executable, "-c", IMPORT_PROBE, IMPORT_MODULES[client]]
+    spec = {
+        "measures": list(measures),
+        "client": client,
+        "wire": wire,
+        "origin": origin,
+        "long_deltas": args.long_deltas,
+        "short_requests": args.short_requests,
+        "short_deltas": args.short_deltas,
+        "concurrency": args.concurrency,
+        "concurrent_deltas": args.concurrent_deltas,
+        "sign_requests": args.sign_requests,
+    }
+    return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
+
+
+def _versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for dist in ("provider-port", "aiohttp", "botocore", "openai", "anthropic", "litellm", "httpx"):
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    return versions
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    clients, skipped, port_wires = available_clients(args.clients.split(","))
+    notes = [f"{name}: skipped, {why}" for name, why in skipped.items()]
+    if "port" in clients and "openai" not in port_wires:
+        notes.append("port/openai: not available (providers/openai.py does not exist yet)")
+    groups = plan(args, clients, port_wires)
+    total = args.reps * sum(len(group[2]) for group in groups)
+    started = time.time()
+    load_start = os.getloadavg() if hasattr(os, "getloadavg") else None
+    runs: list[dict[str, Any]] = []
+    server = Server()
+    try:
+        done = 0
+        for rep in range(args.reps):
+            for measures, wire, members in groups:
+                shift = rep % len(members)
+                for client in members[shift:] + members[:shift]:
+                    done += 1
+                    t0 = time.perf_counter()
+                    result = run_process(command(measures, wire, client, server.origin, args), args.timeout)
+                    if measures == ("import",) and result.get("ok"):
+                        result["values"] = {"import": result["values"]}
+                    status = "ok" if result["ok"] else f"FAILED {result['error'][:160]}"
+                    print(
+                        f"[{done}/{total}] rep {rep + 1} {'+'.join(measures)} {wire} {client}: {status} "
+                        f"({time.perf_counter() - t0:.1f} s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    runs.append({"rep": rep, "measures": list(measures), "wire": wire, "client": client, **result})
+    finally:
+        server.close()
+
+    wires_of = {"import": ["-"], "handlers": ["-"], "sign": ["bedrock"]}
+    for measure in STREAM_MEASURES:
+        wires_of[measure] = list(WIRES)
+    rows = summarize(runs, wires_of)
+    sizes = {key: getattr(args, key) for key in FULL}
+    meta = {
+        "mode": "quick" if args.quick else "full",
+        "sizes": sizes,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "elapsed_s": round(time.time() - started, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "loadavg_start": load_start,
+        "loadavg_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "versions": _versions(),
+        "skipped": skipped,
+        "notes": notes,
+    }
+    print(render_table(rows, markdown=args.markdown))
+    print()
+    print(
+        f"{meta['mode']} run, {args.reps} repetition(s), {meta['elapsed_s']} s; long stream {args.long_deltas} deltas; "
+        f"short: {args.short_requests} × {args.short_deltas} deltas; concurrent: {args.concurrency} × "
+        f"{args.concurrent_deltas} deltas; Python {meta['python']}, {meta['cpus']} CPUs"
+    )
+    for note in notes:
+        print(note)
+    targets = [row for row in rows if row.target]
+    missed = [row for row in targets if not row.met]
+    print(f"targets: {len(targets) - len(missed)} of {len(targets)} met" + (
+        "; missed: " + "; ".join(f"{row.label} {row.wire}".replace(" -", "") for row in missed) if missed else ""))
+    write_json(args.json, meta, runs, rows)
+    print(f"raw results: {args.json}")
+    if not args.no_chart:
+        why_not = write_chart(args.chart, rows, f"provider-port benchmark ({meta['mode']}, {meta['started']})")
+        print(f"chart: {args.chart}" if why_not is None else f"chart: skipped, {why_not}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""Results of a benchmark run: the summary rows, the issue's targets, the table, JSON and chart.
+
+Every figure is the median over the repetitions, with its min–max, and its ratio to the floor's
+median for the same measure and wire in the same run (for the Bedrock signing measure the floor
+is botocore doing the same work).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .clients import CLIENTS
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure of a measure: where it sits in a worker's values and how it is shown."""
+
+    measure: str
+    key: str
+    label: str
+    unit: str
+
+
+METRICS = (
+    Metric("import", "import_ms", "import time", "ms"),
+    Metric("import", "added_rss_mb", "RSS added by the import", "MB"),
+    Metric("cpu", "cpu_ms_per_1k", "CPU per 1,000 deltas", "ms"),
+    Metric("short", "ms_per_request", "short request, sequential", "ms"),
+    Metric("concurrent", "wall_s", "concurrent streams: wall", "s"),
+    Metric("concurrent", "peak_rss_mb", "concurrent streams: peak RSS", "MB"),
+    Metric("handlers", "rss_mb", "RSS with the 8 handlers built", "MB"),
+    Metric("sign", "us_per_request", "Bedrock SigV4 + event-stream decode", "µs"),
+)
+
+IMPORT_MODULES = {
+    "floor": "aiohttp",
+    "port": "providers",
+    "openai-python": "openai",
+    "anthropic-python": "anthropic",
+    "litellm": "litellm",
+}
+"""What each client's import measure imports."""
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    label: str
+    unit: str
+    wire: str
+    client: str
+    runs: int
+    median: float | None
+    low: float | None
+    high: float | None
+    ratio: float | None
+    over_floor: float | None
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+
+def _values(runs: list[dict[str, Any]], metric: Metric, wire: str, client: str) -> list[float]:
+    found = []
+    for run in runs:
+        if run["client"] != client or run["wire"] != wire or not run["ok"]:
+            continue
+        values = run["values"].get(metric.measure)
+        if values is None:
+            continue
+        if metric.key == "added_rss_mb":
+            found.append(values["rss_mb"] - values["base_rss_mb"])
+        elif metric.key in values:
+            found.append(float(values[metric.key]))
+    return found
+
+
+def _errors(runs: list[dict[str, Any]], measure: str, wire: str, client: str) -> list[str]:
+    return [
+        run["error"]
+        for run in runs
+        if run["client"] == client and run["wire"] == wire and not run["ok"] and measure in run["measures"]
+    ]
+
+
+def _target(metric: Metric, row: Row, runs: list[dict[str, Any]]) -> tuple[str, bool | None]:
+    """The issue's target for a port row, and whether this run meets it."""
+    if row.client != "port" or row.median is None:
+        return "", None
+    key = (metric.measure, metric.key)
+    if key == ("cpu", "cpu_ms_per_1k"):
+        return "≤ 1.5× floor", row.ratio is not None and row.ratio <= 1.5
+    if key == ("short", "ms_per_request"):
+        return "≤ floor + 0.5 ms", row.over_floor is not None and row.over_floor <= 0.5
+    if key == ("concurrent", "wall_s"):
+        errors = sum(
+            run["values"]["concurrent"]["errors"]
+            for run in runs
+            if run["client"] == "port" and run["wire"] == row.wire and run["ok"] and "concurrent" in run["values"]
+        )
+        return "≤ 1.3× floor, 0 errors", row.ratio is not None and row.ratio <= 1.3 and errors == 0
+    if key == ("concurrent", "peak_rss_mb"):
+        return "≤ 100 MB", row.median <= 100
+    if key == ("import", "import_ms"):
+        return "≤ 150 ms", row.median <= 150
+    if key == ("import", "added_rss_mb"):
+        return "≤ 25 MB", row.median <= 25
+    if key == ("handlers", "rss_mb"):
+        return "≤ aiohttp + 8 MB", row.over_floor is not None and row.over_floor <= 8
+    return "", None
+
+
+def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> list[Row]:
+    """The table's rows: every metric, wire and client that was run, in a stable order."""
+    rows: list[Row] = []
+    for metric in METRICS:
+        for wire in wires_of.get(metric.measure, []):
+            floor_values = _values(runs, metric, wire, "floor")
+            floor_median = statistics.median(floor_values) if floor_values else None
+            for client in CLIENTS:
+                if not any(r["client"] == client and r["wire"] == wire and metric.measure in r["measures"] for r in runs):
+                    continue
+                values = _values(runs, metric, wire, client)
+                median = statistics.median(values) if values else None
+                row = Row(
+                    label=metric.label,
+                    unit=metric.unit,
+                    wire=wire,
+                    client="botocore" if metric.measure == "sign" and client == "floor" else client,
+                    runs=len(values),
+                    median=median,
+                    low=min(values) if values else None,
+                    high=max(values) if values else None,
+                    ratio=median / floor_median if median is not None and floor_median else None,
+                    over_floor=median - floor_median if median is not None and floor_median is not None else None,
+                )
+                row.target, row.met = _target(metric, row, runs)
+                notes = []
+                if metric.key == "wall_s":
+                    errors = [
+                        run["values"]["concurrent"]
+                        for run in runs
+                        if run["client"] == client and run["wire"] == wire and run["ok"] and "concurrent" in run["values"]
+                    ]
+                    total = sum(e["errors"] for e in errors)
+                    notes.append(f"{total} errors")
+                    first = next((e["first_error"] for e in errors if e.get("first_error")), None)
+                    if first:
+                        notes.append(first[:80])
+                if metric.measure == "handlers" and client == "port":
+                    notes.extend(_handler_notes(runs))
+                if metric.key == "ms_per_request" and row.over_floor is not None and client != "floor":
+                    notes.append(f"{row.over_floor:+.3f} ms vs floor")
+                if metric.key == "rss_mb" and metric.measure == "handlers" and row.over_floor is not None and client != "floor":
+                    notes.insert(0, f"{row.over_floor:+.1f} MB over aiohttp")
+                failures = _errors(runs, metric.measure, wire, client)
+                if failures:
+                    notes.append(f"{len(failures)} failed: {failures[0][:120]}")
+                row.note = "; ".join(notes)
+                rows.append(row)
+    return rows
+
+
+def _handler_notes(runs: list[dict[str, Any]]) -> list[str]:
+    for run in runs:
+        if run["client"] == "port" and run["ok"] and "handlers" in run["values"]:
+            values = run["values"]["handlers"]
+            notes = [f"built {len(values['built'])}: {', '.join(values['built'])}"]
+            if values["missing"]:
+                notes.append("not built: " + ", ".join(f"{k} ({v})" for k, v in values["missing"].items()))
+            notes.append("heavy modules loaded: " + (", ".join(values["heavy_modules_loaded"]) or "none"))
+            return notes
+    return []
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def render_table(rows: list[Row], markdown: bool = False) -> str:
+    """The rows as a plain-text (or Markdown) table."""
+    head = ["measure", "wire", "client", "median", "min–max", "× floor", "target", "notes"]
+    lines = []
+    for row in rows:
+        target = ""
+        if row.target:
+            target = f"{row.target} {'✓' if row.met else '✗'}"
+        lines.append(
+            [
+                f"{row.label} ({row.unit})",
+                row.wire,
+                row.client,
+                _number(row.median),
+                f"{_number(row.low)}–{_number(row.high)}" if row.runs > 1 else "",
+                f"{row.ratio:.2f}×" if row.ratio is not None else "—",
+                target,
+                row.note,
+            ]
+        )
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines]
+        return "\n".join(out)
+    widths = [max(len(head[i]), *(len(line[i]) for line in lines)) if lines else len(head[i]) for i in range(len(head) - 1)]
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells[:-1])) + "  " + cells[-1]
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths] + ["-----"])] + [fmt(line) for line in lines])
+
+
+def write_json(path: Path, meta: dict[str, Any], runs: list[dict[str, Any]], rows: list[Row]) -> None:
+    """Raw results: the run's parameters, every worker's values and the summary rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"meta": meta, "runs": runs, "summary": [asdict(row) for row in rows]}, indent=2))
+
+
+def write_chart(path: Path, rows: list[Row], title: str) -> str | None:
+    """A horizontal bar chart of every ratio to the floor; ``None`` when written, else why not."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed (pip install -e '.[bench]')"
+    shown = [row for row in rows if row.ratio is not None and row.client not in ("floor", "botocore")]
+    if not shown:
+        return "no ratios to chart"
+    colors = {"port": "#2a7ab9", "openai-python": "#6f6f6f", "anthropic-python": "#b5651d", "litellm": "#8e44ad"}
+    height = max(3.0, 0.28 * len(shown) + 1.2)
+    figure, axes = plt.subplots(figsize=(10, height))
+    labels = [f"{row.label} · {row.wire} · {row.client}" for row in shown]
+    positions = list(range(len(shown)))[::-1]
+    axes.barh(positions, [row.ratio for row in shown], color=[colors.get(row.client, "#999999") for row in shown])
+    for y, row in zip(positions, shown):
+        axes.text(row.ratio, y, f" {row.ratio:.2f}×", va="center", fontsize=7)  # type: ignore[arg-type]
+    axes.set_yticks(positions, labels, fontsize=7)
+    axes.axvline(1.0, color="black", linewidth=0.8)
+    axes.set_xscale("log")
+    axes.set_xlabel("ratio to the floor of the same run (log scale; floor = 1, lower is better)")
+    axes.set_title(title, fontsize=9)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return None

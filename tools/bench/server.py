@@ -1,0 +1,253 @@
+"""The loopback streaming server of the benchmark (aiohttp.web), run in a process of its own.
+
+One listener serves the four wire formats the port's handlers speak, picked by the request path:
+
+- ``…/chat/completions``: OpenAI chat-completions SSE (a role chunk, the deltas, a finish chunk,
+  a usage chunk with empty ``choices``, ``[DONE]``);
+- ``…/messages``: Anthropic Messages SSE (``message_start``, ``content_block_start``, the
+  ``content_block_delta`` events, ``content_block_stop``, ``message_delta`` with the usage,
+  ``message_stop``);
+- ``…:streamGenerateContent``: Gemini ``alt=sse`` (one event per delta, each with the prompt's
+  ``usageMetadata``; the last adds ``finishReason`` and the full usage), ``\\r\\n\\r\\n``-separated
+  as Google sends it;
+- ``…/converse-stream``: Bedrock ConverseStream, binary event-stream frames with valid prelude and
+  message CRCs (``messageStart``, the ``contentBlockDelta`` events, ``contentBlockStop``,
+  ``messageStop``, ``metadata`` with the usage).
+
+How many deltas a reply carries is read from the request body: the first ``ndeltas=<N>`` in it
+(clients put it in the user message), so handlers are built once with a fixed base URL. Every
+event is one ``write`` on the response; event bytes are built once per N and reused.
+
+Run: ``python -m tools.bench.server`` prints ``PORT <n>`` on stdout once it listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import resource
+import struct
+import sys
+import zlib
+from functools import lru_cache
+
+from aiohttp import web
+
+def delta_text(i: int) -> str:
+    """The text of delta ``i``: distinct from its neighbours, as a model's tokens are (litellm
+    rejects a stream that repeats one chunk too often)."""
+    return f" tok{i}"
+
+PROMPT_TOKENS = 21
+
+_N_PATTERN = re.compile(rb"ndeltas=(\d+)")
+
+
+def _sse(data: str, event: str | None = None) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {data}\n\n".encode()
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@lru_cache(maxsize=16)
+def openai_events(n: int) -> tuple[bytes, ...]:
+    """A chat.completions stream of ``n`` content deltas with a final usage chunk."""
+    head = (
+        '{"id":"chatcmpl-Bbench000000000000000000001","object":"chat.completion.chunk",'
+        '"created":1767225600,"model":"gpt-4o-2024-08-06","service_tier":"default",'
+        '"system_fingerprint":"fp_a288987b44","choices":'
+    )
+    events = [_sse(head + '[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},'
+                   '"logprobs":null,"finish_reason":null}],"usage":null}')]
+    events.extend(
+        _sse(head + f'[{{"index":0,"delta":{_compact({"content": delta_text(i)})},"logprobs":null,'
+             '"finish_reason":null}],"usage":null}')
+        for i in range(n)
+    )
+    events.append(_sse(head + '[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}'))
+    usage = {
+        "prompt_tokens": PROMPT_TOKENS,
+        "completion_tokens": n,
+        "total_tokens": PROMPT_TOKENS + n,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+    }
+    events.append(_sse(head + f"[],\"usage\":{_compact(usage)}}}"))
+    events.append(_sse("[DONE]"))
+    return tuple(events)
+
+
+@lru_cache(maxsize=16)
+def anthropic_events(n: int) -> tuple[bytes, ...]:
+    """A Messages stream of ``n`` text deltas; ``message_delta`` carries the final usage."""
+    start = {
+        "type": "message_start",
+        "message": {
+            "model": "claude-sonnet-4-5-20250929",
+            "id": "msg_01Bench00000000000000001",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": PROMPT_TOKENS,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+                "output_tokens": 1,
+                "service_tier": "standard",
+            },
+        },
+    }
+    end = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": n},
+    }
+    events = [
+        _sse(_compact(start), "message_start"),
+        _sse(_compact({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+             "content_block_start"),
+    ]
+    events.extend(
+        _sse(
+            _compact({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": delta_text(i)}}),
+            "content_block_delta",
+        )
+        for i in range(n)
+    )
+    events.append(_sse(_compact({"type": "content_block_stop", "index": 0}), "content_block_stop"))
+    events.append(_sse(_compact(end), "message_delta"))
+    events.append(_sse(_compact({"type": "message_stop"}), "message_stop"))
+    return tuple(events)
+
+
+@lru_cache(maxsize=16)
+def gemini_events(n: int) -> tuple[bytes, ...]:
+    """``streamGenerateContent?alt=sse``: one event per delta, the last with the full usage."""
+
+    def event(i: int, final: bool) -> bytes:
+        candidate: dict[str, object] = {"content": {"parts": [{"text": delta_text(i)}], "role": "model"}}
+        usage: dict[str, object] = {"promptTokenCount": PROMPT_TOKENS, "totalTokenCount": PROMPT_TOKENS}
+        if final:
+            candidate["finishReason"] = "STOP"
+            usage = {
+                "promptTokenCount": PROMPT_TOKENS,
+                "candidatesTokenCount": n,
+                "totalTokenCount": PROMPT_TOKENS + n,
+            }
+        candidate["index"] = 0
+        body = {
+            "candidates": [candidate],
+            "usageMetadata": usage,
+            "modelVersion": "gemini-2.5-flash",
+            "responseId": "BenchRespId0001",
+        }
+        return f"data: {json.dumps(body)}\r\n\r\n".encode()
+
+    if n < 1:
+        raise ValueError("a Gemini reply carries at least one delta")
+    return tuple(event(i, i == n - 1) for i in range(n))
+
+
+def event_stream_frame(event_type: str, payload: bytes) -> bytes:
+    """One AWS event-stream message: prelude, its CRC, string headers, payload, message CRC."""
+    headers = b""
+    for name, value in (
+        (":event-type", event_type),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ):
+        raw_name, raw_value = name.encode(), value.encode()
+        headers += struct.pack(">B", len(raw_name)) + raw_name + struct.pack(">BH", 7, len(raw_value)) + raw_value
+    total = 12 + len(headers) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+@lru_cache(maxsize=16)
+def bedrock_events(n: int) -> tuple[bytes, ...]:
+    """A ConverseStream reply: ``n`` ``contentBlockDelta`` frames, ``metadata`` with the usage last."""
+    usage = {"inputTokens": PROMPT_TOKENS, "outputTokens": n, "totalTokens": PROMPT_TOKENS + n}
+    deltas = tuple(
+        event_stream_frame(
+            "contentBlockDelta",
+            _compact({"contentBlockIndex": 0, "delta": {"text": delta_text(i)}, "p": "abcdefghijk"}).encode(),
+        )
+        for i in range(n)
+    )
+    return (
+        (event_stream_frame("messageStart", b'{"role":"assistant","p":"abcdefghijklmnopqrst"}'),)
+        + deltas
+        + (
+            event_stream_frame("contentBlockStop", b'{"contentBlockIndex":0,"p":"abcdefghijklmnopqrstuvwxyzABCD"}'),
+            event_stream_frame("messageStop", b'{"stopReason":"end_turn","p":"abcd"}'),
+            event_stream_frame(
+                "metadata", _compact({"metrics": {"latencyMs": 1234}, "usage": usage, "p": "ab"}).encode()
+            ),
+        )
+    )
+
+
+_ROUTES = (
+    ("/chat/completions", openai_events, "text/event-stream; charset=utf-8"),
+    ("/messages", anthropic_events, "text/event-stream; charset=utf-8"),
+    (":streamGenerateContent", gemini_events, "text/event-stream"),
+    ("/converse-stream", bedrock_events, "application/vnd.amazon.eventstream"),
+)
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    """Stream the reply the path asks for, one write per event."""
+    body = await request.read()
+    found = _N_PATTERN.search(body)
+    n = int(found.group(1)) if found else 10
+    path = request.path
+    for suffix, build, content_type in _ROUTES:
+        if path.endswith(suffix):
+            events = build(n)
+            break
+    else:
+        return web.json_response({"error": {"message": f"bench server: no stream at {path}"}}, status=404)
+    response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+    await response.prepare(request)
+    write = response.write
+    for event in events:
+        await write(event)
+    await response.write_eof()
+    return response
+
+
+async def serve(port: int = 0) -> None:
+    """Listen on 127.0.0.1 until killed; print ``PORT <n>`` once ready."""
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None, handle_signals=True)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port, backlog=4096)
+    await site.start()
+    server = site._server  # the asyncio Server: its socket tells the port chosen for 0
+    bound = server.sockets[0].getsockname()[1] if server is not None else port  # type: ignore[union-attr]
+    print(f"PORT {bound}", flush=True)
+    await asyncio.Event().wait()
+
+
+def raise_open_files_limit() -> None:
+    """Let this process hold the sockets of 1,000+ concurrent streams."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+if __name__ == "__main__":
+    raise_open_files_limit()
+    try:
+        asyncio.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,267 @@
+"""One measurement in a fresh process: ``python -m tools.bench.worker '<json spec>'``.
+
+The spec names the ``client``, the ``wire``, the server ``origin``, the ``measures`` to take (the
+full run gives one; ``--quick`` lets the three stream measures share a process) and their sizes.
+The result is the last stdout line, ``RESULT {json}``: ``{"ok": true, "values": {...}}`` or
+``{"ok": false, "error": "..."}``. Import measures do not come here: ``IMPORT_PROBE`` runs under
+``python -c`` so that nothing but the interpreter is loaded before the import it times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import sys
+import time
+import traceback
+from typing import Any
+
+IMPORT_PROBE = """
+import sys, time
+def _mb(key):
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024 * 1024 if sys.platform == 'darwin' else 1024)
+base = _mb('VmRSS:')
+t0 = time.perf_counter()
+__import__(sys.argv[1])
+elapsed = time.perf_counter() - t0
+print('RESULT {"ok": true, "values": {"import_ms": %r, "rss_mb": %r, "base_rss_mb": %r}}'
+      % (elapsed * 1000, _mb('VmRSS:'), base))
+"""
+"""``python -c IMPORT_PROBE <module>``: import time and RSS after the import."""
+
+HEAVY_MODULES = ("botocore", "boto3", "google.auth", "tiktoken", "cryptography")
+"""Modules the port should load only when a provider needs them."""
+
+
+def memory_mb(key: str) -> float:
+    """``VmRSS:`` (resident now) or ``VmHWM:`` (peak resident) of this process, in MB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+# --- stream measures ------------------------------------------------------------------------
+
+
+async def _cpu(client: Any, spec: dict[str, Any]) -> dict[str, float]:
+    """CPU time of one long stream, per 1,000 deltas."""
+    n = spec["long_deltas"]
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    await client.stream(n)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"cpu_ms_per_1k": cpu * 1e6 / n, "wall_ms_per_1k": wall * 1e6 / n}
+
+
+async def _short(client: Any, spec: dict[str, Any]) -> dict[str, float]:
+    """Short streamed requests one after another: wall and CPU time per request."""
+    m, n = spec["short_requests"], spec["short_deltas"]
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    for _ in range(m):
+        await client.stream(n)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"ms_per_request": wall * 1000 / m, "cpu_ms_per_request": cpu * 1000 / m}
+
+
+async def _concurrent(client: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """``concurrency`` streams at once, ``concurrent_deltas`` each: wall time, peak RSS, errors."""
+    c, n = spec["concurrency"], spec["concurrent_deltas"]
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    outcomes = await asyncio.gather(*(client.stream(n) for _ in range(c)), return_exceptions=True)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    values: dict[str, Any] = {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mb": memory_mb("VmHWM:"),
+        "errors": len(errors),
+    }
+    if errors:
+        values["first_error"] = f"{type(errors[0]).__name__}: {errors[0]}"[:300]
+    return values
+
+
+_STREAM_MEASURES = {"cpu": _cpu, "short": _short, "concurrent": _concurrent}
+
+
+async def run_streams(spec: dict[str, Any]) -> dict[str, Any]:
+    """Build the client, warm it up (imports, first connection), then take each measure."""
+    from .clients import make_client
+    from .server import raise_open_files_limit
+
+    raise_open_files_limit()
+    client = make_client(spec["client"], spec["wire"], spec["origin"])
+    values: dict[str, Any] = {}
+    try:
+        for _ in range(3):
+            await client.stream(spec["short_deltas"])
+        for measure in spec["measures"]:
+            gc.collect()
+            values[measure] = await _STREAM_MEASURES[measure](client, spec)
+    finally:
+        await client.close()
+    return values
+
+
+# --- handlers: RSS with one handler of each provider ----------------------------------------
+
+HANDLER_SETTINGS: dict[str, dict[str, Any]] = {
+    "openai": {"apiProvider": "openai", "openAiBaseUrl": "http://127.0.0.1:9/v1", "openAiApiKey": "sk-bench",
+               "openAiModelId": "gpt-4o"},
+    "anthropic": {"apiProvider": "anthropic", "apiModelId": "claude-sonnet-4-5", "apiKey": "sk-ant-bench"},
+    "openrouter": {"apiProvider": "openrouter", "openRouterApiKey": "sk-or-bench",
+                   "openRouterModelId": "anthropic/claude-sonnet-4.5"},
+    "bedrock": {"apiProvider": "bedrock", "apiModelId": "anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "awsRegion": "us-east-1", "awsAccessKey": "AKIABENCH", "awsSecretKey": "bench"},
+    "vertex": {"apiProvider": "vertex", "apiModelId": "gemini-2.5-flash", "vertexProjectId": "bench-project",
+               "vertexRegion": "us-central1"},
+    "gemini": {"apiProvider": "gemini", "apiModelId": "gemini-2.5-flash", "geminiApiKey": "AIzaBench"},
+    "xai": {"apiProvider": "xai", "apiModelId": "grok-4-fast-reasoning", "xaiApiKey": "xai-bench"},
+    "anthropic-vertex": {"apiProvider": "vertex", "apiModelId": "claude-sonnet-4-5@20250929",
+                         "vertexProjectId": "bench-project", "vertexRegion": "us-east5"},
+}
+"""The 8 providers of the port; construction does no I/O, so no server is needed."""
+
+_HANDLER_MODULES = {"anthropic-vertex": "anthropic_vertex"}
+
+
+def run_handlers(spec: dict[str, Any]) -> dict[str, Any]:
+    """RSS after ``import aiohttp`` (floor) or after building one handler of each provider (port)."""
+    import importlib.util
+
+    import aiohttp  # noqa: F401  (both sides start from it)
+
+    values: dict[str, Any] = {}
+    if spec["client"] == "port":
+        import providers
+
+        built, missing = [], {}
+        handlers = []
+        for name, settings in HANDLER_SETTINGS.items():
+            module = f"providers.{_HANDLER_MODULES.get(name, name)}"
+            if importlib.util.find_spec(module) is None:
+                missing[name] = f"{module} does not exist yet"
+                continue
+            try:
+                handlers.append(providers.build_api_handler(settings))
+                built.append(name)
+            except Exception as error:  # a handler module that does not build is reported
+                missing[name] = f"{type(error).__name__}: {error}"[:200]
+        values["built"] = built
+        values["missing"] = missing
+        values["heavy_modules_loaded"] = sorted(
+            name for name in HEAVY_MODULES if name in sys.modules
+        )
+    gc.collect()
+    values["rss_mb"] = memory_mb("VmRSS:")
+    return values
+
+
+# --- Bedrock: SigV4 signing + event-stream decoding per request -----------------------------
+
+
+def run_sign(spec: dict[str, Any]) -> dict[str, Any]:
+    """Sign one ConverseStream request and decode its reply, ``sign_requests`` times.
+
+    ``floor`` is botocore alone (``SigV4Auth.add_auth``, ``EventStreamBuffer``, ``json.loads``
+    of each payload); ``port`` is ``providers.sdk.aws`` (its signer and its chunker, codec and
+    unmarshaller, as a ConverseStream call runs them).
+    """
+    from .clients import AWS_ACCESS_KEY, AWS_REGION, AWS_SECRET_KEY, BEDROCK_MODEL
+    from .server import bedrock_events
+
+    frames = bedrock_events(spec["short_deltas"])
+    body = json.dumps(
+        {
+            "messages": [{"role": "user", "content": [{"text": "Say hello. " * 40}]}],
+            "system": [{"text": "You are terse. " * 20}],
+            "inferenceConfig": {"maxTokens": 8192, "temperature": 0},
+        }
+    ).encode()
+    url = f"https://bedrock-runtime.{AWS_REGION}.amazonaws.com/model/{BEDROCK_MODEL.replace(':', '%3A')}/converse-stream"
+    headers = {"content-type": "application/json", "accept": "application/vnd.amazon.eventstream"}
+    m = spec["sign_requests"]
+    if spec["client"] == "port":
+        from providers.sdk import aws
+
+        credentials = {"accessKeyId": AWS_ACCESS_KEY, "secretAccessKey": AWS_SECRET_KEY}
+
+        def one() -> int:
+            aws._sign_sigv4("POST", url, headers, body, credentials, AWS_REGION, time.time())  # noqa: SLF001
+            chunker = aws.EventMessageChunker()
+            events = 0
+            for frame in frames:
+                for message in chunker.feed(frame):
+                    if aws.unmarshal_event(aws.decode_message(message)) is not None:
+                        events += 1
+            chunker.end()
+            return events
+
+    else:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        from botocore.eventstream import EventStreamBuffer
+
+        boto_credentials = Credentials(AWS_ACCESS_KEY, AWS_SECRET_KEY)
+
+        def one() -> int:
+            request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
+            SigV4Auth(boto_credentials, "bedrock", AWS_REGION).add_auth(request)
+            buffer = EventStreamBuffer()
+            events = 0
+            for frame in frames:
+                buffer.add_data(frame)
+                for message in buffer:
+                    if message.headers[":event-type"] and json.loads(message.payload) is not None:
+                        events += 1
+            return events
+
+    expected = len(frames)
+    for _ in range(3):
+        if one() != expected:
+            raise AssertionError(f"{spec['client']}: not every event-stream message was decoded")
+    gc.collect()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    for _ in range(m):
+        one()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"us_per_request": wall * 1e6 / m, "cpu_us_per_request": cpu * 1e6 / m}
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    try:
+        kind = spec["measures"][0]
+        if kind == "handlers":
+            values = {"handlers": run_handlers(spec)}
+        elif kind == "sign":
+            values = {"sign": run_sign(spec)}
+        else:
+            values = asyncio.run(run_streams(spec))
+        result: dict[str, Any] = {"ok": True, "values": values}
+    except BaseException as error:  # reported, not raised: the run goes on with the next client
+        traceback.print_exc(file=sys.stderr)
+        result = {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
