@@ -50,12 +50,13 @@ class BaseProvider(ABC):
         if not isinstance(tool, Mapping) or tool.get("type") != "function":
             return tool
         function = tool.get("function")
-        if not isinstance(function, Mapping):
+        if function is None:
             raise JSTypeError(f"Cannot read properties of {_js_nullish(tool, 'function')} (reading 'name')")
-        name = function.get("name")
+        name = function.get("name") if isinstance(function, Mapping) else None
         if not isinstance(name, str):
             if name is None:
-                raise JSTypeError(f"Cannot read properties of {_js_nullish(function, 'name')} (reading 'replace')")
+                owner = "null" if isinstance(function, Mapping) and "name" in function else "undefined"
+                raise JSTypeError(f"Cannot read properties of {owner} (reading 'replace')")
             raise JSTypeError("name.replace is not a function")
         is_mcp = is_mcp_tool(name)
         converted = {**function, "strict": not is_mcp}

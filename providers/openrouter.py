@@ -9,7 +9,8 @@ model list requests before the completion, as in the reference. A failed fetch f
 default model info.
 
 The reference also reports failed requests to its telemetry; this port has none, so those
-branches reduce to rethrowing through ``handle_openai_error``.
+branches reduce to rethrowing through ``handle_openai_error``. ``generateImage`` (image
+generation through chat completions, outside createMessage/completePrompt) is not ported.
 """
 
 from __future__ import annotations
@@ -125,9 +126,10 @@ class OpenRouterHandler(BaseProvider):
         return self.current_reasoning_details if len(self.current_reasoning_details) > 0 else None
 
     # openrouter.ts: handleStreamingError
-    def _handle_streaming_error(self, error: Any, model_id: str, operation: str) -> NoReturn:
+    def _handle_streaming_error(self, error: Any) -> NoReturn:
         """Raise ``Error("OpenRouter API Error <code>: <message>")`` for an error object in a
-        response body (``metadata.raw`` holds the upstream provider's own error)."""
+        response body (``metadata.raw`` holds the upstream provider's own error). The reference
+        also reports it to its telemetry, with the model id and the operation."""
         parsed_error = extract_error_from_metadata_raw(_get(_get(error, "metadata"), "raw"))
         message = _get(error, "message")
         if js_truthy(parsed_error):
@@ -218,7 +220,7 @@ class OpenRouterHandler(BaseProvider):
             async for chunk in stream:
                 # OpenRouter reports some errors as an `error` object in a chunk
                 if _has_key(chunk, "error"):
-                    self._handle_streaming_error(chunk["error"], model_id, "createMessage")
+                    self._handle_streaming_error(chunk["error"])
 
                 choice = _first_choice(chunk)
                 delta = _get(choice, "delta")
@@ -339,7 +341,7 @@ class OpenRouterHandler(BaseProvider):
             raise handle_openai_error(error, self.provider_name) from error
 
         if _has_key(response, "error"):
-            self._handle_streaming_error(response["error"], model_id, "completePrompt")
+            self._handle_streaming_error(response["error"])
 
         content = _get(_get(_first_choice(response), "message"), "content")
         return content if js_truthy(content) else ""

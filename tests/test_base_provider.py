@@ -121,9 +121,22 @@ def test_non_function_tools_pass_unchanged(provider: _Provider) -> None:
     assert provider.convert_tools_for_openai([tool]) == [tool]
 
 
-def test_function_tool_without_name_raises_the_js_type_error(provider: _Provider) -> None:
-    with pytest.raises(JSTypeError, match=r"^Cannot read properties of undefined \(reading 'replace'\)$"):
-        provider.convert_tools_for_openai([{"type": "function", "function": {}}])
+@pytest.mark.parametrize(
+    ("tool", "message"),
+    [  # what the reference throws under Node 20 for each malformed tool
+        ({"type": "function"}, "Cannot read properties of undefined (reading 'name')"),
+        ({"type": "function", "function": None}, "Cannot read properties of null (reading 'name')"),
+        ({"type": "function", "function": "x"}, "Cannot read properties of undefined (reading 'replace')"),
+        ({"type": "function", "function": {}}, "Cannot read properties of undefined (reading 'replace')"),
+        ({"type": "function", "function": {"name": None}}, "Cannot read properties of null (reading 'replace')"),
+        ({"type": "function", "function": {"name": 5}}, "name.replace is not a function"),
+        (None, "Cannot read properties of null (reading 'type')"),
+    ],
+)
+def test_malformed_function_tools_raise_the_js_type_error(provider: _Provider, tool: Any, message: str) -> None:
+    with pytest.raises(JSTypeError) as caught:
+        provider.convert_tools_for_openai([tool])
+    assert caught.value.message == message
 
 
 KEY_ORDER_INPUT = {

@@ -372,3 +372,13 @@ async def test_concurrent_handlers_share_the_cached_list(tls_files: TLSFiles) ->
     assert outcome.gets() == []
     assert len(outcome.posts()) == 1
     await asyncio.sleep(0)
+
+
+async def test_null_error_in_a_chunk_reaches_the_handler(tls_files: TLSFiles) -> None:
+    """openai-node's Stream throws only for a truthy ``error`` (core/streaming.js), so a chunk
+    with ``"error": null`` reaches openrouter.ts:381-384 (``"error" in chunk``) and
+    handleStreamingError: no code, no message."""
+    stream = sse_entry(delta_chunk({"content": "Hi"}), {"error": None, "choices": []})
+    outcome = await run(tls_files, [recorded_models_entry(), stream])
+    assert outcome.chunks == [{"type": "text", "text": "Hi"}]
+    assert str(outcome.error) == "OpenRouter API Error undefined: Unknown error"

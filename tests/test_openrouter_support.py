@@ -150,7 +150,8 @@ async def run(
                 outcome.result = await handler.complete_prompt(prompt)
             else:
                 stream = handler.create_message(SYSTEM, messages or HELLO, metadata or {"taskId": "task-1"})
-                outcome.chunks = [chunk async for chunk in stream]
+                async for chunk in stream:
+                    outcome.chunks.append(chunk)
         except Exception as exc:  # noqa: BLE001  the error is part of the outcome
             outcome.error = exc
         await asyncio.sleep(settle_s)  # the background model load finishes

@@ -27,6 +27,8 @@ REFERENCE_PATH = re.compile(r"``((?:src|packages)/[\w./-]+?\.ts)``")
 TS_DECLARATIONS = [
     re.compile(r"^(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*(\w+)\s*[<(]"),
     re.compile(r"^(?:export\s+)?const\s+(\w+)\s*(?::[^=]+)?=\s*(?:async\s+)?(?:\([^)]*\)|\w+)\s*(?::[^=]+)?=>"),
+    # an arrow function whose (destructured) parameters open on the next lines: `= async ({`
+    re.compile(r"^(?:export\s+)?const\s+(\w+)\s*(?::[^=]+)?=\s*(?:async\s+)?\(\s*\{?\s*$"),
     re.compile(r"^(?:export\s+)?(?:abstract\s+)?class\s+(\w+)"),
     re.compile(
         r"^[ \t]+(?:(?:public|private|protected|static|override|async|readonly|abstract|get|set)\s+)*"

@@ -8,7 +8,9 @@ not set up (its reads and writes then fail and are logged). Of the routers, this
 OpenRouter's list only.
 
 Every process starts with empty caches; ``reset`` empties them again (a fresh start for tests
-and harness runs, as each reference run was a new Node process).
+and harness runs, as each reference run was a new Node process). Not ported: ``readModels``
+(unused in the reference), ``initializeModelCacheRefresh`` (the extension's activation) and
+``getCacheDirectoryPathSync`` (the configured directory takes its place).
 """
 
 from __future__ import annotations

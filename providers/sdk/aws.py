@@ -13,9 +13,10 @@ unmarshalling), @aws-sdk/credential-provider-ini / -env / -node 3.922.0 (credent
 @smithy/signature-v4 5.3.4 (which headers are signed).
 
 The wire pieces come from botocore: SigV4 signing (``SigV4Auth`` on an ``AWSRequest``), the
-event-stream frame parser with its CRC checks (``EventStreamBuffer``), the shared config/credentials
-file parser and the credential providers that need a network or a subprocess. botocore is imported
-only when a request is signed, a frame decoded or a credential resolved. The reference spoke HTTP/2;
+event-stream frame parser with its CRC checks (``EventStreamBuffer``; the common message, string
+headers only, is read here on the hot path), the shared config/credentials file parser and the
+credential providers that need a network or a subprocess. botocore is imported only when a request
+is signed, an unusual frame decoded or a credential resolved. The reference spoke HTTP/2;
 this port speaks HTTP/1.1 through ``providers.sdk.transport`` and signs ``host`` where the reference
 signed ``:authority``.
 """
@@ -31,6 +32,7 @@ import os
 import platform
 import random
 import re
+import struct
 import sys
 import time
 import uuid
@@ -1214,16 +1216,66 @@ class EventMessage:
     body: bytes
 
 
+_EVENT_STREAM_PRELUDE = struct.Struct(">III")
+_MAX_HEADERS_LENGTH = 128 * 1024  # botocore's limits: a message beyond them is its error to raise
+_MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
+_STRING_HEADER_TYPE = 7
+
+
 def decode_message(frame: bytes) -> EventMessage:
     """``EventStreamCodec.decode`` (``splitMessage`` + header parsing) of one whole message.
 
-    botocore's ``EventStreamBuffer`` parses the frame and checks both CRCs; its failures are
-    reported with the JavaScript codec's wording and numbers.
+    A well-formed message whose headers are all strings (every message Bedrock sends) is read
+    here, both CRCs checked; anything else goes to botocore's ``EventStreamBuffer``, which parses
+    it the same way and raises what is wrong, reported with the JavaScript codec's wording and
+    numbers.
     """
-    from botocore.eventstream import ChecksumMismatch, EventStreamBuffer  # type: ignore[import-untyped]
-
     if len(frame) < 16:
         raise JSError("Provided message too short to accommodate event stream message overhead")
+    total, headers_length, prelude_crc = _EVENT_STREAM_PRELUDE.unpack_from(frame)
+    headers_end = 12 + headers_length
+    if (
+        total == len(frame)
+        and headers_end <= total - 4
+        and headers_length <= _MAX_HEADERS_LENGTH
+        and total - 16 - headers_length <= _MAX_PAYLOAD_LENGTH
+        and zlib.crc32(frame[:8]) == prelude_crc
+        and zlib.crc32(memoryview(frame)[:-4]) == int.from_bytes(frame[-4:], "big")
+    ):
+        headers = _string_headers(frame, headers_end)
+        if headers is not None:
+            return EventMessage(headers=headers, body=frame[headers_end:-4])
+    return _decode_message_botocore(frame)
+
+
+def _string_headers(frame: bytes, end: int) -> dict[str, Any] | None:
+    """The headers ``frame[12:end]`` when each is a string, complete, valid UTF-8 and named once;
+    otherwise ``None``."""
+    headers: dict[str, Any] = {}
+    at = 12
+    try:
+        while at < end:
+            name_end = at + 1 + frame[at]
+            value_at = name_end + 3
+            if value_at > end or frame[name_end] != _STRING_HEADER_TYPE:
+                return None
+            value_end = value_at + int.from_bytes(frame[name_end + 1 : value_at], "big")
+            if value_end > end:
+                return None
+            name = frame[at + 1 : name_end].decode("utf-8")
+            if name in headers:
+                return None
+            headers[name] = frame[value_at:value_end].decode("utf-8")
+            at = value_end
+    except UnicodeDecodeError:
+        return None
+    return headers
+
+
+def _decode_message_botocore(frame: bytes) -> EventMessage:
+    """``decode_message`` through botocore's ``EventStreamBuffer``, for every other message."""
+    from botocore.eventstream import ChecksumMismatch, EventStreamBuffer  # type: ignore[import-untyped]
+
     buffer = EventStreamBuffer()
     buffer.add_data(frame)
     try:

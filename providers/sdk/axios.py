@@ -97,7 +97,7 @@ async def get(url: str) -> AxiosResponse:
     redirects = 0
     while True:
         try:
-            response = await transport.request("GET", current, headers=headers)
+            response = await transport.request("GET", current, headers=headers, limited=False)
         except (aiohttp.ClientError, OSError) as exc:
             message, code = node_error_reason(exc, current)
             raise AxiosError(message, code) from None

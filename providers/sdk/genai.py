@@ -53,6 +53,8 @@ HEADERS_TIMEOUT_S = 300.0
 # JavaScript's \s (and String.prototype.trim): WhiteSpace and LineTerminator.
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _JS_TRIM_CHARS = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+# what JSON.parse skips around a value
+_JSON_SPACE = " \t\n\r"
 # responseLineRE; `.` stops at \n, \r, \u2028 and \u2029
 _RESPONSE_LINE = re.compile(f"[{_JS_SPACE}]*data: ([^\\n\\r\\u2028\\u2029]*)(?:\\n\\n|\\r\\r|\\r\\n\\r\\n)")
 
@@ -399,6 +401,8 @@ async def _throw_error_if_not_ok(response: aiohttp.ClientResponse) -> None:
 
 def _raise_if_error_chunk(chunk_string: str) -> None:
     """The chunk-level check of ``processStreamResponse``: a JSON ``{"error": …}`` chunk throws."""
+    if chunk_string.lstrip(_JSON_SPACE)[:1] != "{":
+        return  # not an object: JSON.parse fails or gives something without an `error` key
     try:
         chunk_json = loads(chunk_string)
     except JSError:
@@ -433,11 +437,16 @@ async def _process_stream_response(response: aiohttp.ClientResponse) -> AsyncGen
         chunk_string = decoder.decode(value)
         _raise_if_error_chunk(chunk_string)
         buffer += chunk_string
+        # the events are cut by position and the rest kept once: a read of many events costs
+        # time linear in its length
+        start = 0
         match = _RESPONSE_LINE.match(buffer)
         while match:
             yield match.group(1)
-            buffer = buffer[match.end() :]
-            match = _RESPONSE_LINE.match(buffer)
+            start = match.end()
+            match = _RESPONSE_LINE.match(buffer, start)
+        if start:
+            buffer = buffer[start:]
 
 
 class GenerateContentStream:
@@ -632,10 +641,12 @@ _CANDIDATE_KEYS_MLDEV = (
 def _candidate_from_mldev(candidate: Any) -> dict[str, Any]:
     """``candidateFromMldev``: known keys; ``citationSources`` become ``citations``."""
     out: dict[str, Any] = {}
+    if not isinstance(candidate, dict):
+        return out
     for key in _CANDIDATE_KEYS_MLDEV:
-        if not _not_null(candidate, key):
+        value = candidate.get(key)
+        if value is None:
             continue
-        value = candidate[key]
         if key == "citationMetadata":
             citations = value.get("citationSources") if isinstance(value, dict) else None
             value = {} if citations is None else {"citations": citations}
@@ -646,12 +657,15 @@ def _candidate_from_mldev(candidate: Any) -> dict[str, Any]:
 def _generate_content_response_from_mldev(response: Any) -> dict[str, Any]:
     """``generateContentResponseFromMldev``."""
     out: dict[str, Any] = {}
-    if _not_null(response, "candidates"):
-        candidates = response["candidates"]
+    if not isinstance(response, dict):
+        return out
+    candidates = response.get("candidates")
+    if candidates is not None:
         out["candidates"] = [_candidate_from_mldev(c) for c in candidates] if isinstance(candidates, list) else candidates
     for key in ("modelVersion", "promptFeedback", "responseId", "usageMetadata"):
-        if _not_null(response, key):
-            out[key] = response[key]
+        value = response.get(key)
+        if value is not None:
+            out[key] = value
     return out
 
 

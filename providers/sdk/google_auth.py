@@ -196,7 +196,7 @@ class _NoResponse(Exception):
 
 async def _fetch_once(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str, dict[str, str], bytes]:
     try:
-        response = await transport.request("POST", url, headers=headers, body=body)
+        response = await transport.request("POST", url, headers=headers, body=body, limited=False)
     except (aiohttp.ClientError, OSError) as exc:
         reason, code = _node_reason(exc, url)
         raise _NoResponse(f"request to {url} failed, reason: {reason}", code) from None

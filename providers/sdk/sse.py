@@ -48,6 +48,11 @@ class LineDecoder:
         self._buffer = bytearray()
         self._cr_index: int | None = None
 
+    @property
+    def idle(self) -> bool:
+        """No partial line is pending."""
+        return not self._buffer and self._cr_index is None
+
     def decode(self, chunk: bytes | bytearray) -> list[str]:
         """``decode(chunk)``: the complete lines now available."""
         buffer = self._buffer
@@ -152,6 +157,21 @@ async def iter_sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[Serve
         if not chunk:
             continue
         data += chunk
+        if line_decoder.idle and _CR_BYTE not in data:
+            # No \r anywhere: the cuts are the text's \n\n and the lines its \n, so every
+            # complete event is decoded in one pass (UTF-8 decoding the block at once gives the
+            # same text as line by line: no byte of a bad sequence is ever a \n).
+            end = data.rfind(b"\n\n")
+            if end < 0:
+                continue
+            lines = data[: end + 2].decode("utf-8", "replace").split("\n")
+            del data[: end + 2]
+            lines.pop()  # what follows the last \n: nothing
+            for line in lines:
+                sse = sse_decoder.decode(line)
+                if sse is not None:
+                    yield sse
+            continue
         while True:
             at = find_double_newline_index(data)
             if at < 0:
