@@ -7,6 +7,10 @@ Implements every ``upstream`` field of FORMAT.md: ``status``/``headers``, ``body
 418 answer when no entry is left. Two listeners share the app: plain HTTP (the scenario's
 ``{{BASE_URL}}``) and TLS for the hosts the reference hard-codes, whose ``Host`` header gives
 each request its ``original_url``.
+
+For tests driving it directly: ``add`` appends entries to a running server, ``bodies`` keeps each
+request's body bytes as received (a record holds it parsed), and ``idle`` waits until every
+request received so far has been answered (or its client went away).
 """
 
 from __future__ import annotations
@@ -67,12 +71,14 @@ class FixtureServer:
     upstream: list[dict[str, Any]]
     tls_context: ssl.SSLContext | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)  # as received, one per record of ``requests``
     port: int = 0
     tls_port: int = 0
     _entries: list[_Entry] = field(default_factory=list)
     _t0: float | None = None
     _runner: web.AppRunner | None = None
-    _handlers: set[asyncio.Task[Any]] = field(default_factory=set)
+    _busy: int = 0  # requests being answered
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def base_url(self) -> str:
@@ -98,6 +104,16 @@ class FixtureServer:
             await self._runner.cleanup()
             self._runner = None
 
+    def add(self, *specs: dict[str, Any]) -> None:
+        """Append ``upstream`` entries; a running server serves them from now on."""
+        self.upstream = [*self.upstream, *specs]
+        self._entries.extend(_Entry.from_spec(spec) for spec in specs)
+
+    async def idle(self) -> None:
+        """Return once no request is being answered (at once when none is)."""
+        if self._busy:
+            await self._idle.wait()
+
     def unused_upstream(self) -> list[int]:
         return [i for i, e in enumerate(self._entries) if e.uses_left == int(e.spec.get("times", 1))]
 
@@ -109,6 +125,16 @@ class FixtureServer:
         if self._t0 is None:
             self._t0 = time.monotonic()  # the clock starts at the first request: its t_ms is 0
         t_ms = self._now_ms() if self.requests else 0.0
+        self._busy += 1
+        self._idle.clear()
+        try:
+            return await self._answer(request, t_ms)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def _answer(self, request: web.Request, t_ms: float) -> web.StreamResponse:
         body = await request.read()
         tls = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
         path = request.raw_path
@@ -124,6 +150,7 @@ class FixtureServer:
             "upstream_index": None,
         }
         self.requests.append(record)
+        self.bodies.append(body)
         match_url = original_url or f"{self.base_url}{path}"
         index = next(
             (i for i, e in enumerate(self._entries) if e.fits(request.method, path, match_url)), None

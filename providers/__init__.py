@@ -97,5 +97,5 @@ def _build(settings: dict[str, Any]) -> Any:
         target = _ANTHROPIC_VERTEX if isinstance(model_id, str) and model_id.startswith("claude") else _PORTED["vertex"]
     else:
         # default: AnthropicHandler (a missing or unknown apiProvider)
-        target = _PORTED.get(api_provider, _PORTED["anthropic"])  # type: ignore[arg-type]
+        target = _PORTED.get(api_provider, _PORTED["anthropic"])
     return _load(*target)(options)

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from .base_provider import BaseProvider
 from .sdk.anthropic_sdk import Anthropic
 from .sdk.errors import JSTypeError
-from .sdk.stainless import js_truthy
+from .sdk.jsonjs import js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
+from .transform.model_params import get_model_params
 from .transform.tool_converters import (
     convert_openai_tool_choice_to_anthropic,
     convert_openai_tools_to_anthropic,
@@ -25,17 +27,7 @@ from .types.anthropic import (
     ANTHROPIC_DEFAULT_MODEL_ID,
     ANTHROPIC_MODELS,
 )
-
-from .base_provider import BaseProvider
-
-try:
-    from .transform.model_params import get_model_params
-    from .utils.cost import calculate_api_cost_anthropic
-except ImportError:  # TODO: move to shared — model_params / cost were not written yet
-    from ._anthropic_fallback import (  # type: ignore[assignment]
-        calculate_api_cost_anthropic,
-        get_model_params,
-    )
+from .utils.cost import calculate_api_cost_anthropic
 
 # The models the reference's two `switch (modelId)` statements list: cache breakpoints and the
 # prompt caching beta.

@@ -13,13 +13,14 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from .anthropic import metadata_tools, text_chunk, tool_call_partial
+from .base_provider import BaseProvider
 from .sdk.anthropic_vertex_sdk import AnthropicVertex
 from .sdk.errors import JSError, JSTypeError
 from .sdk.google_auth import CLOUD_PLATFORM_SCOPE, V9, GoogleAuth
-from .sdk.jsonjs import loads
-from .sdk.stainless import js_truthy
+from .sdk.jsonjs import js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
 from .transform.caching.vertex import add_cache_breakpoints
+from .transform.model_params import get_model_params
 from .transform.tool_converters import (
     convert_openai_tool_choice_to_anthropic,
     convert_openai_tools_to_anthropic,
@@ -30,23 +31,7 @@ from .types.vertex import (
     VERTEX_DEFAULT_MODEL_ID,
     VERTEX_MODELS,
 )
-
-from .base_provider import BaseProvider
-
-try:
-    from .transform.model_params import get_model_params
-except ImportError:  # TODO: move to shared — model_params was not written yet
-    from ._anthropic_fallback import get_model_params  # type: ignore[assignment]
-
-
-def _safe_json_parse(text: Any) -> Any:
-    """``safeJsonParse(text, undefined)`` (packages/core): ``None`` when empty or not JSON."""
-    if not text:
-        return None
-    try:
-        return loads(text)
-    except JSError:
-        return None
+from .utils.safe_json_parse import safe_json_parse
 
 
 class AnthropicVertexHandler(BaseProvider):
@@ -65,7 +50,7 @@ class AnthropicVertexHandler(BaseProvider):
         if js_truthy(self.options.get("vertexJsonCredentials")):
             google_auth = GoogleAuth(
                 scopes=[CLOUD_PLATFORM_SCOPE],
-                credentials=_safe_json_parse(self.options["vertexJsonCredentials"]),
+                credentials=safe_json_parse(self.options["vertexJsonCredentials"]),
                 version=V9,
             )
         elif js_truthy(self.options.get("vertexKeyFile")):

@@ -16,15 +16,19 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import math
 import re
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, Literal, cast, overload
 
+from .base_provider import BaseProvider
+from .constants import PACKAGE_VERSION
 from .sdk import aws
 from .sdk.errors import JSError, JSTypeError
+from .sdk.jsonjs import js_is_number, js_string, js_truthy
 from .transform.bedrock_converse_format import convert_to_bedrock_converse_messages as shared_converter
 from .transform.cache_strategy.multi_point_strategy import MultiPointStrategy
+from .transform.cache_strategy.types import CachePointPlacement, CacheStrategyConfig, ModelInfo
+from .transform.model_params import get_model_params
 from .types.bedrock import (
     AWS_INFERENCE_PROFILE_MAPPING,
     BEDROCK_1M_CONTEXT_MODEL_IDS,
@@ -38,63 +42,10 @@ from .types.bedrock import (
     BEDROCK_SERVICE_TIER_MODEL_IDS,
     BEDROCK_SERVICE_TIER_PRICING,
 )
+from .utils.api import should_use_reasoning_budget
 from .utils.json_schema import normalize_tool_schema
 
-from .base_provider import BaseProvider
-
-try:
-    from .transform.model_params import get_model_params
-    from .utils.api import should_use_reasoning_budget
-except ImportError:  # TODO: move to shared — model_params / utils.api not written yet
-
-    def should_use_reasoning_budget(*, model: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> bool:
-        """``shouldUseReasoningBudget`` (src/shared/api.ts)."""
-        return bool(model.get("requiredReasoningBudget")) or (
-            bool(model.get("supportsReasoningBudget")) and bool((settings or {}).get("enableReasoningEffort"))
-        )
-
-    def get_model_params(
-        *, format: str, model_id: str, model: Mapping[str, Any], settings: Mapping[str, Any], default_temperature: Any
-    ) -> dict[str, Any]:
-        """``getModelParams`` for ``format: "anthropic"`` (model-params.ts with getModelMaxOutputTokens
-        and getAnthropicReasoning); keys whose value is undefined are left out."""
-        use_budget = should_use_reasoning_budget(model=model, settings=settings)
-        if use_budget:
-            max_tokens = settings.get("modelMaxTokens") or 16_384  # DEFAULT_HYBRID_REASONING_MODEL_MAX_TOKENS
-        elif model.get("supportsReasoningBudget") or not model.get("maxTokens"):
-            max_tokens = 8192  # ANTHROPIC_DEFAULT_MAX_TOKENS: format "anthropic" is an Anthropic context
-        else:
-            max_tokens = min(model["maxTokens"], math.ceil(model["contextWindow"] * 0.2))
-        temperature = settings.get("modelTemperature")
-        if temperature is None:
-            temperature = model.get("defaultTemperature")
-        if temperature is None:
-            temperature = default_temperature
-        reasoning_budget = None
-        if use_budget:
-            reasoning_budget = settings.get("modelMaxThinkingTokens")
-            if reasoning_budget is None:
-                reasoning_budget = 128 if "gemini-2.5-pro" in model_id else 8_192
-            if max_tokens and reasoning_budget > math.floor(max_tokens * 0.8):
-                reasoning_budget = math.floor(max_tokens * 0.8)
-            minimum = 128 if "gemini-2.5-pro" in model_id else 1024
-            if reasoning_budget < minimum:
-                reasoning_budget = minimum
-            temperature = 1.0
-        params = {
-            "format": format,
-            "maxTokens": max_tokens,
-            "temperature": temperature,
-            "reasoningBudget": reasoning_budget,
-            "verbosity": settings.get("verbosity"),
-            "reasoning": {"type": "enabled", "budget_tokens": reasoning_budget} if use_budget else None,
-        }
-        return {key: value for key, value in params.items() if value is not None}
-
-
 logger = logging.getLogger(__name__)
-
-PACKAGE_VERSION = "3.52.1"  # TODO: move to shared (src/shared/package.ts: Package.version)
 
 REQUEST_TIMEOUT_SECONDS = 10 * 60
 """createMessage aborts the request after 10 minutes (its AbortController)."""
@@ -111,17 +62,6 @@ _MODEL_PARAM_KEYS = (
 )
 
 _ARN_REGEX = re.compile(r"^arn:[^:]+:(?:bedrock|sagemaker):([^:]+):([^:]*):(?:([^/]+)/([\w.\-:]+)|([^/]+))\Z", re.ASCII)
-
-
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness for JSON values (empty arrays and objects are truthy)."""
-    if isinstance(value, (dict, list)):
-        return True
-    return bool(value) and not (isinstance(value, float) and math.isnan(value))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _js_error_message(error: BaseException) -> str:
@@ -177,7 +117,7 @@ class AwsBedrockHandler(BaseProvider):
             "info": {"maxTokens": 0, "contextWindow": 0, "supportsPromptCache": False, "supportsImages": False},
         }
         # Previous cache point placements, per conversation, for consistency across turns
-        self.previous_cache_point_placements: dict[str, list[Any]] = {}
+        self.previous_cache_point_placements: dict[str, list[CachePointPlacement]] = {}
         region = self.options.get("awsRegion")
 
         # Process the user's options and determine the model for inference and cost calculations
@@ -200,7 +140,7 @@ class AwsBedrockHandler(BaseProvider):
             self.options["apiModelId"] = self.arn_info["modelId"]
             # (The reference then reads arnInfo.awsUseCrossRegionInference, a field parseArn never sets.)
 
-        if not _truthy(self.options.get("modelTemperature")):
+        if not js_truthy(self.options.get("modelTemperature")):
             self.options["modelTemperature"] = BEDROCK_DEFAULT_TEMPERATURE
 
         self.cost_model_config = self.get_model()
@@ -294,7 +234,7 @@ class AwsBedrockHandler(BaseProvider):
         metadata = metadata or {}
         model_config = self.get_model()
         use_prompt_cache_setting = self.options.get("awsUsePromptCache")
-        use_prompt_cache = _truthy(True if use_prompt_cache_setting is None else use_prompt_cache_setting) and _truthy(
+        use_prompt_cache = js_truthy(True if use_prompt_cache_setting is None else use_prompt_cache_setting) and js_truthy(
             self._supports_aws_prompt_cache(model_config)
         )
 
@@ -317,10 +257,10 @@ class AwsBedrockHandler(BaseProvider):
         is_thinking_explicitly_enabled = thinking.get("enabled")
         is_thinking_enabled_by_settings = (
             should_use_reasoning_budget(model=model_config["info"], settings=self.options)
-            and _truthy(model_config.get("reasoning"))
-            and _truthy(model_config.get("reasoningBudget"))
+            and js_truthy(model_config.get("reasoning"))
+            and js_truthy(model_config.get("reasoningBudget"))
         )
-        if (_truthy(is_thinking_explicitly_enabled) or is_thinking_enabled_by_settings) and model_config["info"].get(
+        if (js_truthy(is_thinking_explicitly_enabled) or is_thinking_enabled_by_settings) and model_config["info"].get(
             "supportsReasoningBudget"
         ):
             thinking_enabled = True
@@ -341,13 +281,13 @@ class AwsBedrockHandler(BaseProvider):
 
         # 1M context for the supported Claude models (inference-profile prefixes stripped)
         base_model_id = self._parse_base_model_id(model_config["id"])
-        is_1m_context_enabled = base_model_id in BEDROCK_1M_CONTEXT_MODEL_IDS and _truthy(
+        is_1m_context_enabled = base_model_id in BEDROCK_1M_CONTEXT_MODEL_IDS and js_truthy(
             self.options.get("awsBedrock1MContext")
         )
 
         # Service tier (a top-level parameter)
         use_service_tier = (
-            _truthy(self.options.get("awsBedrockServiceTier")) and base_model_id in BEDROCK_SERVICE_TIER_MODEL_IDS
+            js_truthy(self.options.get("awsBedrockServiceTier")) and base_model_id in BEDROCK_SERVICE_TIER_MODEL_IDS
         )
         if use_service_tier:
             logger.debug(
@@ -402,7 +342,7 @@ class AwsBedrockHandler(BaseProvider):
             if error_type == "THROTTLING":
                 raise
             # Other errors: the error text and a zero usage chunk, then the enhanced error
-            error_chunks: list[dict[str, Any]] = self._handle_bedrock_error(error, True)  # type: ignore[assignment]
+            error_chunks = self._handle_bedrock_error(error, True)
             for chunk in error_chunks:
                 yield chunk
             enhanced_message = self._format_error_message(error, self._get_error_type(error), True)
@@ -447,40 +387,40 @@ class AwsBedrockHandler(BaseProvider):
         legacy_block = cb_start.get("content_block") or {}
         start = cb_start.get("start") or {}
         index: Any = cb_start.get("contentBlockIndex")
-        separator = [{"type": "reasoning", "text": "\n"}] if _truthy(index) and index > 0 else []
+        separator = [{"type": "reasoning", "text": "\n"}] if js_truthy(index) and index > 0 else []
         # A reasoning block (AWS SDK structure)
         reasoning = content_block.get("reasoningContent")
-        if _truthy(reasoning):
+        if js_truthy(reasoning):
             text = reasoning.get("text") if isinstance(reasoning, dict) else None
             return [*separator, {"type": "reasoning", "text": text or ""}]
         # A thinking block, in either structure
         if content_block.get("type") == "thinking" or legacy_block.get("type") == "thinking":
-            block = cb_start["contentBlock"] if _truthy(cb_start.get("contentBlock")) else legacy_block
-            thinking = [{"type": "reasoning", "text": block["thinking"]}] if _truthy(block.get("thinking")) else []
+            block = cb_start["contentBlock"] if js_truthy(cb_start.get("contentBlock")) else legacy_block
+            thinking = [{"type": "reasoning", "text": block["thinking"]}] if js_truthy(block.get("thinking")) else []
             return [*separator, *thinking]
         # A tool use block
-        tool_use: Any = start.get("toolUse") if _truthy(start.get("toolUse")) else content_block.get("toolUse")
-        if _truthy(tool_use):
+        tool_use: Any = start.get("toolUse") if js_truthy(start.get("toolUse")) else content_block.get("toolUse")
+        if js_truthy(tool_use):
             chunk: dict[str, Any] = {"type": "tool_call_partial", "index": index if index is not None else 0}
             if tool_use.get("toolUseId") is not None:
                 chunk["id"] = tool_use["toolUseId"]
             if tool_use.get("name") is not None:
                 chunk["name"] = tool_use["name"]
             return [chunk]
-        if _truthy(start.get("text")):
+        if js_truthy(start.get("text")):
             return [{"type": "text", "text": start["text"]}]
         return []
 
     @staticmethod
     def _content_block_delta_chunks(cb_delta: Mapping[str, Any]) -> list[dict[str, Any]]:
         delta: Any = cb_delta.get("delta")
-        if not _truthy(delta):
+        if not js_truthy(delta):
             return []
         reasoning = delta.get("reasoningContent")
-        if isinstance(reasoning, dict) and _truthy(reasoning.get("text")):
+        if isinstance(reasoning, dict) and js_truthy(reasoning.get("text")):
             return [{"type": "reasoning", "text": reasoning["text"]}]
         tool_use = delta.get("toolUse")
-        if isinstance(tool_use, dict) and _truthy(tool_use.get("input")):
+        if isinstance(tool_use, dict) and js_truthy(tool_use.get("input")):
             index = cb_delta.get("contentBlockIndex")
             return [
                 {
@@ -490,9 +430,9 @@ class AwsBedrockHandler(BaseProvider):
                 }
             ]
         # Alternative thinking structure, then plain text
-        if delta.get("type") == "thinking_delta" and _truthy(delta.get("thinking")):
+        if delta.get("type") == "thinking_delta" and js_truthy(delta.get("thinking")):
             return [{"type": "reasoning", "text": delta["thinking"]}]
-        if _truthy(delta.get("text")):
+        if js_truthy(delta.get("text")):
             return [{"type": "text", "text": delta["text"]}]
         return []
 
@@ -522,19 +462,19 @@ class AwsBedrockHandler(BaseProvider):
             content = ((response.get("output") or {}).get("message") or {}).get("content")
             if content and len(content) > 0:
                 text = content[0].get("text")
-                if _truthy(text) and len(text.strip()) > 0:
+                if js_truthy(text) and len(text.strip()) > 0:
                     return str(text)
             return ""
         except Exception as error:
             error_message = self._handle_bedrock_error(error, False)
-            raise self._enhanced_error(error_message, error) from None  # type: ignore[arg-type]
+            raise self._enhanced_error(error_message, error) from None
 
     @staticmethod
     def _enhanced_error(message: str, error: BaseException) -> JSError:
         """``new Error(message)`` keeping the original's ``name``, numeric ``status`` and ``$metadata``."""
         enhanced = JSError(message, name=_js_error_name(error))
         status = getattr(error, "status", None)
-        if _is_number(status):
+        if js_is_number(status):
             enhanced.status = status
         metadata = getattr(error, "metadata", None)
         if isinstance(metadata, dict):
@@ -556,7 +496,7 @@ class AwsBedrockHandler(BaseProvider):
             return {"system": [{"text": system_message}] if system_message else [], "messages": converted_messages}
 
         info = model_info or {}
-        cache_model_info = {
+        cache_model_info: ModelInfo = {
             "maxTokens": info.get("maxTokens") or 8192,
             "contextWindow": info.get("contextWindow") or 200_000,
             "supportsPromptCache": info.get("supportsPromptCache") or False,
@@ -565,14 +505,14 @@ class AwsBedrockHandler(BaseProvider):
             "cachableFields": info.get("cachableFields") or [],
         }
         previous_placements = self.previous_cache_point_placements.get(conversation_id) if conversation_id else None
-        config: dict[str, Any] = {
+        config: CacheStrategyConfig = {
             "modelInfo": cache_model_info,
             "systemPrompt": system_message,
             "messages": anthropic_messages,
             "usePromptCache": use_prompt_cache,
             "previousCachePointPlacements": previous_placements,
         }
-        cache_result = MultiPointStrategy(config).determine_optimal_cache_points()  # type: ignore[arg-type]
+        cache_result = MultiPointStrategy(config).determine_optimal_cache_points()
 
         placements = cache_result.get("messageCachePointPlacements")
         if conversation_id and placements is not None:
@@ -652,10 +592,10 @@ class AwsBedrockHandler(BaseProvider):
                 "info": {**copy.deepcopy(BEDROCK_MODELS[BEDROCK_DEFAULT_MODEL_ID]), **guessed},
             }
         max_tokens: Any = self.options.get("modelMaxTokens")
-        if _is_number(max_tokens) and max_tokens > 0:
+        if js_is_number(max_tokens) and max_tokens > 0:
             model["info"]["maxTokens"] = max_tokens
         context_window: Any = self.options.get("awsModelContextWindow")
-        if _is_number(context_window) and context_window > 0:
+        if js_is_number(context_window) and context_window > 0:
             model["info"]["contextWindow"] = context_window
         return model
 
@@ -680,7 +620,7 @@ class AwsBedrockHandler(BaseProvider):
                 model_config["id"] = self.options["awsCustomArn"]
         else:
             # A model selected from the list
-            model_config = self.get_model_by_id(self.options.get("apiModelId"))  # type: ignore[arg-type]
+            model_config = self.get_model_by_id(cast(str, self.options.get("apiModelId")))  # `as string`
             # Global inference (takes precedence over cross-region inference)
             base_id_for_global = self._parse_base_model_id(model_config["id"])
             if self.options.get("awsUseGlobalInference") and base_id_for_global in BEDROCK_GLOBAL_INFERENCE_MODEL_IDS:
@@ -729,7 +669,7 @@ class AwsBedrockHandler(BaseProvider):
                     {
                         **info,
                         **{
-                            key: info[key] * multiplier if _truthy(info.get(key)) else None
+                            key: info[key] * multiplier if js_truthy(info.get(key)) else None
                             for key in ("inputPrice", "outputPrice", "cacheWritesPrice", "cacheReadsPrice")
                         },
                     }
@@ -749,10 +689,10 @@ class AwsBedrockHandler(BaseProvider):
         """Whether the model supports prompt cache and has cachable fields."""
         info = model_config.get("info") or {}
         supports = info.get("supportsPromptCache")
-        if not _truthy(supports):
+        if not js_truthy(supports):
             return supports
         fields: Any = info.get("cachableFields")
-        if not _truthy(fields):
+        if not js_truthy(fields):
             return fields
         return len(fields) > 0
 
@@ -786,7 +726,7 @@ class AwsBedrockHandler(BaseProvider):
     @staticmethod
     def _convert_tool_choice_for_bedrock(tool_choice: Any) -> dict[str, Any] | None:
         """OpenAI ``tool_choice`` as a Converse ``toolChoice`` (``None`` for ``"none"``)."""
-        if not _truthy(tool_choice):
+        if not js_truthy(tool_choice):
             # Default to auto - model decides whether to use tools
             return {"auto": {}}
         if isinstance(tool_choice, str):
@@ -1014,7 +954,7 @@ Please check:
             "errorMessage": _js_error_message(error),
             "errorName": _js_error_name(error),
             "modelId": model_config["id"],
-            "contextWindow": aws.js_string(model_config["info"].get("contextWindow") or "unknown"),
+            "contextWindow": js_string(model_config["info"].get("contextWindow") or "unknown"),
             # The reference formats the client's region provider (an async function): a Promise.
             "regionInfo": "([object Promise])",
         }
@@ -1023,6 +963,12 @@ Please check:
         return template
 
     # bedrock.ts: AwsBedrockHandler.handleBedrockError
+    @overload
+    def _handle_bedrock_error(self, error: BaseException, is_stream_context: Literal[True]) -> list[dict[str, Any]]: ...
+
+    @overload
+    def _handle_bedrock_error(self, error: BaseException, is_stream_context: Literal[False]) -> str: ...
+
     def _handle_bedrock_error(self, error: BaseException, is_stream_context: bool) -> str | list[dict[str, Any]]:
         """Error chunks (streaming) or the ``Bedrock completion error: …`` text (non-streaming)."""
         error_type = self._get_error_type(error)

@@ -11,41 +11,15 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Mapping
 
+from .base_provider import BaseProvider
 from .i18n import t
 from .sdk.errors import JSError, JSTypeError
 from .sdk.genai import GoogleGenAI, response_text
-from .sdk.jsonjs import dumps, loads
+from .sdk.jsonjs import dumps, js_get, js_truthy
 from .transform.gemini_format import convert_anthropic_message_to_gemini
+from .transform.model_params import get_model_params
 from .types.gemini import GEMINI_DEFAULT_MODEL_ID, GEMINI_MODELS
-
-from .base_provider import BaseProvider
-
-try:
-    from .transform.model_params import get_model_params
-except ImportError:  # TODO: move to shared — model_params was not written yet
-    from ._gemini_fallback import get_model_params  # type: ignore[assignment]
-
-
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness for a parsed JSON value."""
-    if isinstance(value, (dict, list)):
-        return True
-    return bool(value) and value == value  # NaN is falsy
-
-
-def _prop(value: Any, key: str) -> Any:
-    """``value?.[key]`` on a parsed JSON value (undefined and null both ``None``)."""
-    return value.get(key) if isinstance(value, dict) else None
-
-
-def _safe_json_parse(text: Any) -> Any:
-    """``safeJsonParse(text, undefined)`` (packages/core): ``None`` when empty or invalid."""
-    if not text:
-        return None
-    try:
-        return loads(text)
-    except JSError:
-        return None
+from .utils.safe_json_parse import safe_json_parse
 
 
 def _coalesce(value: Any, default: Any) -> Any:
@@ -72,7 +46,7 @@ class GeminiHandler(BaseProvider):
         api_key = _coalesce(options.get("geminiApiKey"), "not-provided")
 
         if options.get("vertexJsonCredentials"):
-            credentials = _safe_json_parse(options["vertexJsonCredentials"])
+            credentials = safe_json_parse(options["vertexJsonCredentials"])
             self.client = GoogleGenAI(
                 {
                     "vertexai": True,
@@ -172,32 +146,32 @@ class GeminiHandler(BaseProvider):
 
             async for chunk in stream:
                 candidates = chunk.get("candidates")
-                if isinstance(candidates, list) and candidates and _truthy(_prop(candidates[0], "finishReason")):
+                if isinstance(candidates, list) and candidates and js_truthy(js_get(candidates[0], "finishReason")):
                     final_response = chunk
                 if isinstance(candidates, list) and candidates:
                     candidate = candidates[0]
                     if candidate is None:
                         raise JSTypeError("Cannot read properties of null (reading 'groundingMetadata')")
-                    if _truthy(_prop(candidate, "groundingMetadata")):
+                    if js_truthy(js_get(candidate, "groundingMetadata")):
                         pending_grounding_metadata = candidate["groundingMetadata"]
-                    candidate_content = _prop(candidate, "content")
-                    parts = _prop(candidate_content, "parts")
-                    if _truthy(candidate_content) and _truthy(parts):
+                    candidate_content = js_get(candidate, "content")
+                    parts = js_get(candidate_content, "parts")
+                    if js_truthy(candidate_content) and js_truthy(parts):
                         if not isinstance(parts, list):
                             raise JSTypeError("candidate.content.parts is not iterable")
                         for part in parts:
                             if part is None:
                                 raise JSTypeError("Cannot read properties of null (reading 'thoughtSignature')")
-                            thought_signature = _prop(part, "thoughtSignature")
-                            if include_thought_signatures and _truthy(thought_signature):
+                            thought_signature = js_get(part, "thoughtSignature")
+                            if include_thought_signatures and js_truthy(thought_signature):
                                 self.last_thought_signature = thought_signature
-                            if _truthy(_prop(part, "thought")):
-                                if _truthy(_prop(part, "text")):
+                            if js_truthy(js_get(part, "thought")):
+                                if js_truthy(js_get(part, "text")):
                                     yield {"type": "reasoning", "text": part["text"]}
-                            elif _truthy(_prop(part, "functionCall")):
+                            elif js_truthy(js_get(part, "functionCall")):
                                 # Complete calls arrive in one part: a name chunk, then an arguments chunk.
                                 function_call = part["functionCall"]
-                                name = _prop(function_call, "name")
+                                name = js_get(function_call, "name")
                                 call_id = f"{'undefined' if name is None else name}-{tool_call_counter}"
                                 name_chunk: dict[str, Any] = {"type": "tool_call_partial", "index": tool_call_counter, "id": call_id}
                                 if isinstance(function_call, dict) and "name" in function_call:
@@ -208,7 +182,7 @@ class GeminiHandler(BaseProvider):
                                     args_chunk["arguments"] = dumps(function_call["args"])
                                 yield args_chunk
                                 tool_call_counter += 1
-                            elif _truthy(_prop(part, "text")):
+                            elif js_truthy(js_get(part, "text")):
                                 yield {"type": "text", "text": part["text"]}
                 else:
                     # The `text` getter, for a response without candidates.
@@ -216,10 +190,10 @@ class GeminiHandler(BaseProvider):
                     if text:
                         yield {"type": "text", "text": text}
 
-                if _truthy(chunk.get("usageMetadata")):
+                if js_truthy(chunk.get("usageMetadata")):
                     last_usage_metadata = chunk["usageMetadata"]
 
-            if final_response is not None and _truthy(final_response.get("responseId")):
+            if final_response is not None and js_truthy(final_response.get("responseId")):
                 self.last_response_id = final_response["responseId"]
 
             if pending_grounding_metadata is not None:
@@ -242,8 +216,8 @@ class GeminiHandler(BaseProvider):
         return info.get("defaultTemperature")
 
     def _usage_chunk(self, info: Mapping[str, Any], usage: Any) -> dict[str, Any]:
-        input_tokens = _coalesce(_prop(usage, "promptTokenCount"), 0)
-        output_tokens = _coalesce(_prop(usage, "candidatesTokenCount"), 0)
+        input_tokens = _coalesce(js_get(usage, "promptTokenCount"), 0)
+        output_tokens = _coalesce(js_get(usage, "candidatesTokenCount"), 0)
         chunk: dict[str, Any] = {"type": "usage", "inputTokens": input_tokens, "outputTokens": output_tokens}
         cost_args: dict[str, Any] = {}
         if isinstance(usage, dict) and "cachedContentTokenCount" in usage:
@@ -263,18 +237,18 @@ class GeminiHandler(BaseProvider):
     # gemini.ts: GeminiHandler.extractGroundingSources
     @staticmethod
     def _extract_grounding_sources(grounding_metadata: Any) -> list[dict[str, Any]]:
-        chunks = _prop(grounding_metadata, "groundingChunks")
-        if not _truthy(chunks):
+        chunks = js_get(grounding_metadata, "groundingChunks")
+        if not js_truthy(chunks):
             return []
         if not isinstance(chunks, list):
             raise JSTypeError("chunks.map is not a function")
         sources = []
         for chunk in chunks:
-            web = _prop(chunk, "web")
-            uri = _prop(web, "uri")
-            title = _prop(web, "title")
-            if _truthy(uri):
-                sources.append({"title": title if _truthy(title) else uri, "url": uri})
+            web = js_get(chunk, "web")
+            uri = js_get(web, "uri")
+            title = js_get(web, "title")
+            if js_truthy(uri):
+                sources.append({"title": title if js_truthy(title) else uri, "url": uri})
         return sources
 
     # gemini.ts: GeminiHandler.extractCitationsOnly
@@ -305,8 +279,8 @@ class GeminiHandler(BaseProvider):
             text = "" if text is None else text
             candidates = result.get("candidates")
             candidate = candidates[0] if isinstance(candidates, list) and candidates else None
-            grounding_metadata = _prop(candidate, "groundingMetadata")
-            if _truthy(grounding_metadata):
+            grounding_metadata = js_get(candidate, "groundingMetadata")
+            if js_truthy(grounding_metadata):
                 citations = self._extract_citations_only(grounding_metadata)
                 if citations:
                     text += f"\n\n{t('common:errors.gemini.sources')} {citations}"
@@ -381,7 +355,7 @@ def _tool_config(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if allowed:
         return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": allowed}}
     choice = metadata.get("tool_choice")
-    if not _truthy(choice):
+    if not js_truthy(choice):
         return None
     allowed_names: list[Any] | None = None
     if choice == "auto":
@@ -392,7 +366,7 @@ def _tool_config(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
         mode = "ANY"
     elif isinstance(choice, dict) and "function" in choice and choice.get("type") == "function":
         mode = "ANY"
-        allowed_names = [_prop(choice["function"], "name")]
+        allowed_names = [js_get(choice["function"], "name")]
     else:
         mode = "AUTO"  # unknown values must not broaden tool access
     calling_config: dict[str, Any] = {"mode": mode}

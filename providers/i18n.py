@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .sdk.jsonjs import js_string
+
 # src/i18n/locales/en/common.json, the keys src/api uses
 _STRINGS = {
     "common:errors.api.invalidKeyInvalidChars": "API key contains invalid characters.",
@@ -30,14 +32,4 @@ def t(key: str, values: dict[str, Any] | None = None) -> str:
     text = _STRINGS.get(key, key)
     if not values:
         return text
-    return _PLACEHOLDER.sub(lambda m: _js_string(values.get(m.group(1), m.group(0))), text)
-
-
-def _js_string(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
+    return _PLACEHOLDER.sub(lambda m: js_string(values.get(m.group(1), m.group(0))), text)

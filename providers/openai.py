@@ -13,15 +13,16 @@ rethrown through ``handle_openai_error`` ("OpenAI completion error: …").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from .base_provider import BaseProvider
 from .constants import DEFAULT_HEADERS
+from .sdk import axios
 from .sdk.errors import JSError, JSTypeError
-from .sdk.jsonjs import js_truthy
+from .sdk.jsonjs import js_get, js_is_number, js_trim, js_truthy
 from .sdk.openai_node import AzureOpenAI, OpenAI
-from .sdk.whatwg_url import url_host
+from .sdk.whatwg_url import url_can_parse, url_host
 from .transform.model_params import get_model_params
 from .transform.openai_format import convert_to_openai_messages
 from .transform.r1_format import convert_to_r1_format
@@ -47,14 +48,9 @@ from .utils.timeout_config import get_api_request_timeout
 _CACHE_CONTROL = {"type": "ephemeral"}
 
 
-def _get(value: Any, key: str) -> Any:
-    """``value?.[key]`` on a parsed JSON value (undefined and null both ``None``)."""
-    return value.get(key) if isinstance(value, dict) else None
-
-
 def _first_choice(response: Any) -> Any:
     """``response.choices?.[0]``."""
-    choices = _get(response, "choices")
+    choices = js_get(response, "choices")
     return choices[0] if isinstance(choices, list) and choices else None
 
 
@@ -162,7 +158,7 @@ class OpenAiHandler(BaseProvider):
                             msg["content"] = [{"type": "text", "text": msg["content"]}]
                         if isinstance(msg.get("content"), list):
                             # environment details always come last, so the last text part it is
-                            text_parts = [part for part in msg["content"] if _get(part, "type") == "text"]
+                            text_parts = [part for part in msg["content"] if js_get(part, "type") == "text"]
                             if text_parts:
                                 last_text_part = text_parts[-1]
                             else:
@@ -199,12 +195,12 @@ class OpenAiHandler(BaseProvider):
             try:
                 async for chunk in stream:
                     choice = _first_choice(chunk)
-                    delta = _get(choice, "delta")
+                    delta = js_get(choice, "delta")
                     if delta is None:
                         delta = {}
-                    finish_reason = _get(choice, "finish_reason")
+                    finish_reason = js_get(choice, "finish_reason")
 
-                    content = _get(delta, "content")
+                    content = js_get(delta, "content")
                     if js_truthy(content):
                         for text_chunk in matcher.update(content):
                             yield text_chunk
@@ -215,7 +211,7 @@ class OpenAiHandler(BaseProvider):
                     for tool_chunk in self.process_tool_calls(delta, finish_reason, active_tool_call_ids):
                         yield tool_chunk
 
-                    usage = _get(chunk, "usage")
+                    usage = js_get(chunk, "usage")
                     if js_truthy(usage):
                         last_usage = usage
             finally:
@@ -245,22 +241,22 @@ class OpenAiHandler(BaseProvider):
             for chunk in _non_streaming_chunks(response):
                 yield chunk
 
-            yield self.process_usage_metrics(_get(response, "usage"), model_info)
+            yield self.process_usage_metrics(js_get(response, "usage"), model_info)
 
     # openai.ts: processUsageMetrics
     def process_usage_metrics(self, usage: Any, model_info: Mapping[str, Any] | None = None) -> ApiStreamUsageChunk:
         """The usage chunk; cache token counts only where non-zero."""
-        prompt_tokens = _get(usage, "prompt_tokens")
-        completion_tokens = _get(usage, "completion_tokens")
+        prompt_tokens = js_get(usage, "prompt_tokens")
+        completion_tokens = js_get(usage, "completion_tokens")
         chunk: ApiStreamUsageChunk = {
             "type": "usage",
             "inputTokens": prompt_tokens if js_truthy(prompt_tokens) else 0,
             "outputTokens": completion_tokens if js_truthy(completion_tokens) else 0,
         }
-        cache_write_tokens = _get(usage, "cache_creation_input_tokens")
+        cache_write_tokens = js_get(usage, "cache_creation_input_tokens")
         if js_truthy(cache_write_tokens):
             chunk["cacheWriteTokens"] = cache_write_tokens
-        cache_read_tokens = _get(usage, "cache_read_input_tokens")
+        cache_read_tokens = js_get(usage, "cache_read_input_tokens")
         if js_truthy(cache_read_tokens):
             chunk["cacheReadTokens"] = cache_read_tokens
         return chunk
@@ -298,7 +294,7 @@ class OpenAiHandler(BaseProvider):
             choice = _first_choice(response)
             if choice is None:
                 return ""
-            message = _get(choice, "message")
+            message = js_get(choice, "message")
             if message is None:
                 raise JSTypeError(f"Cannot read properties of {_js_nullish(choice, 'message')} (reading 'content')")
             content = message.get("content") if isinstance(message, dict) else None
@@ -356,7 +352,7 @@ class OpenAiHandler(BaseProvider):
 
             for chunk in _non_streaming_chunks(response):
                 yield chunk
-            yield self.process_usage_metrics(_get(response, "usage"))
+            yield self.process_usage_metrics(js_get(response, "usage"))
 
     # openai.ts: handleStreamResponse
     async def handle_stream_response(self, stream: Any) -> ApiStream:
@@ -365,21 +361,21 @@ class OpenAiHandler(BaseProvider):
         try:
             async for chunk in stream:
                 choice = _first_choice(chunk)
-                delta = _get(choice, "delta")
-                finish_reason = _get(choice, "finish_reason")
+                delta = js_get(choice, "delta")
+                finish_reason = js_get(choice, "finish_reason")
 
                 if js_truthy(delta):
-                    content = _get(delta, "content")
+                    content = js_get(delta, "content")
                     if js_truthy(content):
                         yield {"type": "text", "text": content}
 
                     for tool_chunk in self.process_tool_calls(delta, finish_reason, active_tool_call_ids):
                         yield tool_chunk
 
-                usage = _get(chunk, "usage")
+                usage = js_get(chunk, "usage")
                 if js_truthy(usage):
-                    prompt_tokens = _get(usage, "prompt_tokens")
-                    completion_tokens = _get(usage, "completion_tokens")
+                    prompt_tokens = js_get(usage, "prompt_tokens")
+                    completion_tokens = js_get(usage, "completion_tokens")
                     yield {
                         "type": "usage",
                         "inputTokens": prompt_tokens if js_truthy(prompt_tokens) else 0,
@@ -394,14 +390,14 @@ class OpenAiHandler(BaseProvider):
     ) -> Iterator[ApiStreamToolCallPartialChunk | ApiStreamToolCallEndChunk]:
         """``tool_call_partial`` per tool call delta; ``tool_call_end`` for every call seen once
         ``finish_reason`` is "tool_calls" (``active_tool_call_ids``, an ordered set, is mutated)."""
-        tool_calls = _get(delta, "tool_calls")
+        tool_calls = js_get(delta, "tool_calls")
         if js_truthy(tool_calls):
             for tool_call in tool_calls:
-                tool_call_id = _get(tool_call, "id")
+                tool_call_id = js_get(tool_call, "id")
                 if js_truthy(tool_call_id):
                     active_tool_call_ids[tool_call_id] = None
                 chunk: dict[str, Any] = {"type": "tool_call_partial"}
-                function = _get(tool_call, "function")
+                function = js_get(tool_call, "function")
                 for key, source, source_key in (
                     ("index", tool_call, "index"),
                     ("id", tool_call, "id"),
@@ -472,13 +468,55 @@ class OpenAiHandler(BaseProvider):
             raise handle_openai_error(error, self.provider_name) from error
 
 
+# openai.ts: getOpenAiModels
+async def get_openai_models(
+    base_url: str | None = None, api_key: str | None = None, open_ai_headers: Mapping[str, str] | None = None
+) -> list[Any]:
+    """The ids an OpenAI-compatible ``GET <baseUrl>/models`` lists, each once, in order; ``[]``
+    without a (parsable) base URL and on any failure."""
+    try:
+        if not base_url:
+            return []
+        # users paste base URLs with spaces around them
+        trimmed_base_url = js_trim(base_url)
+        if not url_can_parse(trimmed_base_url):
+            return []
+        headers = {**DEFAULT_HEADERS, **(open_ai_headers or {})}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        response = await axios.get(f"{trimmed_base_url}/models", headers)
+        models = js_get(response.data, "data")
+        if not isinstance(models, list) or None in models:
+            # no list, or `.map` is not a function / `model.id` of null, which the catch turns into []
+            return []
+        return _unique([js_get(model, "id") for model in models])
+    except Exception:
+        return []
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    """``[...new Set(values)]``: first occurrences in order (numbers by value, objects by identity)."""
+    seen: set[Any] = set()
+    unique = []
+    for value in values:
+        key = (
+            ("number", float(value)) if js_is_number(value)
+            else ("object", id(value)) if isinstance(value, (dict, list))
+            else (type(value).__name__, value)
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(value)
+    return unique
+
+
 def _non_streaming_chunks(response: Any) -> Iterator[ApiStreamToolCallChunk | ApiStreamTextChunk]:
     """A whole completion's tool calls (``tool_call`` chunks) and text."""
-    message = _get(_first_choice(response), "message")
-    tool_calls = _get(message, "tool_calls")
+    message = js_get(_first_choice(response), "message")
+    tool_calls = js_get(message, "tool_calls")
     if js_truthy(tool_calls):
         for tool_call in tool_calls:
-            if _get(tool_call, "type") == "function":
+            if js_get(tool_call, "type") == "function":
                 chunk: dict[str, Any] = {"type": "tool_call"}
                 function = tool_call.get("function")
                 for key, source, source_key in (
@@ -489,7 +527,7 @@ def _non_streaming_chunks(response: Any) -> Iterator[ApiStreamToolCallChunk | Ap
                     if isinstance(source, dict) and source_key in source:
                         chunk[key] = source[source_key]
                 yield cast(ApiStreamToolCallChunk, chunk)
-    content = _get(message, "content")
+    content = js_get(message, "content")
     yield {"type": "text", "text": content if js_truthy(content) else ""}
 
 

@@ -25,7 +25,7 @@ from .constants import DEFAULT_HEADERS
 from .fetchers.model_cache import get_models
 from .fetchers.model_endpoint_cache import get_model_endpoints
 from .sdk.errors import JSError, JSTypeError
-from .sdk.jsonjs import js_string, js_truthy, loads
+from .sdk.jsonjs import js_get, js_string, js_truthy, loads
 from .sdk.openai_node import OpenAI
 from .transform.caching.anthropic import add_cache_breakpoints as add_anthropic_cache_breakpoints
 from .transform.caching.gemini import add_cache_breakpoints as add_gemini_cache_breakpoints
@@ -130,8 +130,8 @@ class OpenRouterHandler(BaseProvider):
         """Raise ``Error("OpenRouter API Error <code>: <message>")`` for an error object in a
         response body (``metadata.raw`` holds the upstream provider's own error). The reference
         also reports it to its telemetry, with the model id and the operation."""
-        parsed_error = extract_error_from_metadata_raw(_get(_get(error, "metadata"), "raw"))
-        message = _get(error, "message")
+        parsed_error = extract_error_from_metadata_raw(js_get(js_get(error, "metadata"), "raw"))
+        message = js_get(error, "message")
         if js_truthy(parsed_error):
             raw_error_message = parsed_error
         elif js_truthy(message):
@@ -223,12 +223,12 @@ class OpenRouterHandler(BaseProvider):
                     self._handle_streaming_error(chunk["error"])
 
                 choice = _first_choice(chunk)
-                delta = _get(choice, "delta")
-                finish_reason = _get(choice, "finish_reason")
+                delta = js_get(choice, "delta")
+                finish_reason = js_get(choice, "finish_reason")
 
                 if js_truthy(delta):
                     # the reasoning_details array (Gemini 3, Claude, OpenAI o-series, …) first
-                    details = _get(delta, "reasoning_details")
+                    details = js_get(delta, "reasoning_details")
                     if js_truthy(details) and isinstance(details, list):
                         for detail in details:
                             reasoning_text = _accumulate_reasoning_detail(reasoning_details_accumulator, detail)
@@ -237,18 +237,18 @@ class OpenRouterHandler(BaseProvider):
                                 yield {"type": "reasoning", "text": reasoning_text}
 
                     # the top-level reasoning field, unless reasoning_details showed it already
-                    top_level_reasoning = _get(delta, "reasoning")
+                    top_level_reasoning = js_get(delta, "reasoning")
                     if _has_key(delta, "reasoning") and js_truthy(top_level_reasoning) and isinstance(top_level_reasoning, str):
                         if not has_yielded_reasoning_from_details:
                             yield {"type": "reasoning", "text": top_level_reasoning}
 
                     # raw tool call chunks (NativeToolCallParser keeps their state downstream)
-                    tool_calls = _get(delta, "tool_calls")
+                    tool_calls = js_get(delta, "tool_calls")
                     if _has_key(delta, "tool_calls") and isinstance(tool_calls, list):
                         for tool_call in tool_calls:
                             yield _tool_call_partial(tool_call)
 
-                    content = _get(delta, "content")
+                    content = js_get(delta, "content")
                     if js_truthy(content):
                         yield {"type": "text", "text": content}
 
@@ -257,7 +257,7 @@ class OpenRouterHandler(BaseProvider):
                     for event in NativeToolCallParser.process_finish_reason(finish_reason):
                         yield event
 
-                usage = _get(chunk, "usage")
+                usage = js_get(chunk, "usage")
                 if js_truthy(usage):
                     last_usage = usage
         finally:
@@ -343,7 +343,7 @@ class OpenRouterHandler(BaseProvider):
         if _has_key(response, "error"):
             self._handle_streaming_error(response["error"])
 
-        content = _get(_get(_first_choice(response), "message"), "content")
+        content = js_get(js_get(_first_choice(response), "message"), "content")
         return content if js_truthy(content) else ""
 
     def _provider_routing(self) -> dict[str, Any]:
@@ -369,11 +369,6 @@ def _put(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key
     """``target[key] = source[source_key]`` where that is defined (JSON leaves out the rest)."""
     if source.get(source_key) is not None:
         target[key] = source[source_key]
-
-
-def _get(value: Any, key: str) -> Any:
-    """``value?.[key]`` on a JSON value, ``None`` for undefined (and null)."""
-    return value.get(key) if isinstance(value, dict) else None
 
 
 def _lookup(value: Any, key: str) -> Any:
@@ -403,7 +398,7 @@ def _first_choice(response: Any) -> Any:
         raise JSTypeError(f"Cannot read properties of {_template(choices)} (reading '0')")
     if isinstance(choices, list):
         return choices[0] if choices else None
-    return _get(choices, "0")
+    return js_get(choices, "0")
 
 
 def _with_skip_thought_signature(msg: dict[str, Any]) -> dict[str, Any]:
@@ -468,7 +463,7 @@ def _tool_call_partial(tool_call: Any) -> ApiStreamChunk:
     """A streamed tool call delta as a ``tool_call_partial`` chunk (undefined fields left out)."""
     if tool_call is None:
         raise JSTypeError("Cannot read properties of null (reading 'index')")
-    function = _get(tool_call, "function")
+    function = js_get(tool_call, "function")
     chunk: dict[str, Any] = {"type": "tool_call_partial"}
     for key, value in (
         ("index", _lookup(tool_call, "index")),
@@ -483,19 +478,19 @@ def _tool_call_partial(tool_call: Any) -> ApiStreamChunk:
 
 def _usage_chunk(usage: Any) -> ApiStreamChunk:
     """The final usage chunk; ``totalCost`` is OpenRouter's ``cost`` plus any upstream cost (BYOK)."""
-    prompt_tokens = _get(usage, "prompt_tokens")
-    completion_tokens = _get(usage, "completion_tokens")
-    upstream_inference_cost = _get(_get(usage, "cost_details"), "upstream_inference_cost")
-    cost = _get(usage, "cost")
+    prompt_tokens = js_get(usage, "prompt_tokens")
+    completion_tokens = js_get(usage, "completion_tokens")
+    upstream_inference_cost = js_get(js_get(usage, "cost_details"), "upstream_inference_cost")
+    cost = js_get(usage, "cost")
     chunk: dict[str, Any] = {
         "type": "usage",
         "inputTokens": prompt_tokens if js_truthy(prompt_tokens) else 0,
         "outputTokens": completion_tokens if js_truthy(completion_tokens) else 0,
     }
-    cache_read_tokens = _lookup(_get(usage, "prompt_tokens_details"), "cached_tokens")
+    cache_read_tokens = _lookup(js_get(usage, "prompt_tokens_details"), "cached_tokens")
     if cache_read_tokens is not _UNDEFINED:
         chunk["cacheReadTokens"] = cache_read_tokens
-    reasoning_tokens = _lookup(_get(usage, "completion_tokens_details"), "reasoning_tokens")
+    reasoning_tokens = _lookup(js_get(usage, "completion_tokens_details"), "reasoning_tokens")
     if reasoning_tokens is not _UNDEFINED:
         chunk["reasoningTokens"] = reasoning_tokens
     chunk["totalCost"] = (upstream_inference_cost if js_truthy(upstream_inference_cost) else 0) + (

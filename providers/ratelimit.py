@@ -424,6 +424,7 @@ class LimitedHandler:
     async def complete_prompt(self, prompt: str) -> str:
         token = current.set(self.limiter)
         try:
-            return await self._handler.complete_prompt(prompt)
+            text: str = await self._handler.complete_prompt(prompt)
+            return text
         finally:
             current.reset(token)

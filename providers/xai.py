@@ -14,8 +14,8 @@ from typing import Any
 
 from .base_provider import BaseProvider
 from .constants import DEFAULT_HEADERS
+from .sdk.jsonjs import js_truthy
 from .sdk.openai_node import OpenAI
-from .sdk.stainless import js_truthy
 from .transform.model_params import get_model_params
 from .transform.responses_api_input import convert_to_responses_api_input
 from .transform.responses_api_stream import create_usage_normalizer, process_responses_api_stream

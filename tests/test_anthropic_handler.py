@@ -14,22 +14,18 @@ import json
 from typing import Any
 
 import pytest
+from loopback import SYSTEM, Upstream, collect, sample_service_account
 from syrupy.assertion import SnapshotAssertion
-from test_anthropic_support import (  # noqa: F401  (the upstream fixtures)
+from test_anthropic_support import (
     SAMPLE_API_KEY,
-    SYSTEM,
     Reply,
-    Upstream,
-    anthropic_tls_files,
     block_delta,
     block_start,
     block_stop,
-    collect,
     message_end,
     message_start,
-    sample_service_account,
+    request_transcript,
     text_stream,
-    upstream,
 )
 
 from providers import build_api_handler
@@ -88,7 +84,7 @@ async def transcript(
     except JSError as exc:
         error = {"constructor": getattr(exc, "js_constructor", type(exc).__name__), "message": exc.message}
     return {
-        "requests": [seen.transcript() for seen in upstream.seen[already:]],
+        "requests": [request_transcript(seen) for seen in upstream.seen[already:]],
         "chunks": chunks,
         "result": result,
         "error": error,
@@ -304,7 +300,7 @@ async def test_breaking_out_releases_the_connection(upstream: Upstream) -> None:
     ``controller.abort()`` when a stream is left early, streaming.ts fromSSEResponse)."""
     slow = text_stream()
     slow.chunks = slow.chunks[:3] + [b": keep-alive\n\n"] * 200
-    slow.delay = 0.01
+    slow.delay_ms = 10
     upstream.route("/v1/messages", slow)
     handler = build_api_handler(anthropic_settings(upstream))
 
@@ -314,7 +310,7 @@ async def test_breaking_out_releases_the_connection(upstream: Upstream) -> None:
             break
     await stream.aclose()
 
-    await asyncio.wait_for(upstream.disconnected.wait(), 1.0)
+    await asyncio.wait_for(upstream.idle(), 1.0)  # long before the 2 s the whole reply takes
 
 
 # --- anthropic-vertex.ts ---------------------------------------------------------------------------

@@ -13,19 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import Upstream
 from syrupy.assertion import SnapshotAssertion
-from test_bedrock_support import (  # noqa: F401  (the upstream fixture)
+from test_bedrock_support import (
     SAMPLE_ACCESS_KEY,
     SAMPLE_SECRET_KEY,
     SONNET,
     Reply,
-    Upstream,
     collect,
     frame,
     settings,
     text_delta,
-    tls_upstream,
-    upstream,
     usage,
     verify_sigv4,
 )
@@ -107,7 +105,6 @@ async def test_profile_credentials_sign_with_the_profile(
     assert _features(request.headers["user-agent"]) == "m/N,E,n,e"
     scope = verify_sigv4(
         request,
-        upstream.base_url,
         "AKIAPROFILETEST00000",
         "profileSecret000000000000000000000000000",
         "profileSessionToken",
@@ -157,7 +154,7 @@ async def test_environment_credentials(upstream: Upstream, aws_files: Path, monk
     await collect(handler.create_message(SYSTEM, HELLO))
     (request,) = upstream.seen
     assert _features(request.headers["user-agent"]) == "m/N,E,g"
-    verify_sigv4(request, upstream.base_url, "AKIAENVIRONMENT00000", "environmentSecret")
+    verify_sigv4(request, "AKIAENVIRONMENT00000", "environmentSecret")
 
 
 async def test_session_token_is_sent_and_signed(upstream: Upstream) -> None:
@@ -170,7 +167,7 @@ async def test_session_token_is_sent_and_signed(upstream: Upstream) -> None:
     assert request.headers["x-amz-security-token"] == "sampleSessionToken"
     assert "x-amz-security-token" in request.headers["authorization"].split("SignedHeaders=")[1].split(",")[0]
     assert _features(request.headers["user-agent"]) == "m/N,E,e"
-    verify_sigv4(request, upstream.base_url, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY, "sampleSessionToken")
+    verify_sigv4(request, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY, "sampleSessionToken")
 
 
 async def test_api_key_is_a_bearer_token(upstream: Upstream) -> None:
@@ -185,10 +182,10 @@ async def test_api_key_is_a_bearer_token(upstream: Upstream) -> None:
     assert _features(request.headers["user-agent"]) == "m/N,E"
 
 
-async def test_default_regional_endpoint(tls_upstream: Upstream) -> None:
+async def test_default_regional_endpoint(upstream: Upstream) -> None:
     """Without ``awsBedrockEndpoint`` the ruleset's ``https://bedrock-runtime.{region}.amazonaws.com``
     is addressed; there is no ENDPOINT_OVERRIDE ("N") feature and ``host`` is signed."""
-    tls_upstream.reply(Reply(chunks=[text_delta("Hi"), usage()]))
+    upstream.reply(Reply(chunks=[text_delta("Hi"), usage()]))
     handler = build_api_handler(
         {
             "apiProvider": "bedrock",
@@ -200,11 +197,12 @@ async def test_default_regional_endpoint(tls_upstream: Upstream) -> None:
     )
     chunks, error = await collect(handler.create_message(SYSTEM, HELLO))
     assert error is None and chunks[0] == {"type": "text", "text": "Hi"}
-    (request,) = tls_upstream.seen
+    (request,) = upstream.seen
     assert request.headers["host"] == "bedrock-runtime.us-east-1.amazonaws.com"
     assert request.path == "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse-stream"
+    assert request.url == "https://bedrock-runtime.us-east-1.amazonaws.com" + request.path  # over TLS
     assert _features(request.headers["user-agent"]) == "m/E,e"
-    verify_sigv4(request, tls_upstream.base_url, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY)
+    verify_sigv4(request, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY)
 
 
 # --- model identification -------------------------------------------------------------------------
@@ -226,7 +224,7 @@ async def test_custom_arn_addresses_the_arn_in_its_region(upstream: Upstream) ->
         "/model/arn%3Aaws%3Abedrock%3Aus-west-2%3A123456789012%3Ainference-profile%2F"
         "us.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse-stream"
     )
-    assert verify_sigv4(request, upstream.base_url, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY).endswith("/us-west-2")
+    assert verify_sigv4(request, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY).endswith("/us-west-2")
     assert request.json()["additionalModelRequestFields"] == {
         "anthropic_beta": ["fine-grained-tool-streaming-2025-05-14"]
     }
@@ -412,7 +410,8 @@ async def test_throttling_exhausts_the_retries_then_raises_as_is(upstream: Upstr
     assert [s.headers["amz-sdk-request"] for s in upstream.seen] == [f"attempt={n}; max=3" for n in (1, 2, 3)]
     assert len({s.headers["amz-sdk-invocation-id"] for s in upstream.seen}) == 1
     for n, (before, after) in enumerate(zip(upstream.seen, upstream.seen[1:]), start=1):
-        gap_ms = (after.at - before.served_at) * 1000
+        assert before.t_end_ms is not None
+        gap_ms = after.t_ms - before.t_end_ms
         assert -5 <= gap_ms <= 500 * 2 ** (n - 1) + 50
     assert isinstance(metadata["totalRetryDelay"], int)
 

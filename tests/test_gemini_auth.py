@@ -12,15 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gemini_support import (  # noqa: F401  (fixtures)
-    SCENARIOS,
-    Reply,
-    Upstream,
-    jwt_claims,
-    sample_service_account,
-    tls_files,
-    upstream,
-)
+from loopback import SCENARIOS, Upstream, sample_service_account
+from test_gemini_support import Reply, jwt_claims
 
 from providers.sdk.google_auth import V9, V10, CLOUD_PLATFORM_SCOPE, GaxiosError, GoogleAuth
 

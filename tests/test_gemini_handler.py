@@ -11,15 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gemini_support import (  # noqa: F401  (fixtures)
-    Reply,
-    Upstream,
-    collect,
-    jwt_claims,
-    sample_service_account,
-    tls_files,
-    upstream,
-)
+from loopback import Upstream, collect, sample_service_account
+from test_gemini_support import Reply, jwt_claims
 
 from providers import aclose, build_api_handler
 
@@ -163,8 +156,8 @@ async def test_vertex_global_region(upstream: Upstream) -> None:
 
 async def test_token_cached_per_handler(upstream: Upstream) -> None:
     """OAuth2Client.getRequestMetadataAsync: a live token is reused; each handler has its own GoogleAuth."""
-    upstream.token()
-    upstream.route("aiplatform", Reply.sse(_hello()))
+    upstream.token(times=2)
+    upstream.route("aiplatform", Reply.sse(_hello()), times=3)
     settings = {"vertexRegion": "us-central1", "vertexJsonCredentials": json.dumps(sample_service_account())}
     handler = _vertex(**settings)
 
@@ -179,8 +172,8 @@ async def test_token_cached_per_handler(upstream: Upstream) -> None:
 
 async def test_token_refreshed_within_five_minutes_of_expiry(upstream: Upstream) -> None:
     """isTokenExpiring: ``expiry_date <= now + eagerRefreshThresholdMillis`` (5 minutes)."""
-    upstream.token(expires_in=200)
-    upstream.route("aiplatform", Reply.sse(_hello()))
+    upstream.token(expires_in=200, times=2)
+    upstream.route("aiplatform", Reply.sse(_hello()), times=2)
     handler = _vertex(vertexRegion="us-central1", vertexJsonCredentials=json.dumps(sample_service_account()))
 
     await collect(handler.create_message(SYSTEM, USER))
@@ -226,7 +219,7 @@ async def test_token_exchange_retried_on_503(upstream: Upstream) -> None:
 
     tokens = upstream.requests_to("/token")
     assert len(tokens) == 3
-    gaps = [b.at - a.at for a, b in zip(tokens, tokens[1:])]
+    gaps = [(b.t_ms - a.t_ms) / 1000 for a, b in zip(tokens, tokens[1:])]
     assert 0.095 <= gaps[0] < 0.4 and 0.495 <= gaps[1] < 0.8
     assert upstream.requests_to("aiplatform")[0].headers["authorization"] == "Bearer ya29.third-time"
 
@@ -357,7 +350,8 @@ async def test_incomplete_segment_at_end(upstream: Upstream) -> None:
 async def test_connection_cut_mid_stream(upstream: Upstream) -> None:
     """undici rejects the body read with ``TypeError: terminated``."""
     reply = Reply.sse(_hello("first"), _hello("second"))
-    reply.cut_after = 1
+    reply.chunks[1] = reply.chunks[1][:20]  # the cut comes inside the second event
+    reply.cut_after = 2
     upstream.route("streamGenerateContent", reply)
     chunks: list[dict[str, Any]] = []
     with pytest.raises(Exception) as caught:
@@ -392,7 +386,7 @@ async def test_non_json_error_body(upstream: Upstream) -> None:
 
 async def test_break_out_releases_the_stream(upstream: Upstream) -> None:
     """Closing the generator early closes the response; the next call works on the same handler."""
-    upstream.route("streamGenerateContent", Reply.sse(_hello("a"), _hello("b"), _hello("c")))
+    upstream.route("streamGenerateContent", Reply.sse(_hello("a"), _hello("b"), _hello("c")), times=2)
     handler = _gemini(upstream)
     stream = handler.create_message(SYSTEM, USER)
     assert await stream.__anext__() == {"type": "text", "text": "a"}

@@ -106,6 +106,26 @@ async def test_requests_are_recorded_in_arrival_order(serve: Any) -> None:
     assert second["body"] == {"raw": "a=1&b=2"} and second["t_ms"] >= first["t_end_ms"] >= 0
 
 
+async def test_entries_added_while_running_bodies_as_received_and_idle(serve: Any) -> None:
+    server = await serve([])
+    server.add({"status": 201, "match": {"url_regex": "/late$"}, "body_chunks": ["a"] * 100, "delay_ms": 20})
+    raw = b'{\n  "pretty": true\n}'
+    async with aiohttp.ClientSession() as session:
+        async with session.post(server.base_url + "/late", data=raw) as response:
+            assert response.status == 201
+            await response.content.readexactly(1)
+            busy = asyncio.ensure_future(server.idle())
+            await asyncio.sleep(0.05)
+            assert not busy.done()  # the reply is still being written
+        await asyncio.wait_for(busy, 0.5)  # the client went away: the reply ended early
+        async with session.post(server.base_url + "/late", data=b"x") as response:
+            assert response.status == 418
+    await server.idle()
+    assert server.bodies == [raw, b"x"]
+    assert server.requests[0]["body"] == {"pretty": True}
+    assert server.upstream[0]["status"] == 201 and server.unused_upstream() == []
+
+
 async def test_tls_listener_gives_the_original_url(serve: Any, tls: TLSFiles) -> None:
     server = await serve([{"status": 200, "match": {"url_regex": "^https://api\\.anthropic\\.com/v1/"}, "body_chunks": ["hi"]}])
     connector = aiohttp.TCPConnector(resolver=LoopbackResolver(server.tls_port), ssl=tls.client_context())

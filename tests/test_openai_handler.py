@@ -18,17 +18,13 @@ import json
 from typing import Any
 
 import pytest
+from loopback import PLATFORM_HEADERS, SYSTEM, run_call
 from syrupy.assertion import SnapshotAssertion
 
-from parity.runner import run_scenario
 from parity.tls import HARD_CODED_HOSTS, TLSFiles, make_tls_files
 
 SAMPLE_KEY = "sk-proj-SAMPLETESTKEY0000000000000000"
 AZURE_KEY = "0123456789abcdef0123456789abcdef"
-SYSTEM = "You are Roo."
-PLATFORM_HEADERS = frozenset(
-    {"x-stainless-os", "x-stainless-arch", "x-stainless-runtime", "x-stainless-runtime-version"}
-)
 
 # A tool round and a plain exchange after it: what the agent loop sends on its third turn.
 TOOL_ROUND: list[dict[str, Any]] = [
@@ -115,29 +111,6 @@ def completion(message: dict[str, Any], **usage: Any) -> dict[str, Any]:
 USAGE = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
 
 
-async def run(
-    tls_files: TLSFiles,
-    upstream: list[dict[str, Any]],
-    settings: dict[str, Any],
-    *,
-    messages: list[dict[str, Any]] | None = None,
-    metadata: dict[str, Any] | None = None,
-    prompt: str | None = None,
-) -> dict[str, Any]:
-    """One call through the port against ``upstream``: the transcript, as the harness builds it."""
-    if prompt is not None:
-        call: dict[str, Any] = {"method": "completePrompt", "prompt": prompt}
-    else:
-        call = {
-            "method": "createMessage",
-            "systemPrompt": SYSTEM,
-            "messages": messages or [{"role": "user", "content": "Hi"}],
-            "metadata": metadata or {"taskId": "task-1"},
-        }
-    scenario = {"settings": settings, "call": call, "upstream": upstream, "settle_ms": 0}
-    return await run_scenario(scenario, tls_files)
-
-
 def snapshot_view(transcript: dict[str, Any]) -> dict[str, Any]:
     """What a snapshot shows: requests without platform headers or timing, keys cut short, the
     body as indented JSON in the order it was sent (key order is part of the behaviour)."""
@@ -179,7 +152,7 @@ async def test_prompt_cache_on_string_messages_and_empty_text(tls_files: TLSFile
         {"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]},
     ]
     info = {"maxTokens": 4096, "contextWindow": 64000, "supportsImages": True, "supportsPromptCache": True, "inputPrice": 1, "outputPrice": 2}
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "Seen."}), chunk({}, "stop"), chunk(usage=USAGE))],
         settings_for(openAiCustomModelInfo=info),
@@ -223,7 +196,7 @@ async def test_image_input(tls_files: TLSFiles, snapshot: SnapshotAssertion) -> 
             ],
         },
     ]
-    transcript = await run(tls_files, [sse(chunk({"content": "A chart."}), chunk(usage=USAGE))], settings_for(), messages=messages)
+    transcript = await run_call(tls_files, [sse(chunk({"content": "A chart."}), chunk(usage=USAGE))], settings_for(), messages=messages)
     body = body_of(transcript)
     assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "tool", "tool", "user"]
     assert body["messages"][3]["content"] == "Screenshot taken\n(see following user message for image)"
@@ -251,7 +224,7 @@ async def test_r1_format_deepseek_reasoner(tls_files: TLSFiles, snapshot: Snapsh
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "alpha"}, {"type": "text", "text": "Go on."}]},
         {"role": "user", "content": "Also summarise."},
     ]
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"role": "assistant", "content": None, "reasoning_content": "Thinking."}), chunk({"content": "Alpha."}), chunk({}, "stop"), chunk(usage=USAGE))],
         settings_for(openAiModelId="deepseek-reasoner"),
@@ -268,7 +241,7 @@ async def test_r1_format_deepseek_reasoner(tls_files: TLSFiles, snapshot: Snapsh
 async def test_r1_format_enabled_for_any_model(tls_files: TLSFiles, snapshot: SnapshotAssertion) -> None:
     """openai.ts:87: ``openAiR1FormatEnabled`` takes the R1 path for any model id;
     ``modelTemperature`` wins over the DeepSeek default (:147)."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "Hi."}), chunk(usage=USAGE))],
         settings_for(openAiModelId="qwq-32b", openAiR1FormatEnabled=True, modelTemperature=0.6),
@@ -288,7 +261,7 @@ async def test_think_tag_only_at_the_start_and_nested(tls_files: TLSFiles, snaps
     (position 0) or inside a region; nested tags keep it open until the depth falls to 0; a
     ``<think>`` later in the text is plain text, joined to the text run it continues. A lone
     ``<`` stays cached as a possible tag until matcher.final() flushes it (:226-228)."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "<think>a<think>b</think>c"}), chunk({"content": "</think>d <think>e</think>"}), chunk({"content": "<"}))],
         settings_for(),
@@ -305,7 +278,7 @@ async def test_tool_call_end_only_for_ids_seen(tls_files: TLSFiles, snapshot: Sn
     """openai.ts:451-479: every tool call delta is a tool_call_partial (undefined fields left out,
     JSON nulls kept); finish_reason "tool_calls" ends each id seen once, in first-seen order, and
     clears them, so a second finish_reason ends nothing. No usage chunk without usage (:230)."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [
             sse(
@@ -331,7 +304,7 @@ async def test_reasoning_effort_and_max_completion_tokens(tls_files: TLSFiles, s
     ``includeMaxTokens`` ``max_completion_tokens`` is ``modelMaxTokens`` (:552-560), appended
     last; cache token counts go into the usage chunk (:269-277)."""
     info = {"maxTokens": 16000, "contextWindow": 128000, "supportsPromptCache": False, "supportsReasoningEffort": True}
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "Ok."}), chunk(usage={**USAGE, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 7}))],
         settings_for(openAiModelId="gpt-oss-120b", openAiCustomModelInfo=info, reasoningEffort="low", includeMaxTokens=True, modelMaxTokens=2048),
@@ -348,7 +321,7 @@ async def test_custom_headers(tls_files: TLSFiles, snapshot: SnapshotAssertion) 
     ``User-Agent`` wins, names case-insensitively); openai-node's buildHeaders puts the default
     headers after the auth header, so an ``Authorization`` there replaces the Bearer key."""
     headers = {"user-agent": "MyProxy/1.0", "X-Team": "platform", "Authorization": "Bearer proxy-token"}
-    transcript = await run(tls_files, [sse(chunk({"content": "Hi."}))], settings_for(openAiHeaders=headers))
+    transcript = await run_call(tls_files, [sse(chunk({"content": "Hi."}))], settings_for(openAiHeaders=headers))
     (request,) = transcript["requests"]
     assert request["headers"]["user-agent"] == "MyProxy/1.0"
     assert request["headers"]["x-team"] == "platform"
@@ -360,7 +333,7 @@ async def test_custom_headers(tls_files: TLSFiles, snapshot: SnapshotAssertion) 
 async def test_grok_xai_host_without_stream_options(tls_files: TLSFiles, snapshot: SnapshotAssertion) -> None:
     """openai.ts:145,152 (_isGrokXAI, :530-533): a base URL whose host contains ``x.ai`` gets no
     ``stream_options``; so no usage arrives and no usage chunk is yielded."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "Grok here."}), chunk({}, "stop"))],
         settings_for(openAiBaseUrl="https://api.x.ai/v1", openAiModelId="grok-3"),
@@ -377,7 +350,7 @@ async def test_streaming_disabled(tls_files: TLSFiles, snapshot: SnapshotAsserti
     """openai.ts:235-285: with ``openAiStreamingEnabled: false`` the body has model, messages,
     tools, tool_choice, parallel_tool_calls (no temperature, no stream, no reasoning); the whole
     message is one text chunk (``content || ""``) and processUsageMetrics gives the usage."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [json_reply(completion({"content": "<think>kept as text</think>Done."}, **USAGE))],
         settings_for(openAiStreamingEnabled=False, modelTemperature=0.5),
@@ -403,7 +376,7 @@ async def test_non_streaming_tool_calls(tls_files: TLSFiles, snapshot: SnapshotA
             {"id": "call_2", "type": "function", "function": {"name": "read_file", "arguments": '{"path":"b"}'}},
         ],
     }
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [json_reply({"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", **message}}]})],
         settings_for(openAiStreamingEnabled=False),
@@ -428,7 +401,7 @@ async def test_o3_mini_developer_role(tls_files: TLSFiles, snapshot: SnapshotAss
     handleStreamResponse (:410-440) yields content as text with no <think> matching and a
     usage chunk (input/output only) for every chunk with usage."""
     info = {"maxTokens": 100000, "contextWindow": 200000, "supportsPromptCache": True, "reasoningEffort": "high"}
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "<think>x</think>"}), chunk({"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "f", "arguments": "{}"}}]}, "tool_calls"), chunk(usage={**USAGE, "cache_read_input_tokens": 5}))],
         settings_for(openAiModelId="o3-mini", openAiCustomModelInfo=info, includeMaxTokens=True),
@@ -445,7 +418,7 @@ async def test_o3_mini_developer_role(tls_files: TLSFiles, snapshot: SnapshotAss
 async def test_o1_streaming_disabled(tls_files: TLSFiles, snapshot: SnapshotAssertion) -> None:
     """openai.ts:361-406: the non-streaming o-family request (developer message, tools from
     metadata) and its tool_call / text / usage chunks."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [json_reply(completion({"content": "Answer.", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]}, **USAGE))],
         settings_for(openAiModelId="o1", openAiStreamingEnabled=False),
@@ -462,7 +435,7 @@ async def test_azure_ai_inference(tls_files: TLSFiles, snapshot: SnapshotAsserti
     """openai.ts:53-61,159-162: a ``*.services.ai.azure.com`` host uses the plain OpenAI client
     (Bearer auth) with ``api-version`` 2024-05-01-preview as default query and the path
     ``/models/chat/completions`` (OPENAI_AZURE_AI_INFERENCE_PATH) instead of /chat/completions."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "Hi."}), chunk(usage=USAGE))],
         settings_for(openAiBaseUrl="https://my-resource.services.ai.azure.com", openAiModelId="DeepSeek-V3"),
@@ -475,7 +448,7 @@ async def test_azure_ai_inference(tls_files: TLSFiles, snapshot: SnapshotAsserti
 
 async def test_azure_ai_inference_complete_prompt(tls_files: TLSFiles, snapshot: SnapshotAssertion) -> None:
     """openai.ts:310-313: completePrompt takes the inference path too, with ``azureApiVersion``."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [json_reply(completion({"content": "Short."}))],
         settings_for(openAiBaseUrl="https://my-resource.services.ai.azure.com/", azureApiVersion="2024-10-21"),
@@ -490,7 +463,7 @@ async def test_azure_host_detected_without_flag(tls_files: TLSFiles, snapshot: S
     """openai.ts:45,62-71: an ``*.azure.com`` host is Azure OpenAI without ``openAiUseAzure``:
     AzureOpenAI with azureOpenAiDefaultApiVersion (2024-08-01-preview), the ``api-key`` header
     instead of Authorization, and azure.js's ``/deployments/<model>`` before the path."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [sse(chunk({"content": "Hi."}), chunk(usage=USAGE))],
         settings_for(openAiBaseUrl="https://my-resource.openai.azure.com/openai", openAiApiKey=AZURE_KEY),
@@ -508,7 +481,7 @@ async def test_complete_prompt_error_is_wrapped_twice(tls_files: TLSFiles, snaps
     """openai.ts:315-327: handleOpenAIError's "OpenAI completion error: …" is caught by
     completePrompt's outer catch and wrapped again in a plain Error, which carries no status."""
     error = {"error": {"message": "Invalid model.", "type": "invalid_request_error", "code": "model_not_found"}}
-    transcript = await run(tls_files, [json_reply(error, status=404)], settings_for(includeMaxTokens=True), prompt="Hi")
+    transcript = await run_call(tls_files, [json_reply(error, status=404)], settings_for(includeMaxTokens=True), prompt="Hi")
     assert transcript["error"]["message"] == "OpenAI completion error: OpenAI completion error: 404 Invalid model."
     assert transcript["error"]["status"] is None
     assert body_of(transcript)["max_completion_tokens"] == -1  # openAiModelInfoSaneDefaults.maxTokens
@@ -518,14 +491,14 @@ async def test_complete_prompt_error_is_wrapped_twice(tls_files: TLSFiles, snaps
 async def test_complete_prompt_without_message(tls_files: TLSFiles, snapshot: SnapshotAssertion) -> None:
     """openai.ts:324: ``choices?.[0]?.message.content``: no choices gives "", a choice without a
     message throws V8's TypeError, which the outer catch wraps."""
-    transcript = await run(
+    transcript = await run_call(
         tls_files,
         [json_reply({"choices": []})],
         settings_for(),
         prompt="Hi",
     )
     assert transcript["result"] == ""
-    second = await run(tls_files, [json_reply({"choices": [{"index": 0}]})], settings_for(), prompt="Hi")
+    second = await run_call(tls_files, [json_reply({"choices": [{"index": 0}]})], settings_for(), prompt="Hi")
     assert second["error"]["message"] == "OpenAI completion error: Cannot read properties of undefined (reading 'content')"
     assert [snapshot_view(transcript), snapshot_view(second)] == snapshot
 
@@ -534,7 +507,7 @@ async def test_api_key_with_invalid_characters(tls_files: TLSFiles, snapshot: Sn
     """error-handler.ts:62-64: undici's Headers rejects a non-Latin-1 key before any request
     ("Cannot convert argument to a ByteString…", internal/headers.js buildHeaders), so no retry;
     handleOpenAIError turns it into the i18n text "API key contains invalid characters."."""
-    transcript = await run(tls_files, [], settings_for(openAiApiKey="sk-proj-\u20ac"))
+    transcript = await run_call(tls_files, [], settings_for(openAiApiKey="sk-proj-\u20ac"))
     assert transcript["requests"] == []
     assert transcript["error"]["message"] == "API key contains invalid characters."
     assert snapshot_view(transcript) == snapshot

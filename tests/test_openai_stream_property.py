@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parity.runner import run_scenario
-from parity.tls import TLSFiles, make_tls_files
+from parity.tls import TLSFiles
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 
@@ -48,11 +48,6 @@ def _recorded_streams() -> list[tuple[str, dict[str, Any], dict[str, Any], bytes
 
 
 STREAMS = _recorded_streams()
-
-
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(tmp_path_factory.mktemp("openai-split-tls"))
 
 
 def _pieces(body: bytes, cuts: list[int]) -> list[bytes]:

@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import serve
+from test_openrouter_support import (  # noqa: F401  (fresh_caches: an autouse fixture)
+    MODELS_URL,
+    SCENARIOS,
+    fresh_caches,
+    json_entry,
+    recorded_models,
+    recorded_models_entry,
+)
 
 import providers
 from parity.tls import TLSFiles
@@ -25,29 +34,6 @@ from providers.fetchers.model_endpoint_cache import get_model_endpoints, sanitiz
 from providers.fetchers.openrouter import get_open_router_model_endpoints, get_open_router_models, parse_open_router_model
 from providers.sdk import axios
 from providers.types.anthropic import ANTHROPIC_MODELS
-
-try:
-    from test_openrouter_support import (  # noqa: F401  (fixtures)
-        MODELS_URL,
-        SCENARIOS,
-        fresh_caches,
-        json_entry,
-        recorded_models,
-        recorded_models_entry,
-        serve,
-        tls_files,
-    )
-except ModuleNotFoundError:  # tests/ collected as a package
-    from tests.test_openrouter_support import (  # noqa: F401  (fixtures)
-        MODELS_URL,
-        SCENARIOS,
-        fresh_caches,
-        json_entry,
-        recorded_models,
-        recorded_models_entry,
-        serve,
-        tls_files,
-    )
 
 GEMINI_PREVIEW = "google/gemini-2.5-pro-preview"
 

@@ -12,43 +12,25 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from loopback import SYSTEM
 from syrupy.assertion import SnapshotAssertion
+from test_openrouter_support import (  # noqa: F401  (fresh_caches: an autouse fixture)
+    MODELS_URL,
+    SAMPLE_KEY,
+    delta_chunk,
+    fresh_caches,
+    json_entry,
+    recorded_models,
+    recorded_models_entry,
+    run,
+    sse_entry,
+    usage_chunk,
+)
 
 import providers
 from parity.tls import TLSFiles
 from providers.types.openrouter import OPEN_ROUTER_DEFAULT_MODEL_INFO
 from providers.utils.native_tool_call_parser import NativeToolCallParser
-
-try:
-    from test_openrouter_support import (  # noqa: F401  (fixtures)
-        MODELS_URL,
-        SAMPLE_KEY,
-        SYSTEM,
-        delta_chunk,
-        fresh_caches,
-        json_entry,
-        recorded_models,
-        recorded_models_entry,
-        run,
-        sse_entry,
-        tls_files,
-        usage_chunk,
-    )
-except ModuleNotFoundError:  # tests/ collected as a package
-    from tests.test_openrouter_support import (  # noqa: F401  (fixtures)
-        MODELS_URL,
-        SAMPLE_KEY,
-        SYSTEM,
-        delta_chunk,
-        fresh_caches,
-        json_entry,
-        recorded_models,
-        recorded_models_entry,
-        run,
-        sse_entry,
-        tls_files,
-        usage_chunk,
-    )
 
 SONNET = "anthropic/claude-sonnet-4.5"
 ENDPOINTS_URL = f"https://openrouter.ai/api/v1/models/{SONNET}/endpoints"

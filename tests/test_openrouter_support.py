@@ -1,38 +1,31 @@
 """A loopback run of the OpenRouter handler for the OpenRouter tests (no tests of its own).
 
-The lead's fixture server (``parity.server``) replays upstream entries in the scenario format;
-the transport's resolver sends ``openrouter.ai`` to its TLS listener, so the model list keeps its
-real URL, ``Host`` and SNI. Unlike ``parity.runner.run_scenario`` this keeps the handler, so a
-test can read ``get_model()`` and ``get_reasoning_details()`` after the call. Caches are emptied
-before each test, as each reference run started in a fresh process.
+``loopback.serve`` replays upstream entries in the scenario format on the harness's fixture
+server; the transport's resolver sends ``openrouter.ai`` to its TLS listener, so the model list
+keeps its real URL, ``Host`` and SNI. Unlike ``parity.runner.run_scenario`` this keeps the
+handler, so a test can read ``get_model()`` and ``get_reasoning_details()`` after the call.
+Caches are emptied before each test, as each reference run started in a fresh process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+import loopback
 import pytest
+from loopback import PLATFORM_HEADERS, SYSTEM, serve
 
 import providers
-from parity.runner import LoopbackResolver
-from parity.server import FixtureServer
-from parity.tls import TLSFiles, make_tls_files
+from parity.tls import TLSFiles
 from providers.fetchers import reset_caches, set_cache_directory
-from providers.sdk import transport
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "openrouter"
+SCENARIOS = loopback.SCENARIOS / "openrouter"
 SAMPLE_KEY = "sk-or-v1-SAMPLETESTKEY00000000000000000000000000000000000000000000"
-SYSTEM = "You are Roo."
 HELLO = [{"role": "user", "content": [{"type": "text", "text": "Say hello."}]}]
-PLATFORM_HEADERS = frozenset(
-    {"x-stainless-os", "x-stainless-arch", "x-stainless-runtime", "x-stainless-runtime-version"}
-)
 MODELS_URL = "https://openrouter.ai/api/v1/models"
 
 
@@ -106,19 +99,6 @@ class Run:
         return out
 
 
-@asynccontextmanager
-async def serve(tls_files: TLSFiles, upstream: list[dict[str, Any]]) -> AsyncIterator[FixtureServer]:
-    """A started fixture server; the transport sends every host to it until the block ends."""
-    server = await FixtureServer(upstream, tls_files.server_context()).start()
-    transport.configure(resolver=lambda: LoopbackResolver(server.tls_port), ssl=tls_files.client_context())
-    try:
-        yield server
-    finally:
-        await providers.aclose()
-        transport.configure(resolver=None, ssl=None)
-        await server.close()
-
-
 async def run(
     tls_files: TLSFiles,
     upstream: list[dict[str, Any]],
@@ -156,11 +136,6 @@ async def run(
             outcome.error = exc
         await asyncio.sleep(settle_s)  # the background model load finishes
     return outcome
-
-
-@pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(tmp_path_factory.mktemp("openrouter-tls"))
 
 
 @pytest.fixture(autouse=True)

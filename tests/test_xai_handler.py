@@ -15,17 +15,13 @@ import json
 from typing import Any
 
 import pytest
+from loopback import PLATFORM_HEADERS, run_call
 from syrupy.assertion import SnapshotAssertion
 
-from parity.runner import run_scenario
-from parity.tls import TLSFiles, make_tls_files
+from parity.tls import TLSFiles
 from providers import build_api_handler
 
 SAMPLE_KEY = "xai-SAMPLETESTKEY000000000000000000000000000000000000000000000000000000000000"
-SYSTEM = "You are Roo."
-PLATFORM_HEADERS = frozenset(
-    {"x-stainless-os", "x-stainless-arch", "x-stainless-runtime", "x-stainless-runtime-version"}
-)
 
 # What the agent loop sends on its third turn: the first tool round (two reads, one result with
 # an image), the second (an edit whose result is empty) and a plain-text exchange after it.
@@ -112,12 +108,7 @@ TOOLS: list[dict[str, Any]] = [
 ]
 
 
-# --- the fixture server ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(tmp_path_factory.mktemp("xai-tls"))
+# --- the fixture server (conftest.py's tls_files) --------------------------------------------------
 
 
 def sse(*events: dict[str, Any]) -> dict[str, Any]:
@@ -135,31 +126,11 @@ def completed(**usage: Any) -> dict[str, Any]:
 
 
 async def run(
-    tls_files: TLSFiles,
-    upstream: list[dict[str, Any]],
-    *,
-    settings: dict[str, Any] | None = None,
-    messages: list[dict[str, Any]] | None = None,
-    metadata: dict[str, Any] | None = None,
-    prompt: str | None = None,
+    tls_files: TLSFiles, upstream: list[dict[str, Any]], *, settings: dict[str, Any] | None = None, **call: Any
 ) -> dict[str, Any]:
-    """One call through the port against ``upstream``: the transcript, as the harness builds it."""
-    if prompt is not None:
-        call: dict[str, Any] = {"method": "completePrompt", "prompt": prompt}
-    else:
-        call = {
-            "method": "createMessage",
-            "systemPrompt": SYSTEM,
-            "messages": messages or [{"role": "user", "content": "Hi"}],
-            "metadata": metadata or {"taskId": "task-1"},
-        }
-    scenario = {
-        "settings": settings or {"apiProvider": "xai", "apiModelId": "grok-code-fast-1", "xaiApiKey": SAMPLE_KEY},
-        "call": call,
-        "upstream": upstream,
-        "settle_ms": 0,
-    }
-    return await run_scenario(scenario, tls_files)
+    """``run_call`` with grok-code-fast-1 unless ``settings`` say otherwise."""
+    default = {"apiProvider": "xai", "apiModelId": "grok-code-fast-1", "xaiApiKey": SAMPLE_KEY}
+    return await run_call(tls_files, upstream, settings or default, **call)
 
 
 def snapshot_view(transcript: dict[str, Any]) -> dict[str, Any]:

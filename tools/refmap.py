@@ -2,8 +2,9 @@
 
 Every module under ``providers/`` names its reference file in its docstring (the first
 ``src/….ts`` or ``packages/….ts`` path). This tool lists, per module, the reference's functions
-and methods in source order next to the Python ones (matched by snake_case name), and flags what
-is missing or out of order. Reads the reference from a git mirror or a checkout; nothing of it
+and methods in source order next to the Python ones, and flags what is missing or out of order.
+Names match with underscores removed and case folded, so TS ``getOpenAiModels`` finds
+``get_openai_models`` and ``OpenAIHandler`` finds ``OpenAiHandler``. Reads the reference from a git mirror or a checkout; nothing of it
 is copied anywhere.
 
     python tools/refmap.py --git-dir /path/to/Roo-Code.git [--commit cb83656] [MODULE ...]
@@ -30,18 +31,19 @@ TS_DECLARATIONS = [
     # an arrow function whose (destructured) parameters open on the next lines: `= async ({`
     re.compile(r"^(?:export\s+)?const\s+(\w+)\s*(?::[^=]+)?=\s*(?:async\s+)?\(\s*\{?\s*$"),
     re.compile(r"^(?:export\s+)?(?:abstract\s+)?class\s+(\w+)"),
+    # a method (abstract ones and overloads too): only counted directly inside a class body
     re.compile(
         r"^[ \t]+(?:(?:public|private|protected|static|override|async|readonly|abstract|get|set)\s+)*"
-        r"\*?\s*(\w+)\s*(?:<[^>]*>)?\s*\([^;]*$"
+        r"\*?\s*(\w+)\s*(?:<[^>]*>)?\s*\("
     ),
 ]
 TS_NOT_METHODS = frozenset({"if", "for", "while", "switch", "catch", "return", "function", "constructor", "super", "await", "yield"})
 
 
-def snake(name: str) -> str:
-    """``createMessage`` -> ``create_message``; ``getXAIModel`` -> ``get_xai_model``."""
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().lstrip("_")
+def match_key(name: str) -> str:
+    """The name as both sides are compared: ``getOpenAIModels`` and ``_get_openai_models`` are
+    both ``getopenaimodels`` (snake_case splits acronyms one way or another)."""
+    return name.replace("_", "").lower()
 
 
 def reference_file(module: Path) -> str | None:
@@ -53,18 +55,27 @@ def reference_file(module: Path) -> str | None:
 
 def ts_names(source: str) -> list[str]:
     names: list[str] = []
-    depth = 0
+    # one entry per open brace: is it a class body? (methods count only directly inside one,
+    # not in interfaces, object literals or function bodies)
+    blocks: list[bool] = []
+    class_pending = False
     for line in source.splitlines():
         stripped = line.split("//", 1)[0]
         for pattern in TS_DECLARATIONS:
             found = pattern.match(stripped)
             if found and found.group(1) not in TS_NOT_METHODS:
-                # methods only directly inside a class body (brace depth 1)
-                if pattern is TS_DECLARATIONS[-1] and depth != 1:
+                if pattern is TS_DECLARATIONS[-1] and not (len(blocks) == 1 and blocks[0]):
                     break
+                if pattern is TS_DECLARATIONS[-2]:
+                    class_pending = True
                 names.append(found.group(1))
                 break
-        depth += stripped.count("{") - stripped.count("}")
+        for char in stripped:
+            if char == "{":
+                blocks.append(class_pending)
+                class_pending = False
+            elif char == "}" and blocks:
+                blocks.pop()
     return list(dict.fromkeys(names))
 
 
@@ -91,13 +102,17 @@ def read_reference(path: str, git_dir: str | None, checkout: str | None, commit:
 def report(module: Path, ts_source: str, ts_path: str) -> tuple[str, int]:
     ts = ts_names(ts_source)
     py = py_names(module)
-    py_plain = [n.lstrip("_") for n in py]
+    py_keys = [match_key(n) for n in py]
     lines = [f"\n{module.relative_to(REPO)}  <-  {ts_path}"]
     problems = 0
     last_index = -1
+    used: set[int] = set()
     for name in ts:
-        target = snake(name) if not name[:1].isupper() else name
-        index = py_plain.index(target) if target in py_plain else -1
+        target = match_key(name)
+        # `_update` and `update` share a key: each takes the first Python name not yet taken
+        candidates = [i for i, key in enumerate(py_keys) if key == target]
+        index = next((i for i in candidates if i not in used), candidates[0] if candidates else -1)
+        used.add(index)
         if index < 0:
             mark, problems = "missing", problems + 1
         elif index < last_index:
@@ -107,7 +122,8 @@ def report(module: Path, ts_source: str, ts_path: str) -> tuple[str, int]:
         last_index = max(last_index, index)
         shown = py[index] if index >= 0 else "-"
         lines.append(f"  {name:<40} {shown:<40} {mark}".rstrip())
-    extra = [n for n in py if n.lstrip("_") not in {snake(t) if not t[:1].isupper() else t for t in ts}]
+    ts_keys = {match_key(t) for t in ts}
+    extra = [n for n in py if match_key(n) not in ts_keys]
     if extra:
         lines.append(f"  python only: {', '.join(extra)}")
     return "\n".join(lines), problems
@@ -121,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commit", default=REFERENCE_COMMIT)
     parser.add_argument("modules", nargs="*", type=Path, help="modules (default: every module under providers/)")
     args = parser.parse_args(argv)
-    modules = [m.resolve() for m in args.modules] or sorted((REPO / "providers").rglob("*.py"))
+    # providers/sdk/ mirrors the npm SDKs, whose files are not in the Roo-Code tree
+    modules = [m.resolve() for m in args.modules] or sorted(
+        m for m in (REPO / "providers").rglob("*.py") if "sdk" not in m.relative_to(REPO).parts
+    )
     total = 0
     for module in modules:
         ts_path = reference_file(module)

@@ -176,9 +176,9 @@ async def flush_models(options: Mapping[str, Any], refresh: bool = False) -> Non
 def get_models_from_cache(provider: str) -> ModelRecord | None:
     """The router's models from memory, else from the disk cache (then kept in memory), else
     ``None``. A disk file that is not a valid model record is ignored."""
-    memory_models = _memory_cache.get(provider)
+    memory_models: ModelRecord | None = _memory_cache.get(provider)
     if memory_models is not None:
-        return memory_models  # type: ignore[no-any-return]
+        return memory_models
 
     if _cache_directory is None:
         return None
@@ -189,8 +189,9 @@ def get_models_from_cache(provider: str) -> ModelRecord | None:
             if not success:
                 logger.error("[MODEL_CACHE] Invalid disk cache data structure for %s", provider)
                 return None
-            _memory_cache.set(provider, data)
-            return data  # type: ignore[no-any-return]
+            disk_models: ModelRecord = data
+            _memory_cache.set(provider, disk_models)
+            return disk_models
     except Exception as error:
         logger.error("[MODEL_CACHE] Error loading %s models from disk: %s", provider, error)
     return None

@@ -63,7 +63,7 @@ def _read_model_endpoints(key: str) -> ModelRecord | None:
     if directory is None:
         return None
     file_path = directory / f"{key}_endpoints.json"
-    return loads(file_path.read_text(encoding="utf-8")) if file_path.exists() else None  # type: ignore[no-any-return]
+    return loads(file_path.read_text(encoding="utf-8")) if file_path.exists() else None
 
 
 # modelEndpointCache.ts: getModelEndpoints
@@ -75,9 +75,9 @@ async def get_model_endpoints(*, router: str, model_id: str | None = None, endpo
         return {}
 
     key = _get_cache_key(router, model_id)
-    model_providers: Any = _memory_cache.get(key)
-    if model_providers is not None:
-        return model_providers  # type: ignore[no-any-return]
+    cached: ModelRecord | None = _memory_cache.get(key)
+    if cached is not None:
+        return cached
 
     model_providers = await get_open_router_model_endpoints(model_id)
 
@@ -97,15 +97,16 @@ async def get_model_endpoints(*, router: str, model_id: str | None = None, endpo
             await _write_model_endpoints(key, model_providers)
         except Exception as error:
             logger.error("[getModelProviders] error writing %s endpoints to file cache: %s", key, error)
-        return model_providers  # type: ignore[no-any-return]
+        return model_providers
 
     try:
         # the reference reads the file named after the router here, not after the key
-        model_providers = _read_model_endpoints(router)
+        from_file = _read_model_endpoints(router)
     except Exception as error:
         logger.error("[getModelProviders] error reading %s endpoints from file cache: %s", key, error)
+        return model_providers
 
-    return model_providers if model_providers is not None else {}
+    return from_file if from_file is not None else {}
 
 
 def _assign(target: dict[str, Any], key: str, value: Any) -> None:

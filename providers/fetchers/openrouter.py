@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from ..sdk import axios
 from ..sdk import zod as z
-from ..sdk.jsonjs import js_truthy
+from ..sdk.jsonjs import js_get, js_truthy
 from ..types.anthropic import ANTHROPIC_MODELS
 from ..types.model import is_model_parameter
 from ..types.openrouter import OPEN_ROUTER_REASONING_BUDGET_MODELS, OPEN_ROUTER_REQUIRED_REASONING_BUDGET_MODELS
@@ -92,14 +92,9 @@ _MODEL_ENDPOINTS_RESPONSE = z.object_(
 _ABSENT: Final[Any] = object()
 
 
-def _get(value: Any, key: str) -> Any:
-    """``value?.[key]`` on a JSON value (``undefined`` as ``None``)."""
-    return value.get(key) if isinstance(value, dict) else None
-
-
 def _outputs_images(architecture: Any) -> bool:
     """``architecture?.output_modalities?.includes("image")``."""
-    output_modalities = _get(architecture, "output_modalities")
+    output_modalities = js_get(architecture, "output_modalities")
     return isinstance(output_modalities, list) and "image" in output_modalities
 
 
@@ -112,7 +107,7 @@ async def get_open_router_models(options: Mapping[str, Any] | None = None) -> di
     try:
         response = await axios.get(f"{base_url}/models")
         success, parsed = z.safe_parse(_MODELS_RESPONSE, response.data)
-        data = parsed["data"] if success else _get(response.data, "data")
+        data = parsed["data"] if success else js_get(response.data, "data")
 
         if not success:
             logger.error("OpenRouter models response is invalid")
@@ -132,9 +127,9 @@ async def get_open_router_models(options: Mapping[str, Any] | None = None) -> di
             models[model_id] = parse_open_router_model(
                 model_id=model_id,
                 model=model,
-                input_modality=_get(architecture, "input_modalities"),
-                output_modality=_get(architecture, "output_modalities"),
-                max_tokens=_get(top_provider, "max_completion_tokens"),
+                input_modality=js_get(architecture, "input_modalities"),
+                output_modality=js_get(architecture, "output_modalities"),
+                max_tokens=js_get(top_provider, "max_completion_tokens"),
                 supported_parameters=supported_parameters,
             )
     except Exception as error:  # the reference logs any failure and returns what it has
@@ -154,7 +149,7 @@ async def get_open_router_model_endpoints(
     try:
         response = await axios.get(f"{base_url}/models/{model_id}/endpoints")
         success, parsed = z.safe_parse(_MODEL_ENDPOINTS_RESPONSE, response.data)
-        data = parsed["data"] if success else _get(response.data, "data")
+        data = parsed["data"] if success else js_get(response.data, "data")
 
         if not success:
             logger.error("OpenRouter model endpoints response is invalid")
@@ -172,8 +167,8 @@ async def get_open_router_model_endpoints(
             models[endpoint.get("provider_name") if tag is None else tag] = parse_open_router_model(
                 model_id=endpoint_model_id,
                 model=endpoint,
-                input_modality=_get(architecture, "input_modalities"),
-                output_modality=_get(architecture, "output_modalities"),
+                input_modality=js_get(architecture, "input_modalities"),
+                output_modality=js_get(architecture, "output_modalities"),
                 max_tokens=endpoint.get("max_completion_tokens"),
             )
     except Exception as error:  # the reference logs any failure and returns what it has
@@ -202,8 +197,8 @@ def parse_open_router_model(
 ) -> dict[str, Any]:
     """One model (or endpoint) of the API as ModelInfo, with the reference's per-model fixes."""
     pricing = model.get("pricing")
-    input_cache_write = _get(pricing, "input_cache_write")
-    input_cache_read = _get(pricing, "input_cache_read")
+    input_cache_write = js_get(pricing, "input_cache_write")
+    input_cache_read = js_get(pricing, "input_cache_read")
     cache_writes_price = parse_api_price(input_cache_write) if js_truthy(input_cache_write) else None
     cache_reads_price = parse_api_price(input_cache_read) if js_truthy(input_cache_read) else None
 
@@ -216,8 +211,8 @@ def parse_open_router_model(
         "contextWindow": context_length,
         "supportsImages": "image" in input_modality if input_modality is not None else False,
         "supportsPromptCache": supports_prompt_cache,
-        "inputPrice": parse_api_price(_get(pricing, "prompt")),
-        "outputPrice": parse_api_price(_get(pricing, "completion")),
+        "inputPrice": parse_api_price(js_get(pricing, "prompt")),
+        "outputPrice": parse_api_price(js_get(pricing, "completion")),
         "cacheWritesPrice": cache_writes_price,
         "cacheReadsPrice": cache_reads_price,
         "description": model.get("description"),

@@ -13,20 +13,17 @@ from typing import Any, Mapping
 
 from .errors import JSError
 from .jsonjs import js_number
-from .stainless import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, merge_headers, platform_headers
+from .stainless import DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "0.37.0"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
 
 
-class AnthropicError(JSError):
+class AnthropicError(StainlessError):
     """``AnthropicError``: the SDK's own client-side errors."""
 
     js_constructor = "AnthropicError"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, name="Error")
 
 
 def read_env(name: str) -> str | None:
@@ -66,22 +63,6 @@ class AnthropicCore(StainlessClient):
     flavor = ANTHROPIC_SDK
     client_name = "Anthropic"
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        timeout_ms: float | None = None,
-        max_retries: int | None = None,
-        default_query: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
-            timeout_ms=DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms,
-            default_query=default_query,
-        )
-        self._platform = platform_headers(VERSION)
-
     def default_headers(self) -> dict[str, str | None]:
         """``defaultHeaders(opts)`` of core.ts."""
         return {
@@ -114,8 +95,6 @@ class AnthropicCore(StainlessClient):
         if "x-stainless-timeout" not in lower_defaults | lower_custom and effective:
             out["x-stainless-timeout"] = js_number(float(effective))
         self.validate_headers(out, {k.lower(): v for k, v in custom.items()})
-        for name, value in self.flavor.fetch_headers:
-            out.setdefault(name, value)
         return out
 
     def nonstreaming_timeout_ms(self, max_tokens: int) -> float:
@@ -149,8 +128,6 @@ class AnthropicCore(StainlessClient):
         path, payload = self.messages_path(body)
         return await self.request("POST", path, body=payload, headers=headers, timeout_ms=timeout_ms, stream=stream)
 
-    option_timeout_ms: float | None = None
-
 
 class Anthropic(AnthropicCore):
     """``new Anthropic({ baseURL, apiKey, authToken, defaultHeaders, … })``."""
@@ -171,11 +148,14 @@ class Anthropic(AnthropicCore):
             api_key = read_env("ANTHROPIC_API_KEY")
         if auth_token is None:
             auth_token = read_env("ANTHROPIC_AUTH_TOKEN")
-        super().__init__(base_url=base_url or DEFAULT_BASE_URL, timeout_ms=timeout_ms, max_retries=max_retries)
-        self.option_timeout_ms = timeout_ms
+        super().__init__(
+            base_url=base_url or DEFAULT_BASE_URL,
+            timeout_ms=timeout_ms,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
         self.api_key = api_key
         self.auth_token = auth_token
-        self.default_headers_option = dict(default_headers) if default_headers else {}
 
     def default_headers(self) -> dict[str, str | None]:
         return {

@@ -17,7 +17,7 @@ from typing import Any
 from .anthropic_sdk import AnthropicCore, read_env
 from .errors import JSError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V9, GoogleAuth
-from .stainless import js_truthy
+from .jsonjs import js_string, js_truthy
 
 DEFAULT_VERSION = "vertex-2023-10-16"
 _NO_PROJECT_ID = (
@@ -62,12 +62,11 @@ class AnthropicVertex(AnthropicCore):
             timeout_ms=timeout_ms,
             max_retries=max_retries,
             default_query=default_query,
+            default_headers=default_headers,
         )
-        self.option_timeout_ms = timeout_ms
         self.region = region
         self.project_id = project_id
         self.access_token = access_token
-        self.default_headers_option = dict(default_headers) if default_headers else {}
         # The reference starts `getClient()` here; it runs on first use instead (no I/O in
         # constructors), which sends the same requests.
         self._auth = google_auth or GoogleAuth(scopes=CLOUD_PLATFORM_SCOPE, version=V9)
@@ -107,7 +106,7 @@ class AnthropicVertex(AnthropicCore):
         if not self.project_id:
             raise JSError(_NO_PROJECT_ID)
         # options.body.model = undefined: JSON.stringify leaves the key out
-        model = _js_string(payload.pop("model")) if "model" in payload else "undefined"
+        model = js_string(payload.pop("model")) if "model" in payload else "undefined"
         specifier = "streamRawPredict" if js_truthy(payload.get("stream", False)) else "rawPredict"
         path = f"/projects/{self.project_id}/locations/{self.region}/publishers/anthropic/models/{model}:{specifier}"
         return path, payload
@@ -124,12 +123,3 @@ class AnthropicVertex(AnthropicCore):
         if not self.project_id:
             await self.prepare_options(None)
         return await super().messages_create(body, headers=headers, timeout_ms=timeout_ms)
-
-
-def _js_string(value: Any) -> str:
-    """``${value}`` in a template literal."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

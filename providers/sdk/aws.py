@@ -37,9 +37,9 @@ import sys
 import time
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -256,7 +256,7 @@ def _aws_expect_union(value: Any) -> Any:
     if isinstance(value, dict) and "__type" in value:
         del value["__type"]
     if not isinstance(value, dict):
-        raise JSTypeError(f"Expected object, got {_js_typeof(value)}: {js_string(value)}")
+        raise JSTypeError(f"Expected object, got {_js_typeof(value)}: {jsonjs.js_string(value)}")
     set_keys = [key for key, item in value.items() if item is not None]
     if not set_keys:
         raise JSTypeError("Unions must have exactly one non-null member. None were found.")
@@ -272,8 +272,8 @@ def _expect_string(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, (bool, int, float)):
-        return js_string(value)
-    raise JSTypeError(f"Expected string, got {_js_typeof(value)}: {js_string(value)}")
+        return jsonjs.js_string(value)
+    raise JSTypeError(f"Expected string, got {_js_typeof(value)}: {jsonjs.js_string(value)}")
 
 
 def _js_typeof(value: Any) -> str:
@@ -284,21 +284,6 @@ def _js_typeof(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "object"
-
-
-def js_string(value: Any) -> str:
-    """``String(value)`` for JSON values."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return jsonjs.js_number(float(value))
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return ",".join("" if item is None else js_string(item) for item in value)
-    return "[object Object]"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,8 +375,8 @@ def parse_known_files() -> dict[str, dict[str, Any]]:
 
     The files are read and parsed by botocore's config loader on every call (``ignoreCache``).
     """
-    from botocore.configloader import build_profile_map, raw_config_parse  # type: ignore[import-untyped]
-    from botocore.exceptions import ConfigNotFound, ConfigParseError  # type: ignore[import-untyped]
+    from botocore.configloader import build_profile_map, raw_config_parse
+    from botocore.exceptions import ConfigNotFound, ConfigParseError
 
     config_path, credentials_path = _shared_config_paths()
     try:
@@ -408,7 +393,7 @@ def parse_known_files() -> dict[str, dict[str, Any]]:
     return merged
 
 
-def _is_static_creds_profile(data: Any) -> bool:
+def _is_static_creds_profile(data: Any) -> TypeGuard[dict[str, Any]]:
     return (
         isinstance(data, dict)
         and isinstance(data.get("aws_access_key_id"), str)
@@ -450,7 +435,7 @@ def _frozen(credentials: Any) -> Credentials:
 
 def _botocore_profile_credentials(profile: str) -> Any:
     """Profile credentials that need STS, SSO or a subprocess: botocore resolves them itself."""
-    import botocore.session  # type: ignore[import-untyped]
+    import botocore.session
 
     return botocore.session.Session(profile=profile).get_credentials()
 
@@ -466,7 +451,7 @@ def _resolve_profile_data(profile: str, profiles: Mapping[str, dict[str, Any]]) 
     if _is_assume_role_profile(data):
         return _set_credential_feature(_botocore_identity(profile), "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o")
     if _is_static_creds_profile(data):
-        return _static_profile_credentials(data)  # type: ignore[arg-type]
+        return _static_profile_credentials(data)
     if _is_web_identity_profile(data):
         return _set_credential_feature(_botocore_identity(profile), "CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN", "q")
     if isinstance(data, dict) and isinstance(data.get("credential_process"), str):
@@ -538,7 +523,7 @@ def _from_env() -> Credentials:
 
 def _from_remote() -> Credentials:
     """``remoteProvider``: container credentials or IMDS, fetched by botocore."""
-    from botocore.credentials import (  # type: ignore[import-untyped]
+    from botocore.credentials import (
         ContainerProvider,
         InstanceMetadataFetcher,
         InstanceMetadataProvider,
@@ -1086,7 +1071,7 @@ def _load_rest_json_error_code(headers: Mapping[str, str], data: Any) -> str | N
     """``loadRestJsonErrorCode``: ``x-amzn-errortype`` header, else the body's code/__type."""
 
     def sanitize(raw: Any) -> str:
-        value = js_string(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+        value = jsonjs.js_string(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
         if not isinstance(value, str):
             raise JSTypeError("cleanValue.indexOf is not a function")
         if "," in value:
@@ -1117,7 +1102,7 @@ def _de_command_error(response: _Response, body: Any) -> BedrockRuntimeServiceEx
     metadata = _metadata_from_response(response.status, response.headers)
     exception: BedrockRuntimeServiceException
     if error_code in _MODELED_ERRORS:
-        exception = _modeled_exception(error_code, body, metadata)  # type: ignore[arg-type]
+        exception = _modeled_exception(error_code, body, metadata)
     else:
         parsed = body if isinstance(body, dict) else {}
         name = parsed.get("code") or parsed.get("Code") or error_code or str(response.status) or "UnknownError"
@@ -1220,6 +1205,9 @@ _EVENT_STREAM_PRELUDE = struct.Struct(">III")
 _MAX_HEADERS_LENGTH = 128 * 1024  # botocore's limits: a message beyond them is its error to raise
 _MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
 _STRING_HEADER_TYPE = 7
+# Header sections already read: a stream repeats a handful (one per event type) thousands of times.
+_HEADERS_SEEN: dict[bytes, dict[str, Any]] = {}
+_HEADERS_SEEN_MAX = 64
 
 
 def decode_message(frame: bytes) -> EventMessage:
@@ -1242,9 +1230,14 @@ def decode_message(frame: bytes) -> EventMessage:
         and zlib.crc32(frame[:8]) == prelude_crc
         and zlib.crc32(memoryview(frame)[:-4]) == int.from_bytes(frame[-4:], "big")
     ):
-        headers = _string_headers(frame, headers_end)
+        raw_headers = frame[12:headers_end]
+        headers = _HEADERS_SEEN.get(raw_headers)
+        if headers is None:
+            headers = _string_headers(frame, headers_end)
+            if headers is not None and len(_HEADERS_SEEN) < _HEADERS_SEEN_MAX:
+                _HEADERS_SEEN[raw_headers] = headers
         if headers is not None:
-            return EventMessage(headers=headers, body=frame[headers_end:-4])
+            return EventMessage(headers=dict(headers), body=frame[headers_end:-4])
     return _decode_message_botocore(frame)
 
 
@@ -1274,7 +1267,7 @@ def _string_headers(frame: bytes, end: int) -> dict[str, Any] | None:
 
 def _decode_message_botocore(frame: bytes) -> EventMessage:
     """``decode_message`` through botocore's ``EventStreamBuffer``, for every other message."""
-    from botocore.eventstream import ChecksumMismatch, EventStreamBuffer  # type: ignore[import-untyped]
+    from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 
     buffer = EventStreamBuffer()
     buffer.add_data(frame)
@@ -1374,7 +1367,7 @@ def _header(message: EventMessage, name: str) -> Any:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-async def iterate_events(response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+async def iterate_events(response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any], None]:
     """The ``stream`` of a ConverseStream response: decoded events, in order.
 
     As with the reference's HTTP/2 stream, a connection lost mid-body ends the body there. The
@@ -1419,9 +1412,9 @@ def _sign_sigv4(
     """
     import datetime
 
-    from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth  # type: ignore[import-untyped]
-    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-    from botocore.credentials import Credentials as BotoCredentials  # type: ignore[import-untyped]
+    from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
 
     boto_credentials = BotoCredentials(
         credentials["accessKeyId"], credentials["secretAccessKey"], credentials.get("sessionToken")
@@ -1460,11 +1453,11 @@ class ConverseStreamOutput:
     """
 
     metadata: dict[str, Any]
-    stream: AsyncIterator[dict[str, Any]]
+    stream: AsyncGenerator[dict[str, Any], None]
     raw: aiohttp.ClientResponse
 
     async def aclose(self) -> None:
-        await self.stream.aclose()  # type: ignore[attr-defined]
+        await self.stream.aclose()
         self.raw.release()
 
 
@@ -1506,7 +1499,7 @@ class BedrockRuntimeClient:
             raise _deserialization_error(error, response) from None
         output: dict[str, Any] = {"$metadata": metadata}
         if not isinstance(data, dict):
-            raise JSTypeError(f"Expected object, got {_js_typeof(data)}: {js_string(data)}")
+            raise JSTypeError(f"Expected object, got {_js_typeof(data)}: {jsonjs.js_string(data)}")
         output.update(
             _take(
                 data,

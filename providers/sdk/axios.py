@@ -1,20 +1,22 @@
-"""axios 1.12.0's ``axios.get(url)`` as the reference's model fetchers send it (Node 20).
+"""axios 1.12.0's ``axios.get(url, { headers })`` as the reference's model fetchers send it (Node 20).
 
 Mirrors what a default-config GET goes through: ``lib/defaults/index.js`` (the common ``Accept``
 header; ``transformResponse``: silent ``JSON.parse`` of a non-empty string body),
-``lib/adapters/http.js`` (``User-Agent: axios/1.12.0``, ``Accept-Encoding``, decompression,
-UTF-8 decoding with the BOM stripped, ``stream has been aborted``), ``lib/core/settle.js``
-(anything but 2xx rejects with ``Request failed with status code N``), ``lib/core/AxiosError.js``
-and follow-redirects 1.15.11 (which the adapter uses: up to 21 redirects). No timeout (axios's
-default ``timeout: 0``).
+``lib/core/mergeConfig.js`` and ``lib/core/AxiosHeaders.js`` (the caller's headers merged in
+case-insensitively), ``lib/adapters/http.js`` (``User-Agent: axios/1.12.0``, ``Accept-Encoding``,
+decompression, UTF-8 decoding with the BOM stripped, ``stream has been aborted``),
+``lib/core/settle.js`` (anything but 2xx rejects with ``Request failed with status code N``),
+``lib/core/AxiosError.js`` and follow-redirects 1.15.11 (which the adapter uses: up to 21
+redirects, credentials dropped when leaving the host). No timeout (axios's default ``timeout: 0``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
@@ -30,12 +32,18 @@ ERR_BAD_REQUEST = "ERR_BAD_REQUEST"
 ERR_BAD_RESPONSE = "ERR_BAD_RESPONSE"
 ERR_FR_TOO_MANY_REDIRECTS = "ERR_FR_TOO_MANY_REDIRECTS"
 
-# The request headers in the order the adapter sets them; Node adds Host and Connection.
-_REQUEST_HEADERS = (
+# defaults.headers.common: `Content-Type: undefined` holds a place that only a caller's value fills
+_COMMON_HEADERS: tuple[tuple[str, str | None], ...] = (
     ("Accept", "application/json, text/plain, */*"),
+    ("Content-Type", None),
+)
+# what the http adapter sets unless the request has it; Node adds Host and Connection
+_ADAPTER_HEADERS = (
     ("User-Agent", f"axios/{VERSION}"),
     ("Accept-Encoding", "gzip, compress, deflate, br"),
 )
+# follow-redirects: dropped on a redirect to another host (not a subdomain) or off https
+_CONFIDENTIAL_HEADER = re.compile(r"(?:(?:proxy-)?authorization|cookie)", re.I)
 
 
 @dataclass
@@ -90,14 +98,48 @@ def _transform_response(text: str) -> Any:
         return text
 
 
-async def get(url: str) -> AxiosResponse:
-    """``axios.get(url)``: the response of a 2xx answer, else an ``AxiosError``."""
+def _request_headers(custom: Mapping[str, str] | None) -> dict[str, str]:
+    """The request's headers in axios's order: the common defaults, then the caller's, each name
+    at the place of its first spelling (case-insensitive) with its last value, then the adapter's."""
+    merged: dict[str, tuple[str, str | None]] = {name.lower(): (name, value) for name, value in _COMMON_HEADERS}
+    for name, value in (custom or {}).items():
+        key = name.strip().lower()
+        merged[key] = (merged[key][0] if key in merged else name, value)
+    for name, value in _ADAPTER_HEADERS:
+        merged.setdefault(name.lower(), (name, value))
+    return {name: value for name, value in merged.values() if value is not None}
+
+
+def _redirect_headers(headers: dict[str, str], current: str, target: str) -> dict[str, str]:
+    """follow-redirects' ``_processResponse`` for a GET: ``Host`` goes (its value, if any, is the
+    current host); credentials and cookies go unless the target is that host or a subdomain of
+    it on a protocol no weaker."""
+    kept = {name: value for name, value in headers.items() if name.lower() != "host"}
+    host_header = [value for name, value in headers.items() if name.lower() == "host"]
+    current_parts, target_parts = urlsplit(current), urlsplit(target)
+    current_host = host_header[-1].strip() if host_header else current_parts.netloc.rpartition("@")[2]
+    target_host = target_parts.netloc.rpartition("@")[2]
+    weaker = target_parts.scheme != current_parts.scheme and target_parts.scheme != "https"
+    other_host = target_host != current_host and not _is_subdomain(target_host, current_host)
+    if weaker or other_host:
+        kept = {name: value for name, value in kept.items() if not _CONFIDENTIAL_HEADER.fullmatch(name)}
+    return kept
+
+
+def _is_subdomain(subdomain: str, domain: str) -> bool:
+    """follow-redirects' ``isSubdomain``."""
+    dot = len(subdomain) - len(domain) - 1
+    return dot > 0 and subdomain[dot] == "." and subdomain.endswith(domain)
+
+
+async def get(url: str, headers: Mapping[str, str] | None = None) -> AxiosResponse:
+    """``axios.get(url, { headers })``: the response of a 2xx answer, else an ``AxiosError``."""
     current = _whatwg_url(url)
-    headers = dict(_REQUEST_HEADERS)  # nothing to drop on a redirect: no credentials, no body
+    request_headers = _request_headers(headers)
     redirects = 0
     while True:
         try:
-            response = await transport.request("GET", current, headers=headers, limited=False)
+            response = await transport.request("GET", current, headers=request_headers, limited=False)
         except (aiohttp.ClientError, OSError) as exc:
             message, code = node_error_reason(exc, current)
             raise AxiosError(message, code) from None
@@ -109,7 +151,9 @@ async def get(url: str) -> AxiosResponse:
         redirects += 1
         if redirects > MAX_REDIRECTS:
             raise AxiosError("Maximum number of redirects exceeded", ERR_FR_TOO_MANY_REDIRECTS)
-        current = _whatwg_url(urljoin(current, location))
+        target = _whatwg_url(urljoin(current, location))
+        request_headers = _redirect_headers(request_headers, current, target)
+        current = target
     try:
         raw = await response.read()
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):

@@ -29,7 +29,8 @@ import aiohttp
 from . import transport
 from .errors import JSError, JSTypeError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V10, GoogleAuth
-from .jsonjs import dumps, js_number, loads
+from .jsonjs import dumps, js_string, js_trim, loads
+from .whatwg_url import url_search_params
 
 __all__ = ["ApiError", "GoogleGenAI", "Models", "GenerateContentStream", "response_text"]
 
@@ -50,9 +51,8 @@ FETCH_HEADERS = (
 # undici's default headersTimeout: no response headers within 300 s fails the fetch.
 HEADERS_TIMEOUT_S = 300.0
 
-# JavaScript's \s (and String.prototype.trim): WhiteSpace and LineTerminator.
+# JavaScript's \s: WhiteSpace and LineTerminator (what jsonjs.js_trim removes).
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_JS_TRIM_CHARS = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
 # what JSON.parse skips around a value
 _JSON_SPACE = " \t\n\r"
 # responseLineRE; `.` stops at \n, \r, \u2028 and \u2029
@@ -68,23 +68,6 @@ class ApiError(JSError):
 # --- small pieces of JavaScript value semantics ---------------------------------------------------
 
 
-def _js_string(value: Any) -> str:
-    """``String(value)`` for a parsed JSON value."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        return js_number(value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    if isinstance(value, list):
-        return ",".join("" if v is None else _js_string(v) for v in value)
-    return str(value)
-
-
 def _js_to_number(value: Any) -> float:
     """``Number(value)`` for a parsed JSON value (what ``code >= 400`` compares)."""
     if value is None:
@@ -94,7 +77,7 @@ def _js_to_number(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        text = value.strip(_JS_TRIM_CHARS)
+        text = js_trim(value)
         if not text:
             return 0.0
         if text in ("Infinity", "+Infinity", "-Infinity"):
@@ -108,7 +91,7 @@ def _js_to_number(value: Any) -> float:
         except ValueError:
             return float("nan")
     if isinstance(value, list):
-        return _js_to_number(_js_string(value)) if len(value) <= 1 else float("nan")
+        return _js_to_number(js_string(value)) if len(value) <= 1 else float("nan")
     return float("nan")
 
 
@@ -131,7 +114,7 @@ def _header_value(value: str, prefix: str = "Headers.append") -> str:
 def _get_env(name: str) -> str | None:
     """``getEnv``: the variable, trimmed, or undefined."""
     value = os.environ.get(name)
-    return None if value is None else value.strip(_JS_TRIM_CHARS)
+    return None if value is None else js_trim(value)
 
 
 def _get_boolean_env(name: str) -> bool:
@@ -193,12 +176,6 @@ def _build_google_auth_options(options: dict[str, Any] | None) -> dict[str, Any]
 # --- ApiClient ------------------------------------------------------------------------------------
 
 
-def _searchparams_serialize(pairs: list[tuple[str, str]]) -> str:
-    return "&".join(
-        f"{urllib.parse.quote_plus(k, safe='*')}={urllib.parse.quote_plus(v, safe='*')}" for k, v in pairs
-    )
-
-
 def _with_alt_sse(url: str) -> str:
     """``url.searchParams.set('alt', 'sse')`` unless ``alt`` is already ``sse``."""
     parts = urllib.parse.urlsplit(url)
@@ -217,7 +194,7 @@ def _with_alt_sse(url: str) -> str:
         out.append((key, value))
     if not placed:
         out.append(("alt", "sse"))
-    return urllib.parse.urlunsplit(parts._replace(query=_searchparams_serialize(out)))
+    return urllib.parse.urlunsplit(parts._replace(query=url_search_params(out)))
 
 
 class _ApiClient:
@@ -282,12 +259,12 @@ class _ApiClient:
         api_version = http_options.get("apiVersion")
         if base_url is None or api_version is None:
             raise JSError("HTTP options are not correctly set.")
-        base_url = _js_string(base_url)
+        base_url = js_string(base_url)
         elements = [base_url[:-1] if base_url.endswith("/") else base_url]
         if api_version:
-            elements.append(_js_string(api_version))
+            elements.append(js_string(api_version))
         if self._should_prepend_vertex_project_path(path):
-            elements.append(f"projects/{_js_string(self.project)}/locations/{_js_string(self.location)}")
+            elements.append(f"projects/{js_string(self.project)}/locations/{js_string(self.location)}")
         if path:
             elements.append(path)
         url = "/".join(elements)
@@ -301,7 +278,7 @@ class _ApiClient:
         headers: dict[str, str] = {}
         for key, value in (http_options.get("headers") or {}).items():
             name = key.lower()
-            value = _header_value(_js_string(value))
+            value = _header_value(js_string(value))
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         await self.auth.add_auth_headers(headers, url)
         for name, value in FETCH_HEADERS:
@@ -414,7 +391,7 @@ def _raise_if_error_chunk(chunk_string: str) -> None:
         return  # null['status'] throws a TypeError, which is ignored
     status = error_json.get("status") if isinstance(error_json, dict) else None
     code = error_json.get("code") if isinstance(error_json, dict) else None
-    status_text = "undefined" if not isinstance(error_json, dict) or "status" not in error_json else _js_string(status)
+    status_text = "undefined" if not isinstance(error_json, dict) or "status" not in error_json else js_string(status)
     number = _js_to_number(code) if isinstance(error_json, dict) and "code" in error_json else float("nan")
     if 400 <= number < 600:
         raise ApiError(f"got status: {status_text}. {dumps(chunk_json)}", name="ApiError", status=code)
@@ -431,7 +408,7 @@ async def _process_stream_response(response: aiohttp.ClientResponse) -> AsyncGen
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
             raise JSTypeError("terminated") from None
         if not value:
-            if buffer.strip(_JS_TRIM_CHARS):
+            if js_trim(buffer):
                 raise JSError("Incomplete JSON segment at the end")
             return
         chunk_string = decoder.decode(value)

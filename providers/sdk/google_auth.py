@@ -43,8 +43,9 @@ import aiohttp
 
 from . import transport
 from .errors import JSError, JSTypeError
-from .jsonjs import dumps, js_number, loads
+from .jsonjs import dumps, js_get, js_string, js_truthy, loads
 from .node_net import node_error_reason as _node_reason
+from .whatwg_url import url_search_params
 
 __all__ = [
     "V10",
@@ -83,13 +84,6 @@ STATUS_CODES_TO_RETRY = ((100, 199), (408, 408), (429, 429), (500, 599))
 UNDECODABLE_KEY_MESSAGE = "error:1E08010C:DECODER routines::unsupported"
 
 
-def _form_urlsearchparams(pairs: list[tuple[str, str]]) -> str:
-    """``new URLSearchParams(obj).toString()`` (application/x-www-form-urlencoded serializer)."""
-    return "&".join(
-        f"{urllib.parse.quote_plus(k, safe='*')}={urllib.parse.quote_plus(v, safe='*')}" for k, v in pairs
-    )
-
-
 def _form_querystring(pairs: list[tuple[str, str]]) -> str:
     """Node's ``querystring.stringify(obj)``."""
     safe = "!'()*~"
@@ -122,7 +116,7 @@ _LIBRARIES = {
         jwt_form_content_type="application/x-www-form-urlencoded;charset=UTF-8",
         refresh_form_content_type="application/x-www-form-urlencoded;charset=UTF-8",
         accept_encoding="gzip, deflate, br",
-        form_encode=_form_urlsearchparams,
+        form_encode=url_search_params,
         auth_header_name="authorization",
     ),
     V9: _Library(
@@ -140,35 +134,6 @@ _LIBRARIES = {
 def _api_client_header() -> str:
     # authclient.js / transporters.js: `gl-node/${process.version}`; this runtime's equivalent
     return f"gl-python/{platform.python_version()}"
-
-
-def _js_string(value: Any) -> str:
-    """``String(value)`` / a template literal for a parsed JSON value."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        return js_number(value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    if isinstance(value, list):
-        return ",".join("" if v is None else _js_string(v) for v in value)
-    return str(value)
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    if isinstance(value, (dict, list)):
-        return True
-    return bool(value)
-
-
-def _get(value: Any, key: str) -> Any:
-    return value.get(key) if isinstance(value, dict) else None
 
 
 # --- gaxios: one request with the retry policy and the errors it raises ------------------------
@@ -240,8 +205,8 @@ def _extract_api_error(data: Any, status: int, status_text: str) -> dict[str, An
     message: Any = f"Request failed with status code {status}"
     if isinstance(data, str):
         message = data
-    error = _get(data, "error")
-    if isinstance(data, dict) and "error" in data and _truthy(error):
+    error = js_get(data, "error")
+    if isinstance(data, dict) and "error" in data and js_truthy(error):
         if isinstance(error, str):
             return {"message": error, "code": status, "status": status_text}
         if isinstance(error, dict):
@@ -265,24 +230,24 @@ def _status_error(lib: _Library, status: int, status_text: str, data: Any) -> Ga
         info = _extract_api_error(data, status, status_text)
         code = info.get("code")
         return GaxiosError(
-            _js_string(info["message"]), response_data=data, has_response=True, status=status,
+            js_string(info["message"]), response_data=data, has_response=True, status=status,
             code=code if isinstance(code, (str, int, float)) and not isinstance(code, bool) else None,
         )
     err = GaxiosError(f"Request failed with status code {status}", response_data=data, has_response=True, status=status)
-    error = _get(data, "error")
-    if _truthy(data) and _truthy(error) and status != 200:
+    error = js_get(data, "error")
+    if js_truthy(data) and js_truthy(error) and status != 200:
         if isinstance(error, str):
             err.message = error
-        elif isinstance(_get(error, "errors"), list):
-            messages = (_get(e, "message") for e in error["errors"])
-            err.message = "\n".join("" if m is None else _js_string(m) for m in messages)
-            err.code = _get(error, "code")
+        elif isinstance(js_get(error, "errors"), list):
+            messages = (js_get(e, "message") for e in error["errors"])
+            err.message = "\n".join("" if m is None else js_string(m) for m in messages)
+            err.code = js_get(error, "code")
         else:
-            message = _get(error, "message")
-            err.message = "undefined" if message is None else _js_string(message)
-            err.code = _get(error, "code")
+            message = js_get(error, "message")
+            err.message = "undefined" if message is None else js_string(message)
+            err.code = js_get(error, "code")
     elif status >= 400:
-        err.message = data if isinstance(data, str) else _js_string(data)
+        err.message = data if isinstance(data, str) else js_string(data)
     return err
 
 
@@ -387,15 +352,15 @@ class _GoogleToken:
             data = await _gaxios_post(lib, lib.gtoken_url, headers, body, "json")
         except GaxiosError as err:
             self.raw_token = None
-            body_data = err.response_data if err.has_response and _truthy(err.response_data) else {}
-            error = _get(body_data, "error")
-            if _truthy(error):
-                description = _get(body_data, "error_description")
-                desc = f": {_js_string(description)}" if _truthy(description) else ""
-                err.message = f"{_js_string(error)}{desc}"
+            body_data = err.response_data if err.has_response and js_truthy(err.response_data) else {}
+            error = js_get(body_data, "error")
+            if js_truthy(error):
+                description = js_get(body_data, "error_description")
+                desc = f": {js_string(description)}" if js_truthy(description) else ""
+                err.message = f"{js_string(error)}{desc}"
             raise
         self.raw_token = data
-        self.expires_at = _expires_at(iat, _get(data, "expires_in"))
+        self.expires_at = _expires_at(iat, js_get(data, "expires_in"))
         return data
 
 
@@ -406,7 +371,7 @@ def _expires_at(iat: int, expires_in: Any) -> float | None:
     if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool):
         return (iat + expires_in) * 1000
     try:
-        return float(f"{iat}{_js_string(expires_in)}") * 1000
+        return float(f"{iat}{js_string(expires_in)}") * 1000
     except ValueError:
         return None  # NaN: as falsy as undefined where it is read
 
@@ -468,7 +433,7 @@ class _OAuth2Client:
         tokens["refresh_token"] = creds.get("refresh_token")
         self.credentials = tokens
         access_token = tokens.get("access_token")
-        return self._auth_headers(f"{creds['token_type']} {_js_string(access_token) if access_token is not None else 'undefined'}")
+        return self._auth_headers(f"{creds['token_type']} {js_string(access_token) if access_token is not None else 'undefined'}")
 
     async def _refresh_token(self, refresh_token: str | None) -> dict[str, Any]:
         """``refreshToken``: concurrent refreshes with the same token share one request."""
@@ -500,11 +465,11 @@ class JWT(_OAuth2Client):
 
     def from_json(self, json_: Any) -> None:
         """``JWT.fromJSON``."""
-        if not _truthy(json_):
+        if not js_truthy(json_):
             raise JSError("Must pass in a JSON object containing the service account auth settings.")
-        if not _truthy(_get(json_, "client_email")):
+        if not js_truthy(js_get(json_, "client_email")):
             raise JSError("The incoming JSON object does not contain a client_email field")
-        if not _truthy(_get(json_, "private_key")):
+        if not js_truthy(js_get(json_, "private_key")):
             raise JSError("The incoming JSON object does not contain a private_key field")
         self.email = json_["client_email"]
         self.key = json_["private_key"]
@@ -535,10 +500,10 @@ class JWT(_OAuth2Client):
         gtoken = self._create_gtoken()
         token = await gtoken.get_token(force_refresh=self.is_token_expiring())
         return {
-            "access_token": _get(token, "access_token"),
+            "access_token": js_get(token, "access_token"),
             "token_type": "Bearer",
             "expiry_date": gtoken.expires_at,
-            "id_token": _get(token, "id_token"),
+            "id_token": js_get(token, "id_token"),
         }
 
 
@@ -553,12 +518,12 @@ class UserRefreshClient(_OAuth2Client):
 
     def from_json(self, json_: Any) -> None:
         """``UserRefreshClient.fromJSON``."""
-        if not _truthy(json_):
+        if not js_truthy(json_):
             raise JSError("Must pass in a JSON object containing the user refresh token")
-        if _get(json_, "type") != USER_REFRESH_ACCOUNT_TYPE:
+        if js_get(json_, "type") != USER_REFRESH_ACCOUNT_TYPE:
             raise JSError('The incoming JSON object does not have the "authorized_user" type')
         for field in ("client_id", "client_secret", "refresh_token"):
-            if not _truthy(_get(json_, field)):
+            if not js_truthy(js_get(json_, field)):
                 raise JSError(f"The incoming JSON object does not contain a {field} field")
         self._client_id = json_["client_id"]
         self._client_secret = json_["client_secret"]
@@ -583,15 +548,15 @@ class UserRefreshClient(_OAuth2Client):
         try:
             data = await _gaxios_post(lib, OAUTH2_TOKEN_URL, headers, lib.form_encode(pairs), "unknown")
         except GaxiosError as err:
-            description = _get(err.response_data, "error_description")
-            if err.message == "invalid_grant" and _truthy(err.response_data) and isinstance(description, str) and (
+            description = js_get(err.response_data, "error_description")
+            if err.message == "invalid_grant" and js_truthy(err.response_data) and isinstance(description, str) and (
                 "reauth" in description.lower()
             ):
                 err.message = dumps(err.response_data)
             raise
         tokens: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
         expires_in: Any = tokens.get("expires_in")
-        if _truthy(expires_in):
+        if js_truthy(expires_in):
             tokens["expiry_date"] = time.time() * 1000 + expires_in * 1000
             del tokens["expires_in"]
         return tokens
@@ -633,7 +598,7 @@ class GoogleAuth:
     ) -> None:
         self._lib = _LIBRARIES[version]
         self.scopes = scopes
-        self.json_content = credentials if _truthy(credentials) else None
+        self.json_content = credentials if js_truthy(credentials) else None
         self.key_filename = key_file or None
         self.cached_credential: AuthClient | None = None
         self._pending_client: asyncio.Future[AuthClient] | None = None
@@ -666,9 +631,9 @@ class GoogleAuth:
         if json_ is None:
             raise JSTypeError("Cannot read properties of null (reading 'type')")
         client: AuthClient
-        if _get(json_, "type") == USER_REFRESH_ACCOUNT_TYPE:
+        if js_get(json_, "type") == USER_REFRESH_ACCOUNT_TYPE:
             client = UserRefreshClient(self._lib)
-        elif _get(json_, "type") in ("impersonated_service_account", "external_account", "external_account_authorized_user"):
+        elif js_get(json_, "type") in ("impersonated_service_account", "external_account", "external_account_authorized_user"):
             raise JSError(f"google-auth-library credentials of type {json_['type']!r} are not ported")
         else:
             client = JWT(self._lib, scopes=self.scopes)

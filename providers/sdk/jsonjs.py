@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 from .errors import JSSyntaxError
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=True).encode
+# what String.prototype.trim removes: WhiteSpace and LineTerminator
+_JS_TRIM_CHARS = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
 
 
 def js_number(value: float) -> str:
@@ -60,6 +62,21 @@ def js_truthy(value: Any) -> bool:
     if isinstance(value, (dict, list)):
         return True
     return bool(value) and value == value
+
+
+def js_get(value: Any, key: str) -> Any:
+    """``value?.[key]`` on a JSON value: ``None`` for undefined and null alike."""
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def js_is_number(value: Any) -> bool:
+    """``typeof value === "number"`` for a JSON value (``bool`` is not a number)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def js_trim(text: str) -> str:
+    """``text.trim()`` (Python's ``str.strip()`` differs: it keeps a BOM, drops ``\\x1c``–``\\x1f``)."""
+    return text.strip(_JS_TRIM_CHARS)
 
 
 def js_string(value: Any) -> str:

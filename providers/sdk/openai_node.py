@@ -14,18 +14,15 @@ from typing import Any, Mapping
 
 from .errors import JSError, JSTypeError
 from .jsonjs import js_string
-from .stainless import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, merge_headers, platform_headers
+from .stainless import Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "5.12.2"
 
 
-class OpenAIError(JSError):
+class OpenAIError(StainlessError):
     """``OpenAIError``: the SDK's own client-side errors (constructor checks and the like)."""
 
     js_constructor = "OpenAIError"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, name="Error")
 
 
 def _terminated() -> Exception:
@@ -103,15 +100,14 @@ class OpenAI(StainlessClient):
             project = os.environ.get("OPENAI_PROJECT_ID") or None
         super().__init__(
             base_url=base_url or "https://api.openai.com/v1",
-            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
-            timeout_ms=DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms,
+            max_retries=max_retries,
+            timeout_ms=timeout_ms,
             default_query=default_query,
+            default_headers=default_headers,
         )
         self.api_key = api_key
         self.organization = organization
         self.project = project
-        self.default_headers_option = dict(default_headers) if default_headers else None
-        self._platform = platform_headers(VERSION)
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {"Authorization": f"Bearer {self.api_key}"}
@@ -127,7 +123,7 @@ class OpenAI(StainlessClient):
         timeout_ms: float | None,
         has_body: bool,
     ) -> dict[str, str]:
-        """``buildHeaders``, then the headers undici adds on its own."""
+        """``buildHeaders``: the SDK's headers, auth, ``defaultHeaders``, content type, the request's."""
         sdk: dict[str, str | None] = {
             "Accept": "application/json",
             "User-Agent": f"{self.client_name}/JS {VERSION}",
@@ -150,10 +146,7 @@ class OpenAI(StainlessClient):
                 _check_byte_string(name)
                 if value is not None:
                     _check_byte_string(value)
-        out = merge_headers(*layers)
-        for name, value in self.flavor.fetch_headers:
-            out.setdefault(name, value)
-        return out
+        return merge_headers(*layers)
 
     # client.chat.completions.create(body, options)
     async def chat_completions_create(

@@ -10,7 +10,7 @@ chunks comes out whole), and lines become events by the WHATWG field rules.
 
 from __future__ import annotations
 
-from typing import AsyncIterator, NamedTuple
+from typing import AsyncIterator, Iterable, NamedTuple
 
 _CR_BYTE = b"\r"
 
@@ -58,9 +58,9 @@ class LineDecoder:
         buffer = self._buffer
         if not buffer and self._cr_index is None and _CR_BYTE not in chunk:
             # nothing pending and no \r: the lines are the pieces between the \n
-            *lines, rest = chunk.split(b"\n")
+            *pieces, rest = chunk.split(b"\n")
             buffer += rest
-            return [line.decode("utf-8", "replace") for line in lines]
+            return [piece.decode("utf-8", "replace") for piece in pieces]
         buffer += chunk
         lines: list[str] = []
         while True:
@@ -118,71 +118,84 @@ class SSEDecoder:
         self._data: list[str] = []
         self._chunks: list[str] = []
 
-    def decode(self, line: str) -> ServerSentEvent | None:
-        if line.endswith("\r"):
-            line = line[:-1]
-        if not line:
-            # an empty line with nothing before it
-            if not self._event and not self._data:
-                return None
-            sse = ServerSentEvent(self._event, "\n".join(self._data), self._chunks)
-            self._event = None
-            self._data = []
-            self._chunks = []
-            return sse
-        self._chunks.append(line)
-        if line.startswith(":"):
-            return None
-        field, sep, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if field == "event":
-            self._event = value
-        elif field == "data":
-            self._data.append(value)
-        return None
+    def decode_lines(self, lines: Iterable[str]) -> list[ServerSentEvent]:
+        """``decode(line)`` for each line in turn: the events the lines complete."""
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            if line[-1:] == "\r":
+                line = line[:-1]
+            if not line:
+                # an empty line with nothing before it
+                if not self._event and not self._data:
+                    continue
+                events.append(ServerSentEvent(self._event, "\n".join(self._data), self._chunks))
+                self._event = None
+                self._data = []
+                self._chunks = []
+                continue
+            self._chunks.append(line)
+            if line[0] == ":":
+                continue
+            field, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if field == "event":
+                self._event = value
+            elif field == "data":
+                self._data.append(value)
+        return events
 
 
-async def iter_sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """``_iterSSEMessages`` over ``iterSSEChunks``: the events of a response body.
+class SSEStream:
+    """``iterSSEChunks`` + ``LineDecoder`` + ``SSEDecoder`` as ``_iterSSEMessages`` chains them,
+    fed one network read at a time: ``feed(chunk)`` and, once the body ends, ``end()`` return
+    the events completed.
 
-    The body is cut after each blank line (``iterSSEChunks``, inlined: one generator per
-    stream rather than two), each piece goes through the line decoder, each line through the
-    SSE decoder.
+    The body is cut after each blank line, each piece goes through the line decoder, each line
+    through the SSE decoder. When no ``\r`` is in play the cuts are the text's ``\n\n`` and the
+    lines its ``\n``, so all complete events of a read are decoded in one pass (UTF-8 decoding
+    them at once gives the same text as line by line: no byte of a bad sequence is a ``\n``).
     """
-    sse_decoder = SSEDecoder()
-    line_decoder = LineDecoder()
-    data = bytearray()
-    async for chunk in chunks:
-        if not chunk:
-            continue
+
+    __slots__ = ("_data", "_lines", "_events")
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._lines = LineDecoder()
+        self._events = SSEDecoder()
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        data = self._data
         data += chunk
-        if line_decoder.idle and _CR_BYTE not in data:
-            # No \r anywhere: the cuts are the text's \n\n and the lines its \n, so every
-            # complete event is decoded in one pass (UTF-8 decoding the block at once gives the
-            # same text as line by line: no byte of a bad sequence is ever a \n).
+        if self._lines.idle and _CR_BYTE not in data:
             end = data.rfind(b"\n\n")
             if end < 0:
-                continue
+                return []
             lines = data[: end + 2].decode("utf-8", "replace").split("\n")
             del data[: end + 2]
             lines.pop()  # what follows the last \n: nothing
-            for line in lines:
-                sse = sse_decoder.decode(line)
-                if sse is not None:
-                    yield sse
-            continue
+            return self._events.decode_lines(lines)
+        events: list[ServerSentEvent] = []
         while True:
             at = find_double_newline_index(data)
             if at < 0:
-                break
+                return events
             piece = data[:at]
             del data[:at]
-            for line in line_decoder.decode(piece):
-                sse = sse_decoder.decode(line)
-                if sse is not None:
-                    yield sse
-    for line in [*line_decoder.decode(data), *line_decoder.flush()] if data else line_decoder.flush():
-        sse = sse_decoder.decode(line)
-        if sse is not None:
-            yield sse
+            events += self._events.decode_lines(self._lines.decode(piece))
+
+    def end(self) -> list[ServerSentEvent]:
+        lines = self._lines.decode(self._data) if self._data else []
+        self._data = bytearray()
+        return self._events.decode_lines([*lines, *self._lines.flush()])
+
+
+async def iter_sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    """``_iterSSEMessages``: the events of a response body."""
+    stream = SSEStream()
+    async for chunk in chunks:
+        if chunk:
+            for sse in stream.feed(chunk):
+                yield sse
+    for sse in stream.end():
+        yield sse

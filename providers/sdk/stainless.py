@@ -19,15 +19,15 @@ import random
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping
 from urllib.parse import quote
 
 import aiohttp
 
 from . import transport
 from .errors import JSError
-from .jsonjs import dumps, loads
-from .sse import iter_sse_messages
+from .jsonjs import dumps, js_get, js_string, js_truthy, loads
+from .sse import ServerSentEvent, SSEStream
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_TIMEOUT_MS = 600_000  # 10 minutes
@@ -39,19 +39,28 @@ MAX_RETRY_AFTER_MS = 60_000  # a server-named wait at or above this is ignored
 # --- errors (src/core/error.ts, src/error.ts) -----------------------------------------------
 
 
-class APIError(JSError):
-    """``APIError``: ``status``, ``headers``, ``error`` (the body), message by ``makeMessage``.
-
-    JS ``err.name`` stays ``"Error"`` (the SDKs never set it); the constructor name is the class
-    name, which the subclasses below carry.
-    """
-
-    @property
-    def js_constructor(self) -> str:  # type: ignore[override]
-        return type(self).__name__
+class StainlessError(JSError):
+    """The SDK's base error (``OpenAIError``, ``AnthropicError``): JS ``err.name`` stays
+    ``"Error"``, the SDKs never set it."""
 
     def __init__(self, message: str, **props: Any) -> None:
         super().__init__(message, name="Error", **props)
+
+
+class APIError(StainlessError):
+    """``APIError``: ``status``, ``headers``, ``error`` (the body), message by ``makeMessage``.
+
+    The constructor name is the class name, which the subclasses below carry.
+    """
+
+    js_constructor = "APIError"
+    # set by openai-node only (``copies_error_fields``)
+    param: Any
+    type: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.js_constructor = cls.__name__
 
 
 class APIUserAbortError(APIError):
@@ -109,23 +118,9 @@ _STATUS_ERRORS: dict[int, type[APIError]] = {
 }
 
 
-def js_truthy(value: Any) -> bool:
-    """JavaScript truthiness for a parsed JSON value."""
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    if isinstance(value, (dict, list)):
-        return True
-    return bool(value)
-
-
-def _get(value: Any, key: str) -> Any:
-    """``value?.[key]`` on a parsed JSON value (undefined -> None)."""
-    return value.get(key) if isinstance(value, dict) else None
-
-
 def make_message(status: int | None, error: Any, message: str | None) -> str:
     """``APIError.makeMessage``."""
-    error_message = _get(error, "message")
+    error_message = js_get(error, "message")
     if js_truthy(error_message):
         msg: str | None = error_message if isinstance(error_message, str) else dumps(error_message)
     elif js_truthy(error):
@@ -234,14 +229,19 @@ class StainlessClient:
         self,
         *,
         base_url: str,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        timeout_ms: float = DEFAULT_TIMEOUT_MS,
+        max_retries: int | None = None,
+        timeout_ms: float | None = None,
         default_query: Mapping[str, str] | None = None,
+        default_headers: Mapping[str, str | None] | None = None,
     ) -> None:
+        """The client options both SDKs take; ``None`` is an option left unset."""
         self.base_url = base_url
-        self.max_retries = max_retries
-        self.timeout_ms = timeout_ms
+        self.max_retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+        self.option_timeout_ms = timeout_ms
+        self.timeout_ms = DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms
         self.default_query = dict(default_query) if default_query else None
+        self.default_headers_option = dict(default_headers) if default_headers else {}
+        self._platform = platform_headers(self.flavor.package_version)
 
     # -- request building --
 
@@ -257,17 +257,13 @@ class StainlessClient:
         if query is not None:
             url = url.split("?", 1)[0].split("#", 1)[0]
             search = "&".join(
-                f"{encode_uri_component(str(k))}={encode_uri_component(_query_value(v))}"
+                f"{encode_uri_component(str(k))}={encode_uri_component(js_string(v))}"
                 for k, v in query.items()
                 if v is not None
             )
             if search:
                 url += "?" + search
         return url
-
-    def default_headers(self, retry_count: int, timeout_ms: float | None) -> dict[str, str]:
-        """The SDK's own headers for one attempt, before auth and the caller's headers."""
-        raise NotImplementedError
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {}
@@ -284,6 +280,7 @@ class StainlessClient:
         timeout_ms: float | None,
         has_body: bool,
     ) -> dict[str, str]:
+        """``buildHeaders``: the SDK's headers for one attempt (the fetch adds its own after)."""
         raise NotImplementedError
 
     def serialize_body(self, body: Any) -> bytes:
@@ -352,6 +349,8 @@ class StainlessClient:
             request_headers = self.build_headers(
                 max_retries - retries_remaining, headers, timeout_ms, data is not None
             )
+            for name, value in self.flavor.fetch_headers:
+                request_headers.setdefault(name, value)
             try:
                 response = await asyncio.wait_for(
                     transport.request(method, url, headers=request_headers, body=data),
@@ -413,7 +412,7 @@ class StainlessClient:
         """``APIError.generate`` (through ``makeStatusError``)."""
         if not status or headers is None:
             return APIConnectionError(message or "Connection error.", cause=error_response)
-        error = _get(error_response, "error") if self.flavor.error_is_body_member else error_response
+        error = js_get(error_response, "error") if self.flavor.error_is_body_member else error_response
         cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIError)
         return self.new_api_error(cls, status, error, message, headers)
 
@@ -425,9 +424,9 @@ class StainlessClient:
         exc = cls(make_message(status, error, message), status=status, headers=headers, error=error)
         setattr(exc, self.flavor.request_id_attr, (headers or {}).get(self.flavor.request_id_header))
         if self.flavor.copies_error_fields:
-            exc.code = _get(error, "code")
-            exc.param = _get(error, "param")
-            exc.type = _get(error, "type")
+            exc.code = js_get(error, "code")
+            exc.param = js_get(error, "param")
+            exc.type = js_get(error, "type")
         return exc
 
     # -- responses (defaultParseResponse) --
@@ -467,18 +466,6 @@ class StainlessClient:
             return await response.read()
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
             raise self.flavor.terminated() from None
-
-
-def _query_value(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        from .jsonjs import js_number
-
-        return js_number(value)
-    return str(value)
 
 
 def _date_parse_ms(text: str) -> float:
@@ -525,65 +512,71 @@ class Stream:
         return self._iterator
 
     async def aclose(self) -> None:
-        await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self._iterator.aclose()
         # an iterator closed before its first step never ran its `finally`
         self.response.close()
 
-    async def _body_chunks(self) -> AsyncIterator[bytes]:
+    async def _sse_batches(self) -> AsyncIterator[list[ServerSentEvent]]:
+        """``_iterSSEMessages`` over the body: the events each network read completes, then those
+        the end of the body completes (one step per read, not per event)."""
         content = self.response.content
         terminated = self._client.flavor.terminated
+        decoder = SSEStream()
         while True:
             try:
                 chunk = await content.readany()
             except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
                 raise terminated() from None
             if not chunk:
-                return
-            yield chunk
+                break
+            yield decoder.feed(chunk)
+        yield decoder.end()
 
-    async def _iter_openai(self) -> AsyncIterator[Any]:
+    async def _iter_openai(self) -> AsyncGenerator[Any, None]:
         response = self.response
         done = False
         try:
-            async for sse in iter_sse_messages(self._body_chunks()):
-                if done:
-                    continue
-                if sse.data.startswith("[DONE]"):
-                    done = True
-                    continue
-                if sse.event is None or not sse.event.startswith("thread."):
-                    data = loads(sse.data)
-                    error = _get(data, "error")
-                    if js_truthy(data) and js_truthy(error):
-                        raise self._client.new_api_error(
-                            APIError, None, error, None, headers_dict(response.headers)
-                        )
-                    yield data
-                else:
-                    data = loads(sse.data)
-                    if sse.event == "error":
-                        raise self._client.new_api_error(
-                            APIError, None, _get(data, "error"), _get(data, "message"), None
-                        )
-                    yield {"event": sse.event, "data": data}
+            async for batch in self._sse_batches():
+                for sse in batch:
+                    if done:
+                        continue
+                    if sse.data.startswith("[DONE]"):
+                        done = True
+                        continue
+                    if sse.event is None or not sse.event.startswith("thread."):
+                        data = loads(sse.data)
+                        error = js_get(data, "error")
+                        if js_truthy(data) and js_truthy(error):
+                            raise self._client.new_api_error(
+                                APIError, None, error, None, headers_dict(response.headers)
+                            )
+                        yield data
+                    else:
+                        data = loads(sse.data)
+                        if sse.event == "error":
+                            raise self._client.new_api_error(
+                                APIError, None, js_get(data, "error"), js_get(data, "message"), None
+                            )
+                        yield {"event": sse.event, "data": data}
             done = True
         finally:
             self._finish(done)
 
-    async def _iter_anthropic(self) -> AsyncIterator[Any]:
+    async def _iter_anthropic(self) -> AsyncGenerator[Any, None]:
         done = False
         try:
-            async for sse in iter_sse_messages(self._body_chunks()):
-                event = sse.event
-                if event == "completion" or event in _ANTHROPIC_DATA_EVENTS:
-                    yield loads(sse.data)
-                elif event == "error":
-                    # APIError.generate(undefined, `SSE Error: ${data}`, data, headers): no status,
-                    # so an APIConnectionError, whose status and headers stay undefined
-                    raise APIConnectionError(
-                        sse.data or "Connection error.",
-                        cause=JSError(f"SSE Error: {sse.data}"),
-                    )
+            async for batch in self._sse_batches():
+                for sse in batch:
+                    event = sse.event
+                    if event == "completion" or event in _ANTHROPIC_DATA_EVENTS:
+                        yield loads(sse.data)
+                    elif event == "error":
+                        # APIError.generate(undefined, `SSE Error: ${data}`, data, headers): no
+                        # status, so an APIConnectionError, whose status and headers stay undefined
+                        raise APIConnectionError(
+                            sse.data or "Connection error.",
+                            cause=JSError(f"SSE Error: {sse.data}"),
+                        )
             done = True
         finally:
             self._finish(done)

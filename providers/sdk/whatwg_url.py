@@ -1,5 +1,5 @@
 """``new URL(text).host`` as Node 20 computes it (the WHATWG URL standard), for the handlers that
-branch on a base URL's host.
+branch on a base URL's host; ``URL.canParse``; and the ``URLSearchParams`` serializer.
 
 Covers what a base URL can hold: the special schemes' authority (user info dropped, host
 lower-cased, the scheme's default port dropped) and opaque hosts of other schemes. Text that
@@ -9,6 +9,7 @@ lower-cased, the scheme's default port dropped) and opaque hosts of other scheme
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 from .errors import JSTypeError
 
@@ -68,3 +69,19 @@ def _split_port(host_port: str) -> tuple[str, str | None]:
         return host_port[: end + 1], rest[1:] if rest.startswith(":") else None
     host, sep, port = host_port.partition(":")
     return host, port if sep else None
+
+
+def url_can_parse(text: str) -> bool:
+    """``URL.canParse(text)``: ``new URL(text)`` would not throw."""
+    try:
+        url_host(text)
+    except JSTypeError:
+        return False
+    return True
+
+
+def url_search_params(pairs: list[tuple[str, str]]) -> str:
+    """``new URLSearchParams(pairs).toString()`` (the application/x-www-form-urlencoded serializer)."""
+    return "&".join(
+        f"{urllib.parse.quote_plus(k, safe='*')}={urllib.parse.quote_plus(v, safe='*')}" for k, v in pairs
+    )

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
 from typing import Any
 
-from ..sdk.aws import js_string as _js_string
 from ..sdk.errors import JSError, JSTypeError
+from ..sdk.jsonjs import js_string, js_truthy
 from ..utils.tool_id import sanitize_openai_call_id
 
 _ATOB_WHITESPACE = re.compile(r"[\t\n\f\r ]")
@@ -29,10 +28,10 @@ def convert_to_bedrock_converse_messages(anthropic_messages: list[dict[str, Any]
 def _convert_message(anthropic_message: dict[str, Any]) -> dict[str, Any]:
     # Map Anthropic roles to Bedrock roles
     role = "assistant" if anthropic_message.get("role") == "assistant" else "user"
-    content = anthropic_message.get("content")
+    content: Any = anthropic_message.get("content")
     if isinstance(content, str):
         return {"role": role, "content": [{"text": content}]}
-    return {"role": role, "content": [_convert_block(block) for block in content]}  # type: ignore[union-attr]
+    return {"role": role, "content": [_convert_block(block) for block in content]}
 
 
 def _convert_block(block: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +56,7 @@ def _convert_block(block: dict[str, Any]) -> dict[str, Any]:
             "toolUse": {
                 "toolUseId": sanitize_openai_call_id(block.get("id") or ""),
                 "name": block.get("name") or "",
-                "input": block["input"] if _truthy(block.get("input")) else {},
+                "input": block["input"] if js_truthy(block.get("input")) else {},
             }
         }
 
@@ -81,7 +80,7 @@ def _convert_tool_result(block: dict[str, Any]) -> dict[str, Any]:
     tool_use_id = sanitize_openai_call_id(block.get("tool_use_id") or "")
     content = block.get("content")
     # Handle content field - can be string or array (native tool format)
-    if _truthy(content):
+    if js_truthy(content):
         if isinstance(content, str):
             return {"toolUseId": tool_use_id, "content": [{"text": content}], "status": "success"}
         if isinstance(content, list):
@@ -93,7 +92,7 @@ def _convert_tool_result(block: dict[str, Any]) -> dict[str, Any]:
 
     # Fall back to output handling if content is not available
     output = block.get("output")
-    if _truthy(output) and isinstance(output, str):
+    if js_truthy(output) and isinstance(output, str):
         return {"toolUseId": tool_use_id, "content": [{"text": output}], "status": "success"}
     # Handle array of content blocks if output is an array
     if isinstance(output, list):
@@ -102,7 +101,7 @@ def _convert_tool_result(block: dict[str, Any]) -> dict[str, Any]:
     # Default case
     return {
         "toolUseId": tool_use_id,
-        "content": [{"text": _js_string(output if _truthy(output) else "")}],
+        "content": [{"text": js_string(output if js_truthy(output) else "")}],
         "status": "success",
     }
 
@@ -115,20 +114,13 @@ def _output_part(part: Any) -> dict[str, Any]:
     # Skip images in tool results as they're handled separately
     if isinstance(part, dict) and part.get("type") == "image":
         return {"text": "(see following message for image)"}
-    return {"text": _js_string(part)}
+    return {"text": js_string(part)}
 
 
 def _text_or_string(item: Any) -> Any:
     """``item.text || String(item)``."""
     text = item.get("text") if isinstance(item, dict) else None
-    return text if _truthy(text) else _js_string(item)
-
-
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness for JSON values (empty arrays and objects are truthy)."""
-    if isinstance(value, (dict, list)):
-        return True
-    return bool(value) and not (isinstance(value, float) and math.isnan(value))
+    return text if js_truthy(text) else js_string(item)
 
 
 def _atob(data: str) -> bytes:

@@ -10,20 +10,13 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..sdk.errors import JSError, JSTypeError
+from ..sdk.jsonjs import js_string
 
 SKIP_THOUGHT_SIGNATURE = "skip_thought_signature_validator"
 
 
-def _is_thought_signature_block(block: Any) -> bool:
+def _is_thought_signature_content_block(block: Any) -> bool:
     return isinstance(block, dict) and block.get("type") == "thoughtSignature"
-
-
-def _js_string(value: Any) -> str:
-    if value is None:
-        return "undefined"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _copy(block: Mapping[str, Any], key: str, out: dict[str, Any], out_key: str | None = None) -> None:
@@ -49,7 +42,7 @@ def convert_anthropic_content_to_gemini(
     # First pass: a thoughtSignature block anywhere in the content
     active_signature: Any = None
     if isinstance(content, list):
-        sig_block = next((b for b in content if _is_thought_signature_block(b)), None)
+        sig_block = next((b for b in content if _is_thought_signature_content_block(b)), None)
         if sig_block is not None and sig_block.get("thoughtSignature"):
             active_signature = sig_block["thoughtSignature"]
 
@@ -67,7 +60,7 @@ def convert_anthropic_content_to_gemini(
 
     parts: list[dict[str, Any]] = []
     for block in content:
-        if _is_thought_signature_block(block):
+        if _is_thought_signature_content_block(block):
             continue
         block_type = block.get("type") if isinstance(block, dict) else None
         if block_type == "text":
@@ -122,7 +115,7 @@ def _tool_result_parts(block: Mapping[str, Any], tool_id_to_name: Mapping[Any, A
     if not tool_name:
         available = ", ".join("" if k is None else str(k) for k in (tool_id_to_name or {}))
         raise JSError(
-            f'Unable to find tool name for tool_use_id "{_js_string(tool_use_id)}". '
+            f'Unable to find tool name for tool_use_id "{js_string(tool_use_id) if "tool_use_id" in block else "undefined"}". '
             "This indicates the conversation history is missing the corresponding tool_use block. "
             f"Available tool IDs: {available or 'none'}"
         )

@@ -257,7 +257,7 @@ def convert_to_openai_messages(
                 open_ai_messages.append(
                     {
                         "role": "tool",
-                        "tool_call_id": normalize_id(tool_message.get("tool_use_id")),  # type: ignore[arg-type]
+                        "tool_call_id": normalize_id(tool_message.get("tool_use_id")),
                         # "(empty)" for providers that reject empty content (Gemini via OpenRouter)
                         "content": text or "(empty)",
                     }
@@ -303,7 +303,7 @@ def convert_to_openai_messages(
 
             tool_calls = [
                 {
-                    "id": normalize_id(tool_use.get("id")),  # type: ignore[arg-type]
+                    "id": normalize_id(tool_use.get("id")),
                     "type": "function",
                     "function": _without_undefined(
                         {

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable
 from typing import Any
 
-from ..sdk.jsonjs import dumps
-from ..sdk.stainless import js_truthy
+from ..sdk.jsonjs import dumps, js_is_number, js_truthy
 from .stream import ApiStream, ApiStreamToolCallPartialChunk, ApiStreamUsageChunk
 
 UsageNormalizer = Callable[[Any], "ApiStreamUsageChunk | None"]
@@ -51,11 +50,6 @@ def _or(*values: Any) -> Any:
         if _truthy(value):
             return value
     return values[-1]
-
-
-def _is_number(value: Any) -> bool:
-    """``typeof value === "number"``."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _nullish(value: Any) -> bool:
@@ -167,9 +161,9 @@ def create_usage_normalizer(calculate_cost: CostCalculator | None = None) -> Usa
             "cacheWriteTokens": cache_write_tokens,
             "cacheReadTokens": cache_read_tokens,
         }
-        if _is_number(reasoning_tokens):
+        if js_is_number(reasoning_tokens):
             chunk["reasoningTokens"] = reasoning_tokens
-        if _is_number(total_cost):
+        if js_is_number(total_cost):
             chunk["totalCost"] = total_cost
         return chunk
 

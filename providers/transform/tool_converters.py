@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..sdk.errors import JSError
-from ..sdk.stainless import js_truthy
+from ..sdk.jsonjs import js_string, js_truthy
 
 
 # converters.ts: convertOpenAIToolToAnthropic
@@ -17,7 +17,7 @@ def convert_openai_tool_to_anthropic(tool: dict[str, Any]) -> dict[str, Any]:
     """``{type: "function", function: {name, description, parameters}}`` → ``{name, description,
     input_schema}`` (``input_schema`` left out when there are no parameters)."""
     if tool.get("type") != "function":
-        raise JSError(f"Unsupported tool type: {_js_string(tool.get('type'))}")
+        raise JSError(f"Unsupported tool type: {js_string(tool['type']) if 'type' in tool else 'undefined'}")
     function = tool["function"]
     converted: dict[str, Any] = {}
     if "name" in function:
@@ -54,12 +54,3 @@ def convert_openai_tool_choice_to_anthropic(tool_choice: Any, parallel_tool_call
         choice["disable_parallel_tool_use"] = disable_parallel_tool_use
         return choice
     return {"type": "auto", "disable_parallel_tool_use": disable_parallel_tool_use}
-
-
-def _js_string(value: Any) -> str:
-    """``String(value)`` for the error text (``undefined`` when absent)."""
-    if value is None:
-        return "undefined"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

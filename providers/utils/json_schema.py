@@ -10,9 +10,10 @@ When any node fails validation the whole schema is returned unchanged (``safePar
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
+
+from ..sdk.jsonjs import js_is_number, js_truthy
 
 # Set of format values supported by OpenAI's Structured Outputs (strict mode).
 OPENAI_SUPPORTED_FORMATS = frozenset(
@@ -29,12 +30,8 @@ class _Invalid(Exception):
     """A node failed zod validation (``safeParse`` reports failure)."""
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _is_enum_value(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool)) or _is_number(value)
+    return value is None or isinstance(value, (str, bool)) or js_is_number(value)
 
 
 def _check(predicate: Callable[[Any], bool]) -> Callable[[Any], Any]:
@@ -97,13 +94,13 @@ _SHAPE: dict[str, Callable[[Any], Any]] = {
     "oneOf": _parse_node_list,
     "allOf": _parse_node_list,
     "$ref": _check(lambda v: isinstance(v, str)),
-    "minimum": _check(_is_number),
-    "maximum": _check(_is_number),
-    "minLength": _check(_is_number),
-    "maxLength": _check(_is_number),
+    "minimum": _check(js_is_number),
+    "maximum": _check(js_is_number),
+    "minLength": _check(js_is_number),
+    "maxLength": _check(js_is_number),
     "pattern": _check(lambda v: isinstance(v, str)),
-    "minItems": _check(_is_number),
-    "maxItems": _check(_is_number),
+    "minItems": _check(js_is_number),
+    "maxItems": _check(js_is_number),
     "uniqueItems": _check(lambda v: isinstance(v, bool)),
     "format": _check(lambda v: isinstance(v, str)),
 }
@@ -178,20 +175,13 @@ def _transform(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness (an empty array or object is truthy)."""
-    if isinstance(value, (dict, list)):
-        return True
-    return bool(value) and not (isinstance(value, float) and math.isnan(value))
-
-
 def _flatten_top_level_composition(schema: dict[str, Any]) -> dict[str, Any]:
     """``flattenTopLevelComposition``: merge a top-level anyOf/oneOf/allOf into an object schema."""
     any_of, one_of, all_of = schema.get("anyOf"), schema.get("oneOf"), schema.get("allOf")
     rest = {key: item for key, item in schema.items() if key not in ("anyOf", "oneOf", "allOf")}
-    if not _truthy(any_of) and not _truthy(one_of) and not _truthy(all_of):
+    if not js_truthy(any_of) and not js_truthy(one_of) and not js_truthy(all_of):
         return schema
-    composition = next(v for v in (any_of, one_of, all_of) if _truthy(v))
+    composition = next(v for v in (any_of, one_of, all_of) if js_truthy(v))
     if not isinstance(composition, list) or len(composition) == 0:
         return schema
     object_variant = next(

@@ -45,11 +45,11 @@ FULL = {
 }
 QUICK = {
     "reps": 1,
-    "long_deltas": 2000,
-    "short_requests": 30,
+    "long_deltas": 1000,
+    "short_requests": 20,
     "short_deltas": 10,
-    "concurrency": 200,
-    "concurrent_deltas": 50,
+    "concurrency": 100,
+    "concurrent_deltas": 20,
     "sign_requests": 200,
     "timeout": 120.0,
 }
@@ -58,8 +58,12 @@ QUICK = {
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 repetition, smaller sizes (under a minute)")
-    parser.add_argument("--clients", default=",".join(CLIENTS), help="comma-separated subset of: " + ", ".join(CLIENTS))
-    parser.add_argument("--measures", default=",".join(MEASURES), help="comma-separated subset of: " + ", ".join(MEASURES))
+    parser.add_argument(
+        "--clients", default=",".join(CLIENTS), help="comma-separated subset of: " + ", ".join(CLIENTS)
+    )
+    parser.add_argument(
+        "--measures", default=",".join(MEASURES), help="comma-separated subset of: " + ", ".join(MEASURES)
+    )
     parser.add_argument("--reps", type=int, help="repetitions (full: 3, quick: 1)")
     parser.add_argument("--long-deltas", type=int, help="deltas of the CPU measure's one long stream")
     parser.add_argument("--short-requests", type=int, help="sequential short requests per measurement")
@@ -68,8 +72,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrent-deltas", type=int, help="deltas of each concurrent stream")
     parser.add_argument("--sign-requests", type=int, help="requests of the Bedrock signing measure")
     parser.add_argument("--timeout", type=float, help="seconds a worker may take")
-    parser.add_argument("--json", type=Path, default=Path("bench-results/results.json"), help="raw results file")
-    parser.add_argument("--chart", type=Path, default=Path("bench-results/ratios.png"), help="PNG chart of the ratios")
+    parser.add_argument(
+        "--json", type=Path, default=Path("bench-results/results.json"), help="raw results file"
+    )
+    parser.add_argument(
+        "--chart", type=Path, default=Path("bench-results/ratios.png"), help="PNG chart of the ratios"
+    )
     parser.add_argument("--no-chart", action="store_true", help="do not draw the chart")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
@@ -95,10 +103,14 @@ def available_clients(selected: list[str]) -> tuple[list[str], dict[str, str], l
         if name != "floor" and name not in selected:
             skipped[name] = "not selected (--clients)"
         elif name in PEER_MODULES and importlib.util.find_spec(PEER_MODULES[name]) is None:
-            skipped[name] = f"not installed (the `bench` extra: pip install -e '.[bench]' brings {PEER_MODULES[name]})"
+            skipped[name] = (
+                f"not installed (the `bench` extra: pip install -e '.[bench]' brings {PEER_MODULES[name]})"
+            )
         else:
             clients.append(name)
-    port_wires = [wire for wire in WIRES if wire != "openai" or importlib.util.find_spec("providers.openai") is not None]
+    port_wires = [
+        wire for wire in WIRES if wire != "openai" or importlib.util.find_spec("providers.openai") is not None
+    ]
     return clients, skipped, port_wires
 
 
@@ -131,17 +143,21 @@ class Server:
 def run_process(command: list[str], timeout: float) -> dict[str, Any]:
     """Run one worker; its result is the last ``RESULT`` line of its stdout."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=_env())
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=_env(), check=False
+        )
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timed out after {timeout:.0f} s"}
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("RESULT "):
-            return dict(json.loads(line[len("RESULT "):]))
+            return dict(json.loads(line[len("RESULT ") :]))
     tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
     return {"ok": False, "error": f"exit {done.returncode}: {tail}"[:500]}
 
 
-def plan(args: argparse.Namespace, clients: list[str], port_wires: list[str]) -> list[tuple[tuple[str, ...], str, list[str]]]:
+def plan(
+    args: argparse.Namespace, clients: list[str], port_wires: list[str]
+) -> list[tuple[tuple[str, ...], str, list[str]]]:
     """The (measures, wire, clients) groups of one repetition."""
     measures = [m for m in MEASURES if m in args.measures.split(",")]
     groups: list[tuple[tuple[str, ...], str, list[str]]] = []
@@ -163,7 +179,9 @@ def plan(args: argparse.Namespace, clients: list[str], port_wires: list[str]) ->
     return groups
 
 
-def command(measures: tuple[str, ...], wire: str, client: str, origin: str, args: argparse.Namespace) -> list[str]:
+def command(
+    measures: tuple[str, ...], wire: str, client: str, origin: str, args: argparse.Namespace
+) -> list[str]:
     if measures == ("import",):
         return [sys.executable, "-c", IMPORT_PROBE, IMPORT_MODULES[client]]
     spec = {
@@ -221,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-                    runs.append({"rep": rep, "measures": list(measures), "wire": wire, "client": client, **result})
+                    runs.append(
+                        {"rep": rep, "measures": list(measures), "wire": wire, "client": client, **result}
+                    )
     finally:
         server.close()
 
@@ -247,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(rows, markdown=args.markdown))
     print()
     print(
-        f"{meta['mode']} run, {args.reps} repetition(s), {meta['elapsed_s']} s; long stream {args.long_deltas} deltas; "
+        f"{meta['mode']} run, {args.reps} repetition(s), {meta['elapsed_s']} s; "
+        f"long stream {args.long_deltas} deltas; "
         f"short: {args.short_requests} × {args.short_deltas} deltas; concurrent: {args.concurrency} × "
         f"{args.concurrent_deltas} deltas; Python {meta['python']}, {meta['cpus']} CPUs"
     )
@@ -255,12 +276,20 @@ def main(argv: list[str] | None = None) -> int:
         print(note)
     targets = [row for row in rows if row.target]
     missed = [row for row in targets if not row.met]
-    print(f"targets: {len(targets) - len(missed)} of {len(targets)} met" + (
-        "; missed: " + "; ".join(f"{row.label} {row.wire}".replace(" -", "") for row in missed) if missed else ""))
+    print(
+        f"targets: {len(targets) - len(missed)} of {len(targets)} met"
+        + (
+            "; missed: " + "; ".join(f"{row.label} {row.wire}".replace(" -", "") for row in missed)
+            if missed
+            else ""
+        )
+    )
     write_json(args.json, meta, runs, rows)
     print(f"raw results: {args.json}")
     if not args.no_chart:
-        why_not = write_chart(args.chart, rows, f"provider-port benchmark ({meta['mode']}, {meta['started']})")
+        why_not = write_chart(
+            args.chart, rows, f"provider-port benchmark ({meta['mode']}, {meta['started']})"
+        )
         print(f"chart: {args.chart}" if why_not is None else f"chart: skipped, {why_not}")
     return 0
 

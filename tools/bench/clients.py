@@ -152,23 +152,36 @@ class FloorClient(Client):
         user = {"role": "user", "content": prompt(n)}
         origin = self.origin
         if self.wire == "openai":
-            body = {"model": OPENAI_MODEL, "messages": [{"role": "system", "content": SYSTEM}, user],
-                    "stream": True, "stream_options": {"include_usage": True}}
+            body = {
+                "model": OPENAI_MODEL,
+                "messages": [{"role": "system", "content": SYSTEM}, user],
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
             headers = {"Authorization": f"Bearer {OPENAI_KEY}"}
             url = f"{origin}/v1/chat/completions"
         elif self.wire == "anthropic":
-            body = {"model": ANTHROPIC_MODEL, "max_tokens": 8192, "system": SYSTEM, "messages": [user],
-                    "stream": True}
+            body = {
+                "model": ANTHROPIC_MODEL,
+                "max_tokens": 8192,
+                "system": SYSTEM,
+                "messages": [user],
+                "stream": True,
+            }
             headers = {"x-api-key": ANTHROPIC_KEY, "anthropic-version": "2023-06-01"}
             url = f"{origin}/v1/messages"
         elif self.wire == "gemini":
-            body = {"contents": [{"role": "user", "parts": [{"text": user["content"]}]}],
-                    "systemInstruction": {"parts": [{"text": SYSTEM}]}}
+            body = {
+                "contents": [{"role": "user", "parts": [{"text": user["content"]}]}],
+                "systemInstruction": {"parts": [{"text": SYSTEM}]},
+            }
             headers = {"x-goog-api-key": GEMINI_KEY}
             url = f"{origin}/v1beta/models/{GEMINI_MODEL}:streamGenerateContent?alt=sse"
         else:
-            body = {"messages": [{"role": "user", "content": [{"text": user["content"]}]}],
-                    "system": [{"text": SYSTEM}]}
+            body = {
+                "messages": [{"role": "user", "content": [{"text": user["content"]}]}],
+                "system": [{"text": SYSTEM}],
+            }
             headers = {}
             url = f"{origin}/model/{BEDROCK_MODEL.replace(':', '%3A')}/converse-stream"
         headers["Content-Type"] = "application/json"
@@ -194,7 +207,9 @@ class FloorClient(Client):
             await self._session.close()
 
 
-async def _floor_sse(chunks: AsyncIterator[bytes], on_event: Callable[[Any], tuple[int, bool]]) -> tuple[int, bool]:
+async def _floor_sse(
+    chunks: AsyncIterator[bytes], on_event: Callable[[Any], tuple[int, bool]]
+) -> tuple[int, bool]:
     deltas = 0
     usage = False
     rest = b""
@@ -358,10 +373,17 @@ class LiteLLMClient(Client):
         litellm.telemetry = False
         self._litellm = litellm
         if wire == "openai":
-            self.kwargs: dict[str, Any] = {"model": f"openai/{OPENAI_MODEL}", "api_base": f"{origin}/v1",
-                                           "api_key": OPENAI_KEY}
+            self.kwargs: dict[str, Any] = {
+                "model": f"openai/{OPENAI_MODEL}",
+                "api_base": f"{origin}/v1",
+                "api_key": OPENAI_KEY,
+            }
         elif wire == "anthropic":
-            self.kwargs = {"model": f"anthropic/{ANTHROPIC_MODEL}", "api_base": origin, "api_key": ANTHROPIC_KEY}
+            self.kwargs = {
+                "model": f"anthropic/{ANTHROPIC_MODEL}",
+                "api_base": origin,
+                "api_key": ANTHROPIC_KEY,
+            }
         elif wire == "gemini":
             self.kwargs = {"model": f"gemini/{GEMINI_MODEL}", "api_base": origin, "api_key": GEMINI_KEY}
         else:
@@ -408,4 +430,3 @@ def make_client(name: str, wire: str, origin: str) -> Client:
     if wire not in SUPPORTED_WIRES[name]:
         raise ValueError(f"{name} does not speak the {wire} wire")
     return _FACTORIES[name](wire, origin)
-

@@ -102,7 +102,10 @@ def _target(metric: Metric, row: Row, runs: list[dict[str, Any]]) -> tuple[str, 
         errors = sum(
             run["values"]["concurrent"]["errors"]
             for run in runs
-            if run["client"] == "port" and run["wire"] == row.wire and run["ok"] and "concurrent" in run["values"]
+            if run["client"] == "port"
+            and run["wire"] == row.wire
+            and run["ok"]
+            and "concurrent" in run["values"]
         )
         return "≤ 1.3× floor, 0 errors", row.ratio is not None and row.ratio <= 1.3 and errors == 0
     if key == ("concurrent", "peak_rss_mb"):
@@ -124,7 +127,10 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
             floor_values = _values(runs, metric, wire, "floor")
             floor_median = statistics.median(floor_values) if floor_values else None
             for client in CLIENTS:
-                if not any(r["client"] == client and r["wire"] == wire and metric.measure in r["measures"] for r in runs):
+                if not any(
+                    r["client"] == client and r["wire"] == wire and metric.measure in r["measures"]
+                    for r in runs
+                ):
                     continue
                 values = _values(runs, metric, wire, client)
                 median = statistics.median(values) if values else None
@@ -138,7 +144,9 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                     low=min(values) if values else None,
                     high=max(values) if values else None,
                     ratio=median / floor_median if median is not None and floor_median else None,
-                    over_floor=median - floor_median if median is not None and floor_median is not None else None,
+                    over_floor=median - floor_median
+                    if median is not None and floor_median is not None
+                    else None,
                 )
                 row.target, row.met = _target(metric, row, runs)
                 notes = []
@@ -146,7 +154,10 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                     errors = [
                         run["values"]["concurrent"]
                         for run in runs
-                        if run["client"] == client and run["wire"] == wire and run["ok"] and "concurrent" in run["values"]
+                        if run["client"] == client
+                        and run["wire"] == wire
+                        and run["ok"]
+                        and "concurrent" in run["values"]
                     ]
                     total = sum(e["errors"] for e in errors)
                     notes.append(f"{total} errors")
@@ -157,7 +168,12 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                     notes.extend(_handler_notes(runs))
                 if metric.key == "ms_per_request" and row.over_floor is not None and client != "floor":
                     notes.append(f"{row.over_floor:+.3f} ms vs floor")
-                if metric.key == "rss_mb" and metric.measure == "handlers" and row.over_floor is not None and client != "floor":
+                if (
+                    metric.key == "rss_mb"
+                    and metric.measure == "handlers"
+                    and row.over_floor is not None
+                    and client != "floor"
+                ):
                     notes.insert(0, f"{row.over_floor:+.1f} MB over aiohttp")
                 failures = _errors(runs, metric.measure, wire, client)
                 if failures:
@@ -215,16 +231,23 @@ def render_table(rows: list[Row], markdown: bool = False) -> str:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines]
         return "\n".join(out)
-    widths = [max(len(head[i]), *(len(line[i]) for line in lines)) if lines else len(head[i]) for i in range(len(head) - 1)]
+    widths = [
+        max(len(head[i]), *(len(line[i]) for line in lines)) if lines else len(head[i])
+        for i in range(len(head) - 1)
+    ]
+
     def fmt(cells: list[str]) -> str:
         return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells[:-1])) + "  " + cells[-1]
+
     return "\n".join([fmt(head), fmt(["-" * w for w in widths] + ["-----"])] + [fmt(line) for line in lines])
 
 
 def write_json(path: Path, meta: dict[str, Any], runs: list[dict[str, Any]], rows: list[Row]) -> None:
     """Raw results: the run's parameters, every worker's values and the summary rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"meta": meta, "runs": runs, "summary": [asdict(row) for row in rows]}, indent=2))
+    path.write_text(
+        json.dumps({"meta": meta, "runs": runs, "summary": [asdict(row) for row in rows]}, indent=2)
+    )
 
 
 def write_chart(path: Path, rows: list[Row], title: str) -> str | None:
@@ -239,14 +262,20 @@ def write_chart(path: Path, rows: list[Row], title: str) -> str | None:
     shown = [row for row in rows if row.ratio is not None and row.client not in ("floor", "botocore")]
     if not shown:
         return "no ratios to chart"
-    colors = {"port": "#2a7ab9", "openai-python": "#6f6f6f", "anthropic-python": "#b5651d", "litellm": "#8e44ad"}
+    colors = {
+        "port": "#2a7ab9",
+        "openai-python": "#6f6f6f",
+        "anthropic-python": "#b5651d",
+        "litellm": "#8e44ad",
+    }
     height = max(3.0, 0.28 * len(shown) + 1.2)
     figure, axes = plt.subplots(figsize=(10, height))
-    labels = [f"{row.label} · {row.wire} · {row.client}" for row in shown]
+    labels = [" · ".join(part for part in (row.label, row.wire, row.client) if part != "-") for row in shown]
     positions = list(range(len(shown)))[::-1]
-    axes.barh(positions, [row.ratio for row in shown], color=[colors.get(row.client, "#999999") for row in shown])
-    for y, row in zip(positions, shown):
-        axes.text(row.ratio, y, f" {row.ratio:.2f}×", va="center", fontsize=7)  # type: ignore[arg-type]
+    ratios = [row.ratio or 0.0 for row in shown]
+    axes.barh(positions, ratios, color=[colors.get(row.client, "#999999") for row in shown])
+    for y, ratio in zip(positions, ratios):
+        axes.text(ratio, y, f" {ratio:.2f}×", va="center", fontsize=7)
     axes.set_yticks(positions, labels, fontsize=7)
     axes.axvline(1.0, color="black", linewidth=0.8)
     axes.set_xscale("log")

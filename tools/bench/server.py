@@ -34,10 +34,12 @@ from functools import lru_cache
 
 from aiohttp import web
 
+
 def delta_text(i: int) -> str:
     """The text of delta ``i``: distinct from its neighbours, as a model's tokens are (litellm
     rejects a stream that repeats one chunk too often)."""
     return f" tok{i}"
+
 
 PROMPT_TOKENS = 21
 
@@ -61,14 +63,22 @@ def openai_events(n: int) -> tuple[bytes, ...]:
         '"created":1767225600,"model":"gpt-4o-2024-08-06","service_tier":"default",'
         '"system_fingerprint":"fp_a288987b44","choices":'
     )
-    events = [_sse(head + '[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},'
-                   '"logprobs":null,"finish_reason":null}],"usage":null}')]
+    events = [
+        _sse(
+            head + '[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},'
+            '"logprobs":null,"finish_reason":null}],"usage":null}'
+        )
+    ]
     events.extend(
-        _sse(head + f'[{{"index":0,"delta":{_compact({"content": delta_text(i)})},"logprobs":null,'
-             '"finish_reason":null}],"usage":null}')
+        _sse(
+            head + f'[{{"index":0,"delta":{_compact({"content": delta_text(i)})},"logprobs":null,'
+            '"finish_reason":null}],"usage":null}'
+        )
         for i in range(n)
     )
-    events.append(_sse(head + '[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}'))
+    events.append(
+        _sse(head + '[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}')
+    )
     usage = {
         "prompt_tokens": PROMPT_TOKENS,
         "completion_tokens": n,
@@ -76,7 +86,7 @@ def openai_events(n: int) -> tuple[bytes, ...]:
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
     }
-    events.append(_sse(head + f"[],\"usage\":{_compact(usage)}}}"))
+    events.append(_sse(head + f'[],"usage":{_compact(usage)}}}'))
     events.append(_sse("[DONE]"))
     return tuple(events)
 
@@ -110,12 +120,22 @@ def anthropic_events(n: int) -> tuple[bytes, ...]:
     }
     events = [
         _sse(_compact(start), "message_start"),
-        _sse(_compact({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
-             "content_block_start"),
+        _sse(
+            _compact(
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+            ),
+            "content_block_start",
+        ),
     ]
     events.extend(
         _sse(
-            _compact({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": delta_text(i)}}),
+            _compact(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": delta_text(i)},
+                }
+            ),
             "content_block_delta",
         )
         for i in range(n)
@@ -163,7 +183,9 @@ def event_stream_frame(event_type: str, payload: bytes) -> bytes:
         (":message-type", "event"),
     ):
         raw_name, raw_value = name.encode(), value.encode()
-        headers += struct.pack(">B", len(raw_name)) + raw_name + struct.pack(">BH", 7, len(raw_value)) + raw_value
+        headers += (
+            struct.pack(">B", len(raw_name)) + raw_name + struct.pack(">BH", 7, len(raw_value)) + raw_value
+        )
     total = 12 + len(headers) + len(payload) + 4
     prelude = struct.pack(">II", total, len(headers))
     message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + payload
@@ -185,7 +207,9 @@ def bedrock_events(n: int) -> tuple[bytes, ...]:
         (event_stream_frame("messageStart", b'{"role":"assistant","p":"abcdefghijklmnopqrst"}'),)
         + deltas
         + (
-            event_stream_frame("contentBlockStop", b'{"contentBlockIndex":0,"p":"abcdefghijklmnopqrstuvwxyzABCD"}'),
+            event_stream_frame(
+                "contentBlockStop", b'{"contentBlockIndex":0,"p":"abcdefghijklmnopqrstuvwxyzABCD"}'
+            ),
             event_stream_frame("messageStop", b'{"stopReason":"end_turn","p":"abcd"}'),
             event_stream_frame(
                 "metadata", _compact({"metrics": {"latencyMs": 1234}, "usage": usage, "p": "ab"}).encode()
@@ -208,12 +232,11 @@ async def handle(request: web.Request) -> web.StreamResponse:
     found = _N_PATTERN.search(body)
     n = int(found.group(1)) if found else 10
     path = request.path
-    for suffix, build, content_type in _ROUTES:
-        if path.endswith(suffix):
-            events = build(n)
-            break
-    else:
+    route = next((route for route in _ROUTES if path.endswith(route[0])), None)
+    if route is None:
         return web.json_response({"error": {"message": f"bench server: no stream at {path}"}}, status=404)
+    _, build, content_type = route
+    events = build(n)
     response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
     await response.prepare(request)
     write = response.write
@@ -231,9 +254,7 @@ async def serve(port: int = 0) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, backlog=4096)
     await site.start()
-    server = site._server  # the asyncio Server: its socket tells the port chosen for 0
-    bound = server.sockets[0].getsockname()[1] if server is not None else port  # type: ignore[union-attr]
-    print(f"PORT {bound}", flush=True)
+    print(f"PORT {runner.addresses[0][1]}", flush=True)
     await asyncio.Event().wait()
 
 

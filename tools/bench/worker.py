@@ -122,19 +122,39 @@ async def run_streams(spec: dict[str, Any]) -> dict[str, Any]:
 # --- handlers: RSS with one handler of each provider ----------------------------------------
 
 HANDLER_SETTINGS: dict[str, dict[str, Any]] = {
-    "openai": {"apiProvider": "openai", "openAiBaseUrl": "http://127.0.0.1:9/v1", "openAiApiKey": "sk-bench",
-               "openAiModelId": "gpt-4o"},
+    "openai": {
+        "apiProvider": "openai",
+        "openAiBaseUrl": "http://127.0.0.1:9/v1",
+        "openAiApiKey": "sk-bench",
+        "openAiModelId": "gpt-4o",
+    },
     "anthropic": {"apiProvider": "anthropic", "apiModelId": "claude-sonnet-4-5", "apiKey": "sk-ant-bench"},
-    "openrouter": {"apiProvider": "openrouter", "openRouterApiKey": "sk-or-bench",
-                   "openRouterModelId": "anthropic/claude-sonnet-4.5"},
-    "bedrock": {"apiProvider": "bedrock", "apiModelId": "anthropic.claude-sonnet-4-5-20250929-v1:0",
-                "awsRegion": "us-east-1", "awsAccessKey": "AKIABENCH", "awsSecretKey": "bench"},
-    "vertex": {"apiProvider": "vertex", "apiModelId": "gemini-2.5-flash", "vertexProjectId": "bench-project",
-               "vertexRegion": "us-central1"},
+    "openrouter": {
+        "apiProvider": "openrouter",
+        "openRouterApiKey": "sk-or-bench",
+        "openRouterModelId": "anthropic/claude-sonnet-4.5",
+    },
+    "bedrock": {
+        "apiProvider": "bedrock",
+        "apiModelId": "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "awsRegion": "us-east-1",
+        "awsAccessKey": "AKIABENCH",
+        "awsSecretKey": "bench",
+    },
+    "vertex": {
+        "apiProvider": "vertex",
+        "apiModelId": "gemini-2.5-flash",
+        "vertexProjectId": "bench-project",
+        "vertexRegion": "us-central1",
+    },
     "gemini": {"apiProvider": "gemini", "apiModelId": "gemini-2.5-flash", "geminiApiKey": "AIzaBench"},
     "xai": {"apiProvider": "xai", "apiModelId": "grok-4-fast-reasoning", "xaiApiKey": "xai-bench"},
-    "anthropic-vertex": {"apiProvider": "vertex", "apiModelId": "claude-sonnet-4-5@20250929",
-                         "vertexProjectId": "bench-project", "vertexRegion": "us-east5"},
+    "anthropic-vertex": {
+        "apiProvider": "vertex",
+        "apiModelId": "claude-sonnet-4-5@20250929",
+        "vertexProjectId": "bench-project",
+        "vertexRegion": "us-east5",
+    },
 }
 """The 8 providers of the port; construction does no I/O, so no server is needed."""
 
@@ -165,9 +185,7 @@ def run_handlers(spec: dict[str, Any]) -> dict[str, Any]:
                 missing[name] = f"{type(error).__name__}: {error}"[:200]
         values["built"] = built
         values["missing"] = missing
-        values["heavy_modules_loaded"] = sorted(
-            name for name in HEAVY_MODULES if name in sys.modules
-        )
+        values["heavy_modules_loaded"] = sorted(name for name in HEAVY_MODULES if name in sys.modules)
     gc.collect()
     values["rss_mb"] = memory_mb("VmRSS:")
     return values
@@ -194,7 +212,8 @@ def run_sign(spec: dict[str, Any]) -> dict[str, Any]:
             "inferenceConfig": {"maxTokens": 8192, "temperature": 0},
         }
     ).encode()
-    url = f"https://bedrock-runtime.{AWS_REGION}.amazonaws.com/model/{BEDROCK_MODEL.replace(':', '%3A')}/converse-stream"
+    model = BEDROCK_MODEL.replace(":", "%3A")
+    url = f"https://bedrock-runtime.{AWS_REGION}.amazonaws.com/model/{model}/converse-stream"
     headers = {"content-type": "application/json", "accept": "application/vnd.amazon.eventstream"}
     m = spec["sign_requests"]
     if spec["client"] == "port":
@@ -214,10 +233,10 @@ def run_sign(spec: dict[str, Any]) -> dict[str, Any]:
             return events
 
     else:
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-        from botocore.eventstream import EventStreamBuffer
+        from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
+        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+        from botocore.credentials import Credentials  # type: ignore[import-untyped]
+        from botocore.eventstream import EventStreamBuffer  # type: ignore[import-untyped]
 
         boto_credentials = Credentials(AWS_ACCESS_KEY, AWS_SECRET_KEY)
 
