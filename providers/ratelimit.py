@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 logger = logging.getLogger(__name__)
 
 MIN_RATE_FRACTION = 0.01
@@ -123,7 +125,8 @@ class AdaptiveLimiter:
             self._refill(now)
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
-                await self._spend_tokens(estimated_tokens)
+                if self._token_budget is not None:
+                    await self._spend_tokens(estimated_tokens)
                 self._sent += 1
                 return True
         if max_wait_s is not None and self._hold_until - now > max_wait_s:
@@ -198,19 +201,25 @@ class AdaptiveLimiter:
         request may be sent again.
         """
         now = time.monotonic()
-        lower = {k.lower(): v for k, v in headers.items()}
-        retry_after = _retry_after_s(lower)
-        self._learn_from_headers(lower, now)
-        if not is_throttled(status, lower):
-            if not self._accepted and self._first_accepted == -math.inf:
+        if not isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
+            headers = CIMultiDict(headers)  # names are looked up case-insensitively
+        if (
+            headers.get("x-ratelimit-remaining-requests") is not None
+            or headers.get("anthropic-ratelimit-requests-remaining") is not None
+        ):
+            self._learn_from_headers(headers, now)
+        if not is_throttled(status, headers):
+            if self._first_accepted == -math.inf:
                 self._first_accepted = now
             self._accepted.append(now)
             self._maybe_increase(now)
             return None
         self._throttled += 1
-        wait = retry_after if retry_after is not None else _body_retry_delay_s(body)
+        wait = _retry_after_s(headers)
         if wait is None:
-            wait = _reset_s(lower)
+            wait = _body_retry_delay_s(body)
+        if wait is None:
+            wait = _reset_s(headers)
         self._decrease(now)
         if wait is None or wait <= 0:
             wait = 1.0 / self._rate
@@ -317,10 +326,15 @@ class _TokenBudget:
 
 def is_throttled(status: int, headers: Mapping[str, str]) -> bool:
     """A 429, or an AWS throttling error under another status."""
+    if status < 400:
+        return False
     if status == 429:
         return True
     error_type = headers.get("x-amzn-errortype", "")
-    return status >= 400 and error_type.split(":", 1)[0] in {"ThrottlingException", "TooManyRequestsException"}
+    return error_type.split(":", 1)[0] in _THROTTLING_ERROR_TYPES
+
+
+_THROTTLING_ERROR_TYPES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 
 
 def estimate_tokens(body: bytes | None) -> int:
@@ -387,6 +401,8 @@ def _body_retry_delay_s(body: bytes | None) -> float | None:
 
 
 def _number(text: Any) -> float | None:
+    if text is None:
+        return None
     try:
         value = float(text)
     except (TypeError, ValueError):
@@ -407,16 +423,17 @@ class LimitedHandler:
 
     async def create_message(self, *args: Any, **kwargs: Any) -> Any:
         stream = self._handler.create_message(*args, **kwargs)
+        step, limiter, set_limiter, reset_limiter = stream.__anext__, self.limiter, current.set, current.reset
         try:
             while True:
                 # the limiter is in force while the wrapped stream runs, and not between chunks
-                token = current.set(self.limiter)
+                token = set_limiter(limiter)
                 try:
-                    chunk = await stream.__anext__()
+                    chunk = await step()
                 except StopAsyncIteration:
                     return
                 finally:
-                    current.reset(token)
+                    reset_limiter(token)
                 yield chunk
         finally:
             await stream.aclose()

@@ -1,7 +1,7 @@
 """``python -m tools.bench --quick`` end to end with tiny sizes: a smoke test, not a benchmark.
 
-Every measure runs in its worker process against the loopback server, every client checks that
-it received every delta and the final usage, and the run writes its table, JSON and (with
+Every measure runs in its worker process against the loopback server (the limiter's 3 × Q runs
+against its quota mode), every client checks that it received every delta and the final usage, and the run writes its table, JSON and (with
 matplotlib) chart. A peer library that is not installed is reported as skipped by the bench.
 """
 
@@ -23,6 +23,10 @@ TINY = [
     "--concurrency", "4",
     "--concurrent-deltas", "3",
     "--sign-requests", "2",
+    "--limiter-requests", "2",
+    "--limiter-calls", "10",
+    "--quota-requests", "10",
+    "--quota-per-s", "1000",
 ]  # fmt: skip
 
 
@@ -46,7 +50,12 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
         assert ("floor", wire) in streamed
         assert ("port", wire) in streamed
     measured = {measure for run in results["runs"] for measure in run["values"]}
-    assert measured == {"import", "cpu", "short", "concurrent", "handlers", "sign"}
+    assert measured == {"import", "cpu", "short", "concurrent", "handlers", "sign",
+                        "limiter_overhead", "limiter_quota", "limiter_quota_headers"}  # fmt: skip
+    for part in ("limiter_quota", "limiter_quota_headers"):
+        quota_run = next(run["values"][part] for run in results["runs"] if part in run["values"])
+        assert quota_run["errors"] == 0
+        assert quota_run["served"] == 10
 
     skipped = results["meta"]["skipped"]
     if importlib.util.find_spec("openai") is None:
@@ -56,7 +65,9 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
     assert skipped["litellm"] == "not selected (--clients)"
 
     for label in ("import time", "CPU per 1,000 deltas", "short request, sequential", "concurrent streams: wall",
-                  "RSS with the 8 handlers built", "Bedrock SigV4 + event-stream decode"):  # fmt: skip
+                  "RSS with the 8 handlers built", "Bedrock SigV4 + event-stream decode",
+                  "limiter overhead per request, unthrottled", "limiter at 3× quota, 429 + retry-after: time",
+                  "limiter at 3× quota, OpenAI headers: 429s"):  # fmt: skip
         assert label in done.stdout
     if importlib.util.find_spec("matplotlib") is None:
         assert "chart: skipped" in done.stdout

@@ -6,8 +6,13 @@ each repetition (their order rotates from one repetition to the next). Prints th
 the raw results as JSON and the ratios as a PNG chart.
 
 ``--quick``: one repetition, smaller sizes, and the three stream measures of a client and wire
-share one process, so that it finishes in under a minute; the full run (the default) gives every
-measure its own process and repeats it three times.
+share one process (as do the three parts of the limiter measure), so that it finishes in under a
+minute; the full run (the default) gives every measure its own process and repeats it three times.
+
+``limiter`` (issue #11) has three parts, all through the port's openai handler: its overhead per
+request when it never holds one back, and two runs of ``--quota-requests`` concurrent streams with
+the limiter set to 3 × the server's quota (``--quota-per-s``), one with nothing but 429 +
+``retry-after``, one with OpenAI's rate-limit headers on every reply.
 """
 
 from __future__ import annotations
@@ -26,11 +31,11 @@ from typing import Any
 
 from .clients import CLIENTS, PEER_MODULES, SUPPORTED_WIRES, WIRES
 from .report import IMPORT_MODULES, render_table, summarize, write_chart, write_json
-from .worker import IMPORT_PROBE
+from .worker import IMPORT_PROBE, LIMITER_MEASURES
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign")
+MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign", "limiter")
 STREAM_MEASURES = ("cpu", "short", "concurrent")
 
 FULL = {
@@ -41,6 +46,10 @@ FULL = {
     "concurrency": 1000,
     "concurrent_deltas": 200,
     "sign_requests": 2000,
+    "limiter_requests": 1000,
+    "limiter_calls": 50_000,
+    "quota_requests": 1000,
+    "quota_per_s": 200.0,
     "timeout": 900.0,
 }
 QUICK = {
@@ -51,6 +60,10 @@ QUICK = {
     "concurrency": 100,
     "concurrent_deltas": 20,
     "sign_requests": 200,
+    "limiter_requests": 200,
+    "limiter_calls": 10_000,
+    "quota_requests": 250,
+    "quota_per_s": 250.0,
     "timeout": 120.0,
 }
 
@@ -71,6 +84,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, help="concurrent streams")
     parser.add_argument("--concurrent-deltas", type=int, help="deltas of each concurrent stream")
     parser.add_argument("--sign-requests", type=int, help="requests of the Bedrock signing measure")
+    parser.add_argument(
+        "--limiter-requests", type=int, help="short requests each, plain and limited (limiter overhead)"
+    )
+    parser.add_argument("--limiter-calls", type=int, help="acquire + observe calls (limiter overhead)")
+    parser.add_argument("--quota-requests", type=int, help="concurrent requests of the limiter's 3 × Q run")
+    parser.add_argument("--quota-per-s", type=float, help="the server's quota Q (requests/s) in that run")
     parser.add_argument("--timeout", type=float, help="seconds a worker may take")
     parser.add_argument(
         "--json", type=Path, default=Path("bench-results/results.json"), help="raw results file"
@@ -167,6 +186,11 @@ def plan(
         groups.append((("handlers",), "-", ["floor", "port"]))
     if "sign" in measures and "port" in clients:
         groups.append((("sign",), "bedrock", ["floor", "port"]))
+    if "limiter" in measures and "port" in clients and "openai" in port_wires:
+        if args.quick:
+            groups.append((LIMITER_MEASURES, "openai", ["port"]))
+        else:
+            groups.extend(((measure,), "openai", ["port"]) for measure in LIMITER_MEASURES)
     streams = tuple(m for m in STREAM_MEASURES if m in measures)
     for wire in WIRES:
         speakers = [c for c in clients if wire in SUPPORTED_WIRES[c] and (c != "port" or wire in port_wires)]
@@ -195,6 +219,10 @@ def command(
         "concurrency": args.concurrency,
         "concurrent_deltas": args.concurrent_deltas,
         "sign_requests": args.sign_requests,
+        "limiter_requests": args.limiter_requests,
+        "limiter_calls": args.limiter_calls,
+        "quota_requests": args.quota_requests,
+        "quota_per_s": args.quota_per_s,
     }
     return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
 
@@ -246,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         server.close()
 
     wires_of = {"import": ["-"], "handlers": ["-"], "sign": ["bedrock"]}
+    wires_of.update({measure: ["openai"] for measure in LIMITER_MEASURES})
     for measure in STREAM_MEASURES:
         wires_of[measure] = list(WIRES)
     rows = summarize(runs, wires_of)
@@ -270,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{meta['mode']} run, {args.reps} repetition(s), {meta['elapsed_s']} s; "
         f"long stream {args.long_deltas} deltas; "
         f"short: {args.short_requests} × {args.short_deltas} deltas; concurrent: {args.concurrency} × "
-        f"{args.concurrent_deltas} deltas; Python {meta['python']}, {meta['cpus']} CPUs"
+        f"{args.concurrent_deltas} deltas; limiter: {args.limiter_requests} short requests plain and "
+        f"limited, {args.quota_requests} concurrent at a quota of {args.quota_per_s:g}/s; "
+        f"Python {meta['python']}, {meta['cpus']} CPUs"
     )
     for note in notes:
         print(note)

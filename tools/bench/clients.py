@@ -252,15 +252,16 @@ async def _floor_frames(chunks: AsyncIterator[bytes]) -> tuple[int, bool]:
 
 
 class PortClient(Client):
-    """``build_api_handler(settings).create_message(...)``: the chunks a caller sees."""
+    """``build_api_handler(settings).create_message(...)``: the chunks a caller sees (through
+    ``limiter``, a ``providers.ratelimit.AdaptiveLimiter``, when one is given)."""
 
     name = "port"
 
-    def __init__(self, wire: str, origin: str) -> None:
+    def __init__(self, wire: str, origin: str, limiter: Any = None) -> None:
         import providers
 
         self._providers = providers
-        self.handler = providers.build_api_handler(port_settings(wire, origin))
+        self.handler = providers.build_api_handler(port_settings(wire, origin), limiter=limiter)
 
     async def stream(self, n: int) -> None:
         deltas = 0

@@ -2,7 +2,8 @@
 
 Every figure is the median over the repetitions, with its min–max, and its ratio to the floor's
 median for the same measure and wire in the same run (for the Bedrock signing measure the floor
-is botocore doing the same work).
+is botocore doing the same work; the limiter's rows have no floor: they compare the port with
+itself, without a limiter, or with the ideal time of a quota).
 """
 
 from __future__ import annotations
@@ -35,7 +36,16 @@ METRICS = (
     Metric("concurrent", "peak_rss_mb", "concurrent streams: peak RSS", "MB"),
     Metric("handlers", "rss_mb", "RSS with the 8 handlers built", "MB"),
     Metric("sign", "us_per_request", "Bedrock SigV4 + event-stream decode", "µs"),
+    Metric("limiter_overhead", "overhead_us", "limiter overhead per request, unthrottled", "µs"),
+    Metric("limiter_overhead", "overhead_cpu_us", "limiter overhead per request, unthrottled, CPU", "µs"),
+    Metric("limiter_overhead", "micro_us", "limiter acquire + observe alone", "µs"),
+    Metric("limiter_quota", "share_429_pct", "limiter at 3× quota, 429 + retry-after: 429s", "%"),
+    Metric("limiter_quota", "time_vs_ideal", "limiter at 3× quota, 429 + retry-after: time", "× ideal"),
+    Metric("limiter_quota_headers", "share_429_pct", "limiter at 3× quota, OpenAI headers: 429s", "%"),
+    Metric("limiter_quota_headers", "time_vs_ideal", "limiter at 3× quota, OpenAI headers: time", "× ideal"),
 )
+
+QUOTA_MEASURES = ("limiter_quota", "limiter_quota_headers")
 
 IMPORT_MODULES = {
     "floor": "aiohttp",
@@ -116,7 +126,25 @@ def _target(metric: Metric, row: Row, runs: list[dict[str, Any]]) -> tuple[str, 
         return "≤ 25 MB", row.median <= 25
     if key == ("handlers", "rss_mb"):
         return "≤ aiohttp + 8 MB", row.over_floor is not None and row.over_floor <= 8
+    if key == ("limiter_overhead", "overhead_us"):
+        return "≤ 20 µs", row.median <= 20
+    if metric.measure in QUOTA_MEASURES:
+        quota_runs = _measure_values(runs, metric.measure, row.wire, row.client)
+        clean = bool(quota_runs) and all(values["errors"] == 0 for values in quota_runs)
+        if metric.key == "share_429_pct":
+            return "≤ 5 %, 0 errors", row.median <= 5 and clean
+        if metric.key == "time_vs_ideal":
+            return "≤ 1.3× ideal, 0 errors", row.median <= 1.3 and clean
     return "", None
+
+
+def _measure_values(runs: list[dict[str, Any]], measure: str, wire: str, client: str) -> list[dict[str, Any]]:
+    """The values of ``measure`` from every successful run of ``client`` on ``wire``."""
+    return [
+        run["values"][measure]
+        for run in runs
+        if run["client"] == client and run["wire"] == wire and run["ok"] and measure in run["values"]
+    ]
 
 
 def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> list[Row]:
@@ -164,6 +192,14 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                     first = next((e["first_error"] for e in errors if e.get("first_error")), None)
                     if first:
                         notes.append(first[:80])
+                if metric.measure in QUOTA_MEASURES:
+                    notes.extend(_quota_notes(metric, _measure_values(runs, metric.measure, wire, client)))
+                if metric.key == "overhead_us":
+                    measured = _measure_values(runs, metric.measure, wire, client)
+                    if measured:
+                        plain = statistics.median(v["plain_ms"] for v in measured)
+                        limited = statistics.median(v["limited_ms"] for v in measured)
+                        notes.append(f"short request {plain:.3f} ms plain, {limited:.3f} ms limited")
                 if metric.measure == "handlers" and client == "port":
                     notes.extend(_handler_notes(runs))
                 if metric.key == "ms_per_request" and row.over_floor is not None and client != "floor":
@@ -181,6 +217,28 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                 row.note = "; ".join(notes)
                 rows.append(row)
     return rows
+
+
+def _quota_notes(metric: Metric, measured: list[dict[str, Any]]) -> list[str]:
+    """What the 3 × Q rows add: the counts behind the share, the ideal and the errors."""
+    if not measured:
+        return []
+    first = measured[0]
+    if metric.key == "share_429_pct":
+        refused = "/".join(str(v["refused"]) for v in measured)
+        return [f"429s {refused} of {first['requests']} requests per run"]
+    errors = sum(v["errors"] for v in measured)
+    wall = statistics.median(v["wall_s"] for v in measured)
+    quota = first["quota_per_s"]
+    notes = [
+        f"ideal {first['ideal_s']:.2f} s ({first['requests']} at Q = {quota:g}/s, limiter at {3 * quota:g}/s)",
+        f"wall {wall:.2f} s",
+        f"{errors} errors",
+    ]
+    error = next((v["first_error"] for v in measured if v.get("first_error")), None)
+    if error:
+        notes.append(error[:80])
+    return notes
 
 
 def _handler_notes(runs: list[dict[str, Any]]) -> list[str]:

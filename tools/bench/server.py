@@ -18,6 +18,13 @@ How many deltas a reply carries is read from the request body: the first ``ndelt
 (clients put it in the user message), so handlers are built once with a fixed base URL. Every
 event is one ``write`` on the response; event bytes are built once per N and reused.
 
+Quota mode, for the rate-limiter measure: under ``/quota/<Q>/<headers>/<run>/…`` the same streams
+are served at most ``Q`` per second per prefix (a bucket of ``Q / 20`` requests, 50 ms worth,
+refilled continuously). Above it the answer is a 429 with ``retry-after`` in fractional seconds
+until the next free slot; with ``<headers>`` = ``openai`` every reply also carries OpenAI's
+``x-ratelimit-*-requests`` headers (``plain``: nothing but the 429 and ``retry-after``).
+``GET /quota/<Q>/<headers>/<run>/stats`` returns ``{"served": n, "refused": n}`` for the prefix.
+
 Run: ``python -m tools.bench.server`` prints ``PORT <n>`` on stdout once it listens.
 """
 
@@ -29,7 +36,9 @@ import re
 import resource
 import struct
 import sys
+import time
 import zlib
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from aiohttp import web
@@ -226,18 +235,77 @@ _ROUTES = (
 )
 
 
+@dataclass
+class QuotaBucket:
+    """The quota of one ``/quota/<Q>/<headers>/<run>`` prefix, and what it served and refused."""
+
+    rate: float
+    headers: str
+    capacity: float = 0.0
+    level: float = 0.0
+    updated: float = field(default_factory=time.monotonic)
+    served: int = 0
+    refused: int = 0
+
+    def __post_init__(self) -> None:
+        self.capacity = self.level = max(1.0, self.rate / 20)
+
+    def take(self) -> float:
+        """0 when a request may pass now, else the seconds until one may."""
+        now = time.monotonic()
+        self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.level >= 1.0:
+            self.level -= 1.0
+            self.served += 1
+            return 0.0
+        self.refused += 1
+        return (1.0 - self.level) / self.rate
+
+    def limit_headers(self) -> dict[str, str]:
+        """OpenAI's request rate-limit headers (``openai`` mode), else none."""
+        if self.headers != "openai":
+            return {}
+        reset_s = (self.capacity - self.level) / self.rate
+        return {
+            "x-ratelimit-limit-requests": str(int(self.capacity)),
+            "x-ratelimit-remaining-requests": str(int(self.level)),
+            "x-ratelimit-reset-requests": f"{reset_s * 1000:.0f}ms",
+        }
+
+
+_QUOTA_PATTERN = re.compile(r"^/quota/(\d+(?:\.\d+)?)/(plain|openai)/([\w-]+)(/.*)$")
+_QUOTAS: dict[str, QuotaBucket] = {}
+
+
 async def handle(request: web.Request) -> web.StreamResponse:
-    """Stream the reply the path asks for, one write per event."""
+    """Stream the reply the path asks for, one write per event (within the quota, in quota mode)."""
     body = await request.read()
     found = _N_PATTERN.search(body)
     n = int(found.group(1)) if found else 10
     path = request.path
+    extra: dict[str, str] = {}
+    quota = _QUOTA_PATTERN.match(path)
+    if quota is not None:
+        rate, mode, run, path = quota.groups()
+        key = f"{rate}/{mode}/{run}"
+        bucket = _QUOTAS.get(key)
+        if bucket is None:
+            bucket = _QUOTAS[key] = QuotaBucket(float(rate), mode)
+        if path == "/stats":
+            return web.json_response({"served": bucket.served, "refused": bucket.refused})
+        wait = bucket.take()
+        extra = bucket.limit_headers()
+        if wait > 0:
+            extra["retry-after"] = f"{wait:.3f}"
+            error = {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}
+            return web.json_response({"error": error}, status=429, headers=extra)
     route = next((route for route in _ROUTES if path.endswith(route[0])), None)
     if route is None:
         return web.json_response({"error": {"message": f"bench server: no stream at {path}"}}, status=404)
     _, build, content_type = route
     events = build(n)
-    response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+    response = web.StreamResponse(status=200, headers={"Content-Type": content_type, **extra})
     await response.prepare(request)
     write = response.write
     for event in events:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import statistics
 import sys
 import time
 import traceback
@@ -264,6 +265,151 @@ def run_sign(spec: dict[str, Any]) -> dict[str, Any]:
     return {"us_per_request": wall * 1e6 / m, "cpu_us_per_request": cpu * 1e6 / m}
 
 
+# --- the adaptive limiter (issue #11): its overhead, and a limiter set above the quota ----------
+
+LIMITER_MEASURES = ("limiter_overhead", "limiter_quota", "limiter_quota_headers")
+"""The limiter measure's parts: overhead unthrottled; 3 × Q with 429 + retry-after only; 3 × Q
+with OpenAI's rate-limit headers on every reply."""
+
+UNTHROTTLED_RPM = 1e12
+"""A ceiling no loopback run comes near: the limiter never makes a request wait."""
+
+
+async def _limiter_overhead(spec: dict[str, Any]) -> dict[str, Any]:
+    """What a limiter costs a request it never holds back.
+
+    The same short streamed request through a plain and a limited openai handler (one shared
+    session, one server), alternating request by request; the overhead is the difference of the
+    two medians, in wall and in CPU time. Then the limiter's own part alone, as the transport
+    runs it for each attempt: ``acquire`` + ``is_throttled`` + ``observe`` of a reply's headers.
+    """
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from providers import ratelimit
+
+    from .clients import PortClient, prompt
+
+    m, n = spec["limiter_requests"], spec["short_deltas"]
+    plain = PortClient("openai", spec["origin"])
+    limited = PortClient("openai", spec["origin"], limiter=ratelimit.AdaptiveLimiter(UNTHROTTLED_RPM))
+    for _ in range(3):
+        await plain.stream(n)
+        await limited.stream(n)
+    gc.collect()
+    wall: dict[str, list[float]] = {"plain": [], "limited": []}
+    cpu: dict[str, list[float]] = {"plain": [], "limited": []}
+    perf_counter, process_time = time.perf_counter, time.process_time
+    for i in range(m):
+        pair = (("plain", plain), ("limited", limited))
+        for name, client in pair if i % 2 == 0 else pair[::-1]:
+            wall0, cpu0 = perf_counter(), process_time()
+            await client.stream(n)
+            cpu[name].append(process_time() - cpu0)
+            wall[name].append(perf_counter() - wall0)
+
+    limiter = ratelimit.AdaptiveLimiter(UNTHROTTLED_RPM)
+    headers = CIMultiDictProxy(
+        CIMultiDict(
+            {
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Date": "Thu, 01 Jan 2026 00:00:00 GMT",
+                "Server": "Python/3.12 aiohttp/3.12",
+                "Transfer-Encoding": "chunked",
+            }
+        )
+    )
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": prompt(n)}]}).encode()
+    k = spec["limiter_calls"]
+    acquire, observe, is_throttled, estimate = (
+        limiter.acquire,
+        limiter.observe,
+        ratelimit.is_throttled,
+        ratelimit.estimate_tokens,
+    )
+    gc.collect()
+    wall0 = perf_counter()
+    for _ in range(k):
+        await acquire(estimate(body), limiter.max_wait_s)
+        if not is_throttled(200, headers):
+            observe(200, headers)
+    micro = perf_counter() - wall0
+    median = statistics.median
+    return {
+        "plain_ms": median(wall["plain"]) * 1000,
+        "limited_ms": median(wall["limited"]) * 1000,
+        "overhead_us": (median(wall["limited"]) - median(wall["plain"])) * 1e6,
+        "overhead_cpu_us": (median(cpu["limited"]) - median(cpu["plain"])) * 1e6,
+        "micro_us": micro * 1e6 / k,
+        "requests": m,
+        "calls": k,
+    }
+
+
+async def _limiter_quota(spec: dict[str, Any], headers: str) -> dict[str, Any]:
+    """``quota_requests`` concurrent streamed requests through the openai handler, its limiter
+    set to 3 × the server's quota: how many the server refused, and the time against the ideal
+    ``quota_requests / Q``. Each run has a bucket of its own on the server (a fresh prefix)."""
+    import uuid
+
+    import aiohttp
+
+    from providers.ratelimit import AdaptiveLimiter
+
+    from .clients import PortClient
+
+    q, c, n = spec["quota_per_s"], spec["quota_requests"], spec["short_deltas"]
+    base = f"{spec['origin']}/quota/{q:g}/{headers}/{uuid.uuid4().hex[:12]}"
+    limiter = AdaptiveLimiter(3 * q * 60)
+    client = PortClient("openai", base, limiter=limiter)
+    gc.collect()
+    wall0 = time.perf_counter()
+    outcomes = await asyncio.gather(*(client.stream(n) for _ in range(c)), return_exceptions=True)
+    wall = time.perf_counter() - wall0
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/stats") as response:
+        counts = await response.json()
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    stats = limiter.stats()
+    values: dict[str, Any] = {
+        "requests": c,
+        "quota_per_s": q,
+        "ideal_s": c / q,
+        "wall_s": wall,
+        "time_vs_ideal": wall / (c / q),
+        "served": counts["served"],
+        "refused": counts["refused"],
+        "share_429_pct": 100.0 * counts["refused"] / c,
+        "errors": len(errors),
+        "final_rate_per_minute": stats.rate_per_minute,
+        "resent": stats.resent,
+        "given_up": stats.given_up,
+        "peak_rss_mb": memory_mb("VmHWM:"),
+    }
+    if errors:
+        values["first_error"] = f"{type(errors[0]).__name__}: {errors[0]}"[:300]
+    return values
+
+
+async def run_limiter(spec: dict[str, Any]) -> dict[str, Any]:
+    """Take each limiter measure the spec names (``--quick`` runs them in one process)."""
+    import providers
+
+    from .server import raise_open_files_limit
+
+    raise_open_files_limit()
+    values: dict[str, Any] = {}
+    try:
+        for measure in spec["measures"]:
+            if measure == "limiter_overhead":
+                values[measure] = await _limiter_overhead(spec)
+            else:
+                values[measure] = await _limiter_quota(
+                    spec, "openai" if measure == "limiter_quota_headers" else "plain"
+                )
+    finally:
+        await providers.aclose()
+    return values
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     try:
@@ -272,6 +418,8 @@ def main(argv: list[str]) -> int:
             values = {"handlers": run_handlers(spec)}
         elif kind == "sign":
             values = {"sign": run_sign(spec)}
+        elif kind in LIMITER_MEASURES:
+            values = asyncio.run(run_limiter(spec))
         else:
             values = asyncio.run(run_streams(spec))
         result: dict[str, Any] = {"ok": True, "values": values}
