@@ -257,3 +257,14 @@ def test_url_host(url: str, host: str) -> None:
 def test_url_host_invalid(url: str) -> None:
     with pytest.raises(JSError, match="Invalid URL"):
         url_host(url)
+
+
+def test_explicit_null_reasoning_effort_is_not_replaced_by_the_model_default() -> None:
+    """model-params.ts: ``customReasoningEffort !== undefined ? customReasoningEffort : model.reasoningEffort``
+    (shouldUseReasoningEffort still falls back with ``??``, so the branch is taken, and a null
+    effort is then omitted)."""
+    model = {"maxTokens": 8192, "contextWindow": 131072, "supportsReasoningEffort": True, "reasoningEffort": "low"}
+    absent = get_model_params(format="openai", model_id="grok-3-mini", model=model, settings={}, default_temperature=0)
+    null = get_model_params(format="openai", model_id="grok-3-mini", model=model, settings={"reasoningEffort": None}, default_temperature=0)
+    assert absent["reasoningEffort"] == "low"
+    assert "reasoningEffort" not in null

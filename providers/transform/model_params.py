@@ -80,8 +80,9 @@ def get_model_params(
         # "hybrid" reasoning models take temperature 1.0, as Anthropic's do
         temperature = 1.0
     elif should_use_reasoning_effort(model, settings):
-        # the model's default only when the user set nothing; "disable" is an omission
-        effort = custom_reasoning_effort if custom_reasoning_effort is not None else model.get("reasoningEffort")
+        # the model's default only when the user set nothing (`!== undefined`: an explicit null is
+        # kept, and omits the effort); "disable" is an omission too
+        effort = custom_reasoning_effort if "reasoningEffort" in settings else model.get("reasoningEffort")
         if effort and effort != "disable":
             reasoning_effort = effort
 
