@@ -22,6 +22,10 @@ from .types.gemini import GEMINI_DEFAULT_MODEL_ID, GEMINI_MODELS
 from .utils.safe_json_parse import safe_json_parse
 
 
+_NO_PROPERTIES: dict[str, Any] = {}
+"""What a property read finds on a value that is not a plain object: nothing (undefined)."""
+
+
 def _coalesce(value: Any, default: Any) -> Any:
     """``value ?? default``."""
     return default if value is None else value
@@ -146,31 +150,40 @@ class GeminiHandler(BaseProvider):
 
             async for chunk in stream:
                 candidates = chunk.get("candidates")
-                if isinstance(candidates, list) and candidates and js_truthy(js_get(candidates[0], "finishReason")):
-                    final_response = chunk
                 if isinstance(candidates, list) and candidates:
                     candidate = candidates[0]
+                    # candidate?.[key] (and part?.[key] below): a plain object's value, else undefined
+                    candidate_get = candidate.get if isinstance(candidate, dict) else _NO_PROPERTIES.get
+                    finish_reason = candidate_get("finishReason")
+                    if finish_reason is not None and js_truthy(finish_reason):
+                        final_response = chunk
                     if candidate is None:
                         raise JSTypeError("Cannot read properties of null (reading 'groundingMetadata')")
-                    if js_truthy(js_get(candidate, "groundingMetadata")):
-                        pending_grounding_metadata = candidate["groundingMetadata"]
-                    candidate_content = js_get(candidate, "content")
-                    parts = js_get(candidate_content, "parts")
-                    if js_truthy(candidate_content) and js_truthy(parts):
-                        if not isinstance(parts, list):
-                            raise JSTypeError("candidate.content.parts is not iterable")
+                    grounding_metadata = candidate_get("groundingMetadata")
+                    if grounding_metadata is not None and js_truthy(grounding_metadata):
+                        pending_grounding_metadata = grounding_metadata
+                    candidate_content = candidate_get("content")
+                    # `candidate.content && candidate.content.parts`: parts are only found on an
+                    # object (truthy), and a list (truthy) is the one value they iterate as
+                    parts = candidate_content.get("parts") if isinstance(candidate_content, dict) else None
+                    if not isinstance(parts, list) and parts is not None and js_truthy(parts):
+                        raise JSTypeError("candidate.content.parts is not iterable")
+                    if isinstance(parts, list):
                         for part in parts:
                             if part is None:
                                 raise JSTypeError("Cannot read properties of null (reading 'thoughtSignature')")
-                            thought_signature = js_get(part, "thoughtSignature")
+                            part_get = part.get if isinstance(part, dict) else _NO_PROPERTIES.get
+                            thought_signature = part_get("thoughtSignature")
                             if include_thought_signatures and js_truthy(thought_signature):
                                 self.last_thought_signature = thought_signature
-                            if js_truthy(js_get(part, "thought")):
-                                if js_truthy(js_get(part, "text")):
-                                    yield {"type": "reasoning", "text": part["text"]}
-                            elif js_truthy(js_get(part, "functionCall")):
+                            thought = part_get("thought")
+                            function_call = part_get("functionCall")
+                            if thought is not None and js_truthy(thought):
+                                text = part_get("text")
+                                if js_truthy(text):
+                                    yield {"type": "reasoning", "text": text}
+                            elif function_call is not None and js_truthy(function_call):
                                 # Complete calls arrive in one part: a name chunk, then an arguments chunk.
-                                function_call = part["functionCall"]
                                 name = js_get(function_call, "name")
                                 call_id = f"{'undefined' if name is None else name}-{tool_call_counter}"
                                 name_chunk: dict[str, Any] = {"type": "tool_call_partial", "index": tool_call_counter, "id": call_id}
@@ -182,16 +195,19 @@ class GeminiHandler(BaseProvider):
                                     args_chunk["arguments"] = dumps(function_call["args"])
                                 yield args_chunk
                                 tool_call_counter += 1
-                            elif js_truthy(js_get(part, "text")):
-                                yield {"type": "text", "text": part["text"]}
+                            else:
+                                text = part_get("text")
+                                if js_truthy(text):
+                                    yield {"type": "text", "text": text}
                 else:
                     # The `text` getter, for a response without candidates.
                     text = response_text(chunk)
                     if text:
                         yield {"type": "text", "text": text}
 
-                if js_truthy(chunk.get("usageMetadata")):
-                    last_usage_metadata = chunk["usageMetadata"]
+                usage_metadata = chunk.get("usageMetadata")
+                if usage_metadata is not None and js_truthy(usage_metadata):
+                    last_usage_metadata = usage_metadata
 
             if final_response is not None and js_truthy(final_response.get("responseId")):
                 self.last_response_id = final_response["responseId"]

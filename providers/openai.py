@@ -195,24 +195,31 @@ class OpenAiHandler(BaseProvider):
             try:
                 async for chunk in stream:
                     choice = _first_choice(chunk)
-                    delta = js_get(choice, "delta")
+                    delta: Any
+                    if isinstance(choice, dict):
+                        delta = choice.get("delta")
+                        finish_reason = choice.get("finish_reason")
+                    else:
+                        delta = finish_reason = None
                     if delta is None:
                         delta = {}
-                    finish_reason = js_get(choice, "finish_reason")
 
-                    content = js_get(delta, "content")
-                    if js_truthy(content):
-                        for text_chunk in matcher.update(content):
-                            yield text_chunk
+                    if isinstance(delta, dict):
+                        content: Any = delta.get("content")
+                        if js_truthy(content):
+                            for text_chunk in matcher.update(content):
+                                yield text_chunk
 
-                    if isinstance(delta, dict) and js_truthy(delta.get("reasoning_content")):
-                        yield {"type": "reasoning", "text": delta["reasoning_content"]}
+                        if "reasoning_content" in delta and js_truthy(delta["reasoning_content"]):
+                            yield {"type": "reasoning", "text": delta["reasoning_content"]}
 
-                    for tool_chunk in self.process_tool_calls(delta, finish_reason, active_tool_call_ids):
-                        yield tool_chunk
+                    # (a delta without tool calls and no "tool_calls" finish yields nothing)
+                    if finish_reason == "tool_calls" or js_get(delta, "tool_calls") is not None:
+                        for tool_chunk in self.process_tool_calls(delta, finish_reason, active_tool_call_ids):
+                            yield tool_chunk
 
-                    usage = js_get(chunk, "usage")
-                    if js_truthy(usage):
+                    usage = chunk.get("usage") if isinstance(chunk, dict) else None
+                    if usage is not None and js_truthy(usage):
                         last_usage = usage
             finally:
                 await stream.aclose()

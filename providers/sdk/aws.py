@@ -257,6 +257,8 @@ def _aws_expect_union(value: Any) -> Any:
         del value["__type"]
     if not isinstance(value, dict):
         raise JSTypeError(f"Expected object, got {_js_typeof(value)}: {jsonjs.js_string(value)}")
+    if len(value) == 1 and next(iter(value.values())) is not None:
+        return value  # the usual shape: one member, set
     set_keys = [key for key, item in value.items() if item is not None]
     if not set_keys:
         raise JSTypeError("Unions must have exactly one non-null member. None were found.")
@@ -1159,6 +1161,9 @@ def _deserialization_error(error: JSError, response: _Response) -> JSError:
 # ---------------------------------------------------------------------------------------------
 
 
+_UINT32 = struct.Struct(">I")
+
+
 class EventMessageChunker:
     """``getChunkedStream``: cut the body into whole messages by their 4-byte length prefix.
 
@@ -1171,21 +1176,28 @@ class EventMessageChunker:
         self._length = 0  # the current message's total length once its prefix is complete
 
     def feed(self, data: bytes) -> list[bytes]:
-        """The messages completed by ``data``."""
-        self._buffer += data
+        """The messages completed by ``data`` (cut in one pass; the rest kept once)."""
+        buffer = self._buffer
+        buffer += data
         messages: list[bytes] = []
-        while True:
-            if not self._length:
-                if len(self._buffer) < 4:
+        start = 0
+        end = len(buffer)
+        try:
+            while True:
+                if not self._length:
+                    if end - start < 4:
+                        return messages
+                    self._length = _UINT32.unpack_from(buffer, start)[0]
+                    if self._length < 4:
+                        raise _JSRangeError("Offset is outside the bounds of the DataView")
+                stop = start + self._length
+                if end < stop:
                     return messages
-                self._length = int.from_bytes(self._buffer[:4], "big")
-                if self._length < 4:
-                    raise _JSRangeError("Offset is outside the bounds of the DataView")
-            if len(self._buffer) < self._length:
-                return messages
-            messages.append(bytes(self._buffer[: self._length]))
-            del self._buffer[: self._length]
-            self._length = 0
+                messages.append(bytes(buffer[start:stop]))
+                start = stop
+                self._length = 0
+        finally:
+            del buffer[:start]
 
     def end(self) -> None:
         """The body ended: an incomplete message is an error."""
@@ -1193,7 +1205,7 @@ class EventMessageChunker:
             raise JSError("Truncated event message received.")
 
 
-@dataclass
+@dataclass(slots=True)
 class EventMessage:
     """A decoded event-stream message: header values (strings, ints, bytes …) and payload."""
 
@@ -1228,7 +1240,7 @@ def decode_message(frame: bytes) -> EventMessage:
         and headers_length <= _MAX_HEADERS_LENGTH
         and total - 16 - headers_length <= _MAX_PAYLOAD_LENGTH
         and zlib.crc32(frame[:8]) == prelude_crc
-        and zlib.crc32(memoryview(frame)[:-4]) == int.from_bytes(frame[-4:], "big")
+        and zlib.crc32(frame[:-4]) == _UINT32.unpack_from(frame, total - 4)[0]
     ):
         raw_headers = frame[12:headers_end]
         headers = _HEADERS_SEEN.get(raw_headers)
@@ -1237,7 +1249,7 @@ def decode_message(frame: bytes) -> EventMessage:
             if headers is not None and len(_HEADERS_SEEN) < _HEADERS_SEEN_MAX:
                 _HEADERS_SEEN[raw_headers] = headers
         if headers is not None:
-            return EventMessage(headers=dict(headers), body=frame[headers_end:-4])
+            return EventMessage(dict(headers), frame[headers_end:-4])
     return _decode_message_botocore(frame)
 
 
@@ -1296,6 +1308,9 @@ def _checksum_error(frame: bytes) -> JSError:
 def _de_content_block_delta(value: Any) -> dict[str, Any]:
     """``de_ContentBlockDelta``."""
     delta = _aws_expect_union(value)
+    text = delta.get("text")
+    if isinstance(text, str):
+        return {"text": text}  # the usual member (only one is set: citation and the rest are not)
     if delta.get("citation") is not None:
         return {"citation": _json(delta["citation"])}
     if delta.get("reasoningContent") is not None:
@@ -1316,10 +1331,23 @@ def _de_content_block_delta(value: Any) -> dict[str, Any]:
     return {"$unknown": next(iter(delta.items()))}
 
 
+def _de_content_block_delta_event(data: Any) -> dict[str, Any]:
+    """``de_ContentBlockDeltaEvent``: ``take(data, {contentBlockIndex, delta: de_ContentBlockDelta})``
+    written out (it runs once per streamed delta)."""
+    out: dict[str, Any] = {}
+    index = data.get("contentBlockIndex")
+    if index is not None:
+        out["contentBlockIndex"] = index
+    delta = data.get("delta")
+    if delta is not None:
+        out["delta"] = _de_content_block_delta(delta)
+    return out
+
+
 _EVENT_DESERIALIZERS: dict[str, Callable[[Any], Any]] = {
     "messageStart": _json,
     "contentBlockStart": _json,
-    "contentBlockDelta": lambda data: _take(data, {"contentBlockIndex": None, "delta": _de_content_block_delta}),
+    "contentBlockDelta": _de_content_block_delta_event,
     "contentBlockStop": _json,
     "messageStop": lambda data: _take(data, {"additionalModelResponseFields": None, "stopReason": _expect_string}),
     "metadata": lambda data: _take(

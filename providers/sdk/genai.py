@@ -22,7 +22,7 @@ import os
 import platform
 import re
 import urllib.parse
-from typing import Any, AsyncGenerator, Mapping
+from typing import Any, AsyncGenerator, AsyncIterator, Mapping
 
 import aiohttp
 
@@ -397,8 +397,27 @@ def _raise_if_error_chunk(chunk_string: str) -> None:
         raise ApiError(f"got status: {status_text}. {dumps(chunk_json)}", name="ApiError", status=code)
 
 
-async def _process_stream_response(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
-    """``processStreamResponse``: the ``data:`` payloads, in order."""
+def _cut_event(buffer: str, start: int) -> tuple[str, int] | None:
+    """``_RESPONSE_LINE.match(buffer, start)`` for an event that starts right at ``data: `` in a
+    buffer free of ``\\u2028`` and ``\\u2029``, with ``find`` instead of a character class: its
+    payload and end, or ``None`` when the regex must decide."""
+    if not buffer.startswith("data: ", start):
+        return None
+    newline = buffer.find("\n", start)
+    carriage_return = buffer.find("\r", start, len(buffer) if newline < 0 else newline)
+    line_end = newline if carriage_return < 0 else carriage_return
+    if line_end < 0:
+        return None
+    if buffer.startswith("\n\n", line_end) or buffer.startswith("\r\r", line_end):
+        return buffer[start + 6 : line_end], line_end + 2
+    if buffer.startswith("\r\n\r\n", line_end):
+        return buffer[start + 6 : line_end], line_end + 4
+    return None
+
+
+async def _process_stream_response(response: aiohttp.ClientResponse) -> AsyncGenerator[list[str], None]:
+    """``processStreamResponse``: the ``data:`` payloads, in order, in the batches each network
+    read completes (one step per read, not per payload)."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")("replace")
     buffer = ""
     content = response.content
@@ -416,14 +435,22 @@ async def _process_stream_response(response: aiohttp.ClientResponse) -> AsyncGen
         buffer += chunk_string
         # the events are cut by position and the rest kept once: a read of many events costs
         # time linear in its length
+        payloads: list[str] = []
         start = 0
-        match = _RESPONSE_LINE.match(buffer)
-        while match:
-            yield match.group(1)
-            start = match.end()
-            match = _RESPONSE_LINE.match(buffer, start)
+        # "\u2028" and "\u2029" end a line too: without them a line ends at its first "\r" or "\n"
+        plain = "\u2028" not in buffer and "\u2029" not in buffer
+        while True:
+            cut = _cut_event(buffer, start) if plain else None
+            if cut is None:
+                match = _RESPONSE_LINE.match(buffer, start)
+                if not match:
+                    break
+                cut = match.group(1), match.end()
+            payloads.append(cut[0])
+            start = cut[1]
         if start:
             buffer = buffer[start:]
+            yield payloads
 
 
 class GenerateContentStream:
@@ -439,17 +466,18 @@ class GenerateContentStream:
         self._events = _process_stream_response(response)
         self._responses = self._iterate()
 
-    def __aiter__(self) -> GenerateContentStream:
-        return self
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._responses  # `async for` steps the generator itself (no coroutine per response)
 
     async def __anext__(self) -> dict[str, Any]:
         return await self._responses.__anext__()
 
     async def _iterate(self) -> AsyncGenerator[dict[str, Any], None]:
         try:
-            async for data in self._events:
-                # chunk.json(): the payload re-read as a body, a leading BOM dropped
-                yield self._convert(_parse_json_text(data[1:] if data.startswith("\ufeff") else data))
+            async for payloads in self._events:
+                for data in payloads:
+                    # chunk.json(): the payload re-read as a body, a leading BOM dropped
+                    yield self._convert(_parse_json_text(data[1:] if data.startswith("\ufeff") else data))
         finally:
             await self._events.aclose()
             self._response.release()
@@ -638,7 +666,7 @@ def _generate_content_response_from_mldev(response: Any) -> dict[str, Any]:
         return out
     candidates = response.get("candidates")
     if candidates is not None:
-        out["candidates"] = [_candidate_from_mldev(c) for c in candidates] if isinstance(candidates, list) else candidates
+        out["candidates"] = list(map(_candidate_from_mldev, candidates)) if isinstance(candidates, list) else candidates
     for key in ("modelVersion", "promptFeedback", "responseId", "usageMetadata"):
         value = response.get(key)
         if value is not None:

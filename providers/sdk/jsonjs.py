@@ -13,6 +13,7 @@ positions counted in UTF-16 code units as in JS.
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
 import re
 from array import array
@@ -219,7 +220,10 @@ def _js_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return ordered
 
 
-_decode = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_js_int).decode
+_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_js_int)
+_decode = _decoder.decode
+# the C scanner under `_decode`, without its whitespace regexes: a value filling the whole text
+_scan_once = json.scanner.make_scanner(_decoder)  # type: ignore[arg-type]  # typeshed: a scanner context
 _decode_with_index_keys = json.JSONDecoder(
     parse_constant=_reject_constant, parse_int=_js_int, object_pairs_hook=_js_object
 ).decode
@@ -229,7 +233,11 @@ def loads(text: str) -> Any:
     """``JSON.parse(text)``; bad input raises ``JSSyntaxError`` with V8's message."""
     try:
         if _MAYBE_INDEX_KEY.search(text) is None:
-            return _decode(text)
+            try:
+                value, end = _scan_once(text, 0)
+            except StopIteration:  # leading whitespace, or no value at all
+                return _decode(text)
+            return value if end == len(text) else _decode(text)
         return _decode_with_index_keys(text)
     except (ValueError, RecursionError, _NotJson):
         pass

@@ -545,8 +545,8 @@ class Stream:
                         continue
                     if sse.event is None or not sse.event.startswith("thread."):
                         data = loads(sse.data)
-                        error = js_get(data, "error")
-                        if js_truthy(data) and js_truthy(error):
+                        error = js_get(data, "error")  # only an object (truthy) has one
+                        if error is not None and js_truthy(error):
                             raise self._client.new_api_error(
                                 APIError, None, error, None, headers_dict(response.headers)
                             )

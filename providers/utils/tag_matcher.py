@@ -13,7 +13,7 @@ from typing import Generic, Literal, TypeVar, cast, overload
 Result = TypeVar("Result")
 
 
-@dataclass
+@dataclass(slots=True)
 class TagMatcherResult:
     """``TagMatcherResult``: a run of text and whether it was inside the tag."""
 
@@ -53,15 +53,16 @@ class TagMatcher(Generic[Result]):
         self.pointer = 0
 
     def _collect(self) -> None:
-        if not self.cached:
+        cached = self.cached
+        if not cached:
             return
-        last = self.chunks[-1] if self.chunks else None
-        data = "".join(self.cached)
+        chunks = self.chunks
+        data = "".join(cached)
         matched = self.matched
-        if last is not None and last.matched == matched:
-            last.data += data
+        if chunks and chunks[-1].matched == matched:
+            chunks[-1].data += data
         else:
-            self.chunks.append(TagMatcherResult(matched=matched, data=data))
+            chunks.append(TagMatcherResult(matched, data))
         self.cached = []
 
     def _pop(self) -> list[Result]:
@@ -69,51 +70,76 @@ class TagMatcher(Generic[Result]):
         self.chunks = []
         if self.transform is None:
             return cast("list[Result]", chunks)  # Result is TagMatcherResult without a transform
-        return [self.transform(chunk) for chunk in chunks]
+        return list(map(self.transform, chunks))
 
     def _update(self, chunk: str) -> None:
+        """Feed ``chunk`` one character at a time, as the reference does, except that a run of
+        text no ``<`` can interrupt (outside the tag past ``position``: the rest of the chunk;
+        inside it: up to the next ``<``) is cached and collected at once, with the same result."""
+        if not isinstance(chunk, str):
+            # an odd upstream's array (say): `for (const char of chunk)` walks its items
+            for char in chunk:
+                self._step(char)
+            return
+        start = 0
+        end = len(chunk)
+        while start < end:
+            if self.state == "TEXT" and (self.matched or self.pointer > self.position):
+                stop = chunk.find("<", start) if self.matched else end
+                if stop < 0:
+                    stop = end
+                if stop > start:
+                    self.cached.append(chunk[start:stop])
+                    self.pointer += stop - start
+                    self._collect()
+                    start = stop
+                    continue
+            self._step(chunk[start])
+            start += 1
+
+    def _step(self, char: str) -> None:
+        """One character of ``_update``'s loop."""
         tag_name = self.tag_name
         tag_length = len(tag_name)
-        for char in chunk:
-            self.cached.append(char)
-            self.pointer += 1
+        self.cached.append(char)
+        self.pointer += 1
 
-            if self.state == "TEXT":
-                if char == "<" and (self.pointer <= self.position + 1 or self.matched):
-                    self.state = "TAG_OPEN"
-                    self.index = 0
-                else:
-                    self._collect()
-            elif self.state == "TAG_OPEN":
-                if char == ">" and self.index == tag_length:
-                    self.state = "TEXT"
-                    if not self.matched:
-                        self.cached = []
-                    self.depth += 1
-                    self.matched = True
-                elif self.index == 0 and char == "/":
-                    self.state = "TAG_CLOSE"
-                elif char == " " and (self.index == 0 or self.index == tag_length):
-                    continue
-                elif self.index < tag_length and tag_name[self.index] == char:
-                    self.index += 1
-                else:
-                    self.state = "TEXT"
-                    self._collect()
-            else:  # TAG_CLOSE
-                if char == ">" and self.index == tag_length:
-                    self.state = "TEXT"
-                    self.depth -= 1
-                    self.matched = self.depth > 0
-                    if not self.matched:
-                        self.cached = []
-                elif char == " " and (self.index == 0 or self.index == tag_length):
-                    continue
-                elif self.index < tag_length and tag_name[self.index] == char:
-                    self.index += 1
-                else:
-                    self.state = "TEXT"
-                    self._collect()
+        if self.state == "TEXT":
+            if char == "<" and (self.pointer <= self.position + 1 or self.matched):
+                self.state = "TAG_OPEN"
+                self.index = 0
+            else:
+                self._collect()
+        elif self.state == "TAG_OPEN":
+            if char == ">" and self.index == tag_length:
+                self.state = "TEXT"
+                if not self.matched:
+                    self.cached = []
+                self.depth += 1
+                self.matched = True
+            elif self.index == 0 and char == "/":
+                self.state = "TAG_CLOSE"
+            elif char == " " and (self.index == 0 or self.index == tag_length):
+                return
+            elif self.index < tag_length and tag_name[self.index] == char:
+                self.index += 1
+            else:
+                self.state = "TEXT"
+                self._collect()
+        else:  # TAG_CLOSE
+            if char == ">" and self.index == tag_length:
+                self.state = "TEXT"
+                self.depth -= 1
+                self.matched = self.depth > 0
+                if not self.matched:
+                    self.cached = []
+            elif char == " " and (self.index == 0 or self.index == tag_length):
+                return
+            elif self.index < tag_length and tag_name[self.index] == char:
+                self.index += 1
+            else:
+                self.state = "TEXT"
+                self._collect()
 
     def final(self, chunk: str | None = None) -> list[Result]:
         """The rest: ``chunk`` (if any) and whatever is still cached."""
@@ -124,5 +150,19 @@ class TagMatcher(Generic[Result]):
 
     def update(self, chunk: str) -> list[Result]:
         """The runs that ``chunk`` completes."""
+        if (
+            chunk
+            and isinstance(chunk, str)
+            and self.state == "TEXT"
+            and not self.matched
+            and self.pointer > self.position
+            and not self.cached
+            and not self.chunks
+        ):
+            # the common case, outside the tag past `position`: no "<" can open one, so the whole
+            # chunk is one run, as `_update` + `_pop` would return it
+            self.pointer += len(chunk)
+            result = TagMatcherResult(False, chunk)
+            return [cast("Result", result) if self.transform is None else self.transform(result)]
         self._update(chunk)
         return self._pop()
