@@ -108,7 +108,8 @@ class XAIHandler(BaseProvider):
             body["max_output_tokens"] = model["maxTokens"]
         if "temperature" in model:
             body["temperature"] = model["temperature"]
-        if response_tools:
+        # `if (responseTools)`: an array is truthy even when every tool was filtered out
+        if response_tools is not None:
             body["tools"] = response_tools
             tool_choice = meta.get("tool_choice")
             body["tool_choice"] = "auto" if tool_choice is None else tool_choice

@@ -25,6 +25,7 @@ from providers.transform.openai_format import (
 )
 from providers.transform.r1_format import convert_to_r1_format
 from providers.utils import timeout_config
+from providers.utils.cost import apply_long_context_pricing, calculate_api_cost_openai
 from providers.utils.error_handler import handle_provider_error
 from providers.utils.tag_matcher import TagMatcher, TagMatcherResult
 
@@ -268,3 +269,41 @@ def test_explicit_null_reasoning_effort_is_not_replaced_by_the_model_default() -
     null = get_model_params(format="openai", model_id="grok-3-mini", model=model, settings={"reasoningEffort": None}, default_temperature=0)
     assert absent["reasoningEffort"] == "low"
     assert "reasoningEffort" not in null
+
+
+def test_explicit_null_verbosity_is_kept() -> None:
+    """model-params.ts:101 and 147: ``let verbosity = customVerbosity`` goes into the params as it
+    is, so a null setting stays null (only undefined is left out)."""
+    model = {"maxTokens": 8192, "contextWindow": 131072}
+    null = get_model_params(format="openai", model_id="gpt-4.1", model=model, settings={"verbosity": None}, default_temperature=0)
+    absent = get_model_params(format="openai", model_id="gpt-4.1", model=model, settings={}, default_temperature=0)
+    assert "verbosity" in null and null["verbosity"] is None
+    assert "verbosity" not in absent
+
+
+def test_long_context_pricing_null_is_a_defined_value() -> None:
+    """cost.ts:22-37: ``price !== undefined && multiplier !== undefined ? price * multiplier :
+    price``: a null multiplier (or price) is defined and multiplies as 0; the spread keeps the
+    model's other null fields. Checked against the reference function under Node."""
+    info = {
+        "maxTokens": None,
+        "inputPrice": 3,
+        "outputPrice": None,
+        "cacheReadsPrice": 0.3,
+        "longContextPricing": {"thresholdTokens": 200000, "inputPriceMultiplier": None, "outputPriceMultiplier": 1.5, "cacheReadsPriceMultiplier": 2},
+    }
+    assert dumps(apply_long_context_pricing(info, 300000)) == (
+        '{"maxTokens":null,"inputPrice":0,"outputPrice":0,"cacheReadsPrice":0.6,"longContextPricing":'
+        '{"thresholdTokens":200000,"inputPriceMultiplier":null,"outputPriceMultiplier":1.5,"cacheReadsPriceMultiplier":2}}'
+    )
+    assert calculate_api_cost_openai(info, 300000, 0)["totalCost"] == 0
+
+
+@pytest.mark.parametrize(
+    ("threshold", "tokens", "input_price"), [({}, 10, 6), ({"thresholdTokens": None}, 0, 3), ({"thresholdTokens": None}, 1, 6)]
+)
+def test_long_context_pricing_threshold_undefined_or_null(threshold: dict[str, Any], tokens: int, input_price: int) -> None:
+    """cost.ts:12: ``totalInputTokens <= pricing.thresholdTokens`` is false against undefined
+    (NaN), so the long-context prices apply; null compares as 0."""
+    info = {"inputPrice": 3, "longContextPricing": {**threshold, "inputPriceMultiplier": 2}}
+    assert apply_long_context_pricing(info, tokens)["inputPrice"] == input_price

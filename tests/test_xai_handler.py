@@ -428,3 +428,14 @@ def test_hard_coded_host_is_the_real_one() -> None:
     handler = build_api_handler({"apiProvider": "xai", "openAiBaseUrl": "http://example.invalid"})
     assert handler.client.base_url == "https://api.x.ai/v1"
 
+
+
+async def test_only_non_function_tools_still_send_an_empty_tools_list(tls_files: TLSFiles) -> None:
+    """xai.ts:67-71 and 116-120: ``mapResponseTools`` returns ``undefined`` only for no tools;
+    tools that are all filtered out (``tool?.type === "function"``) map to ``[]``, and
+    ``if (responseTools)`` is true for an empty array, so ``tools: []``, ``tool_choice`` and
+    ``parallel_tool_calls`` are still sent."""
+    metadata = {"taskId": "task-1", "tools": [{"type": "custom", "name": "grammar"}]}
+    transcript = await run(tls_files, [sse(completed(input_tokens=1, output_tokens=1))], metadata=metadata)
+    body = transcript["requests"][0]["body"]
+    assert (body["tools"], body["tool_choice"], body["parallel_tool_calls"]) == ([], "auto", True)

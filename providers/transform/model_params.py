@@ -107,4 +107,10 @@ def get_model_params(
         "verbosity": verbosity,
         "reasoning": reasoning,
     }
-    return {key: value for key, value in params.items() if value is not None}
+    # undefined values are left out; a null verbosity is the setting's own value (`verbosity =
+    # customVerbosity`), kept like any other
+    return {
+        key: value
+        for key, value in params.items()
+        if value is not None or (key == "verbosity" and "verbosity" in settings)
+    }

@@ -32,7 +32,10 @@ def apply_long_context_pricing(
 ) -> Mapping[str, Any]:
     """The model's prices times ``longContextPricing``'s multipliers above its threshold."""
     pricing: Any = model_info.get("longContextPricing")
-    if not js_truthy(pricing) or total_input_tokens <= pricing["thresholdTokens"]:
+    # `totalInputTokens <= pricing.thresholdTokens` is false against undefined (NaN); null is 0
+    if not js_truthy(pricing) or (
+        "thresholdTokens" in pricing and total_input_tokens <= _or_zero(pricing["thresholdTokens"])
+    ):
         return model_info
 
     effective_service_tier = "default" if service_tier is None else service_tier
@@ -40,19 +43,15 @@ def apply_long_context_pricing(
     if js_truthy(applies_to) and effective_service_tier not in applies_to:
         return model_info
 
-    def scaled(price_key: str, multiplier_key: str) -> Any:
-        price = model_info.get(price_key)
-        multiplier = pricing.get(multiplier_key)
-        return price * multiplier if price is not None and multiplier is not None else price
-
-    result = {
-        **model_info,
-        "inputPrice": scaled("inputPrice", "inputPriceMultiplier"),
-        "outputPrice": scaled("outputPrice", "outputPriceMultiplier"),
-        "cacheWritesPrice": scaled("cacheWritesPrice", "cacheWritesPriceMultiplier"),
-        "cacheReadsPrice": scaled("cacheReadsPrice", "cacheReadsPriceMultiplier"),
-    }
-    return {key: value for key, value in result.items() if value is not None}
+    # `price !== undefined && multiplier !== undefined ? price * multiplier : price`: a null is
+    # defined and multiplies as 0; an absent price stays absent, other keys are spread as they are
+    result = dict(model_info)
+    for price_key in ("inputPrice", "outputPrice", "cacheWritesPrice", "cacheReadsPrice"):
+        multiplier_key = f"{price_key}Multiplier"
+        if price_key in model_info and multiplier_key in pricing:
+            price, multiplier = model_info[price_key], pricing[multiplier_key]
+            result[price_key] = (0 if price is None else price) * (0 if multiplier is None else multiplier)
+    return result
 
 
 # cost.ts: calculateApiCostInternal
