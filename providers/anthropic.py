@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from .base_provider import BaseProvider
-from .sdk.anthropic_sdk import Anthropic
+from .sdk.anthropic_sdk import UNDEFINED, Anthropic, Undefined
 from .sdk.errors import JSTypeError
 from .sdk.jsonjs import js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
@@ -66,10 +66,11 @@ class AnthropicHandler(BaseProvider):
         self.options: dict[str, Any] = dict(options)
         base_url = self.options.get("anthropicBaseUrl")
         use_auth_token = js_truthy(base_url) and js_truthy(self.options.get("anthropicUseAuthToken"))
-        key = self.options.get("apiKey")
+        key: str | None | Undefined = self.options["apiKey"] if "apiKey" in self.options else UNDEFINED
         self.client = Anthropic(
             base_url=base_url if js_truthy(base_url) else None,
-            **({"auth_token": key} if use_auth_token else {"api_key": key}),
+            api_key=UNDEFINED if use_auth_token else key,  # an explicit null is a value, not undefined
+            auth_token=key if use_auth_token else UNDEFINED,
         )
 
     # anthropic.ts: createMessage

@@ -411,3 +411,28 @@ async def test_vertex_project_id_from_the_credentials(upstream: Upstream) -> Non
     assert result["requests"][1]["url"].startswith(
         "https://us-east5-aiplatform.googleapis.com/v1/projects/sample-project/locations/us-east5/"
     )
+
+
+@pytest.mark.parametrize(("settings_key", "sends_env_key"), [("absent", True), ("null", False)])
+async def test_env_api_key_fills_an_absent_key_only(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch, settings_key: str, sends_env_key: bool
+) -> None:
+    """anthropic.ts:45 passes ``apiKey: this.options.apiKey``; @anthropic-ai/sdk 0.37.0's
+    constructor defaults ``apiKey = readEnv('ANTHROPIC_API_KEY') ?? null`` only for undefined:
+    an absent key takes the environment's, an explicit null stays null (and the request fails
+    validateHeaders before it is sent)."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-env")
+    upstream.route("/v1/messages", text_stream())
+    settings = anthropic_settings(upstream)
+    if settings_key == "absent":
+        del settings["apiKey"]
+    else:
+        settings["apiKey"] = None
+    handler = build_api_handler(settings)
+    if sends_env_key:
+        await collect(handler.create_message(SYSTEM, HELLO))
+        assert upstream.seen[0].headers["x-api-key"] == "sk-ant-from-env"
+    else:
+        with pytest.raises(JSError, match="Could not resolve authentication method"):
+            await collect(handler.create_message(SYSTEM, HELLO))
+        assert upstream.seen == []

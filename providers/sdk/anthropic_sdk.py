@@ -26,6 +26,16 @@ class AnthropicError(StainlessError):
     js_constructor = "AnthropicError"
 
 
+class Undefined:
+    """JavaScript's ``undefined`` where ``None`` (``null``) means something else."""
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+
+UNDEFINED = Undefined()
+
+
 def read_env(name: str) -> str | None:
     """``Core.readEnv``: the variable's value, trimmed; ``None`` when unset."""
     value = os.environ.get(name)
@@ -135,18 +145,19 @@ class Anthropic(AnthropicCore):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
-        auth_token: str | None = None,
+        api_key: str | None | Undefined = UNDEFINED,
+        auth_token: str | None | Undefined = UNDEFINED,
         base_url: str | None = None,
         default_headers: Mapping[str, str | None] | None = None,
         timeout_ms: float | None = None,
         max_retries: int | None = None,
     ) -> None:
+        # the destructuring defaults apply to an undefined option only: an explicit null stays null
         if base_url is None:
             base_url = read_env("ANTHROPIC_BASE_URL")
-        if api_key is None:
+        if isinstance(api_key, Undefined):
             api_key = read_env("ANTHROPIC_API_KEY")
-        if auth_token is None:
+        if isinstance(auth_token, Undefined):
             auth_token = read_env("ANTHROPIC_AUTH_TOKEN")
         super().__init__(
             base_url=base_url or DEFAULT_BASE_URL,
