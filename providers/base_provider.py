@@ -39,7 +39,7 @@ class BaseProvider(ABC):
         The results are new dicts; like the reference, nested schema nodes may be shared with
         (and nullable ``type`` lists rewritten in) the input.
         """
-        if not js_truthy(tools):  # `!tools`
+        if tools is None or not js_truthy(tools):  # `!tools`
             return None
         return [self._convert_tool_for_openai(tool) for tool in tools]
 

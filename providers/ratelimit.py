@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextvars
 import email.utils
 import json
 import logging
@@ -39,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from .sdk import transport
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,7 @@ QUIET_S = 1.0
 ACCEPTED_WINDOW_S = 1.0
 """The window over which the accepted rate is measured."""
 
-current: contextvars.ContextVar[AdaptiveLimiter | None] = contextvars.ContextVar(
-    "provider_port_limiter", default=None
-)
+current = transport.current_limiter
 """The limiter of the handler call in progress (set by the limited handler around each step)."""
 
 

@@ -13,15 +13,23 @@ context. Nothing here is bound at import time or to a loop that has ended.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ssl as _ssl
 import time
 import weakref
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import aiohttp
 from yarl import URL
 
-from .. import ratelimit
+if TYPE_CHECKING:
+    from ..ratelimit import AdaptiveLimiter
+
+current_limiter: contextvars.ContextVar[AdaptiveLimiter | None] = contextvars.ContextVar(
+    "provider_port_limiter", default=None
+)
+"""The limiter of the handler call in progress: set by ``providers.ratelimit.LimitedHandler``
+around each step, so that only opted-in calls import and pay for ``providers.ratelimit``."""
 
 POOL_LIMIT = 1000
 """Connections the shared pool may hold open at once (1,000 concurrent streams)."""
@@ -108,7 +116,7 @@ async def request(
     request first waits its turn, and a throttled answer is sent again while the limiter's
     ``max_wait_s`` allows; the last answer is returned as it came. Without one, nothing changes.
     """
-    limiter = ratelimit.current.get() if limited else None
+    limiter = current_limiter.get() if limited else None
     if limiter is not None:
         return await _limited_request(limiter, method, url, headers, body)
     return await _send(method, url, headers, body)
@@ -126,8 +134,10 @@ async def _send(method: str, url: str, headers: Mapping[str, str], body: bytes |
 
 
 async def _limited_request(
-    limiter: ratelimit.AdaptiveLimiter, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    limiter: AdaptiveLimiter, method: str, url: str, headers: Mapping[str, str], body: bytes | None
 ) -> aiohttp.ClientResponse:
+    from .. import ratelimit
+
     first_attempt = time.monotonic()
     while True:
         budget = limiter.max_wait_s - (time.monotonic() - first_attempt)
