@@ -50,7 +50,7 @@ _CACHE_CONTROL = {"type": "ephemeral"}
 
 def _first_choice(response: Any) -> Any:
     """``response.choices?.[0]``."""
-    choices = js_get(response, "choices")
+    choices = response.get("choices") if type(response) is dict else js_get(response, "choices")
     return choices[0] if isinstance(choices, list) and choices else None
 
 
@@ -194,9 +194,10 @@ class OpenAiHandler(BaseProvider):
 
             try:
                 async for chunk in stream:
+                    is_object = type(chunk) is dict  # what the SSE decoder gives; else JS lookups
                     choice = _first_choice(chunk)
                     delta: Any
-                    if isinstance(choice, dict):
+                    if type(choice) is dict or isinstance(choice, dict):
                         delta = choice.get("delta")
                         finish_reason = choice.get("finish_reason")
                     else:
@@ -204,21 +205,24 @@ class OpenAiHandler(BaseProvider):
                     if delta is None:
                         delta = {}
 
-                    if isinstance(delta, dict):
+                    if type(delta) is dict or isinstance(delta, dict):
                         content: Any = delta.get("content")
-                        if js_truthy(content):
+                        if content if type(content) is str else js_truthy(content):
                             for text_chunk in matcher.update(content):
                                 yield text_chunk
 
                         if "reasoning_content" in delta and js_truthy(delta["reasoning_content"]):
                             yield {"type": "reasoning", "text": delta["reasoning_content"]}
+                        tool_calls: Any = delta.get("tool_calls")
+                    else:
+                        tool_calls = js_get(delta, "tool_calls")
 
                     # (a delta without tool calls and no "tool_calls" finish yields nothing)
-                    if finish_reason == "tool_calls" or js_get(delta, "tool_calls") is not None:
+                    if tool_calls is not None or finish_reason == "tool_calls":
                         for tool_chunk in self.process_tool_calls(delta, finish_reason, active_tool_call_ids):
                             yield tool_chunk
 
-                    usage = chunk.get("usage") if isinstance(chunk, dict) else None
+                    usage = chunk.get("usage") if is_object or isinstance(chunk, dict) else None
                     if usage is not None and js_truthy(usage):
                         last_usage = usage
             finally:
