@@ -15,7 +15,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
@@ -61,24 +61,23 @@ def load_scenario(directory: Path) -> tuple[dict[str, Any], dict[str, Any] | Non
 def substitute(value: Any, base_url: str) -> Any:
     """``{{BASE_URL}}`` / ``{{BASE_HOST}}`` replaced by the fixture origin, everywhere in ``value``."""
     host = base_url.split("://", 1)[1]
-    if isinstance(value, str):
-        return value.replace(BASE_URL, base_url).replace(BASE_HOST, host)
-    if isinstance(value, list):
-        return [substitute(v, base_url) for v in value]
-    if isinstance(value, dict):
-        return {k: substitute(v, base_url) for k, v in value.items()}
-    return value
+    return _map_strings(value, lambda text: text.replace(BASE_URL, base_url).replace(BASE_HOST, host))
 
 
 def normalise(value: Any, base_url: str) -> Any:
     """The fixture origin written back as ``{{BASE_URL}}`` / ``{{BASE_HOST}}`` (the golden's way)."""
     host = base_url.split("://", 1)[1]
+    return _map_strings(value, lambda text: text.replace(base_url, BASE_URL).replace(host, BASE_HOST))
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` with ``change`` applied to every string in it (JSON-shaped data)."""
     if isinstance(value, str):
-        return value.replace(base_url, BASE_URL).replace(host, BASE_HOST)
+        return change(value)
     if isinstance(value, list):
-        return [normalise(v, base_url) for v in value]
+        return [_map_strings(v, change) for v in value]
     if isinstance(value, dict):
-        return {k: normalise(v, base_url) for k, v in value.items()}
+        return {k: _map_strings(v, change) for k, v in value.items()}
     return value
 
 
