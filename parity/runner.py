@@ -14,6 +14,8 @@ import json
 import os
 import socket
 import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -81,6 +83,23 @@ def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     return value
 
 
+@asynccontextmanager
+async def serve(tls: TLSFiles, upstream: Iterable[dict[str, Any]] = ()) -> AsyncIterator[FixtureServer]:
+    """A started fixture server for ``upstream``; the transport sends every host to it until the
+    block ends, then the port's session is closed and the transport reset."""
+    import providers
+    from providers.sdk import transport
+
+    server = await FixtureServer(list(upstream), tls.server_context()).start()
+    transport.configure(resolver=lambda: LoopbackResolver(server.tls_port), ssl=tls.client_context())
+    try:
+        yield server
+    finally:
+        await providers.aclose()
+        transport.configure(resolver=None, ssl=None)
+        await server.close()
+
+
 async def run_scenario(scenario: dict[str, Any], tls: TLSFiles) -> dict[str, Any]:
     """Serve ``scenario`` and run its call through the port; return the transcript.
 
@@ -88,11 +107,8 @@ async def run_scenario(scenario: dict[str, Any], tls: TLSFiles) -> dict[str, Any
     (every cache of the port starts empty, as in the reference's recordings).
     """
     import providers
-    from providers.sdk import transport
 
-    server = await FixtureServer(scenario.get("upstream") or [], tls.server_context()).start()
-    transport.configure(resolver=lambda: LoopbackResolver(server.tls_port), ssl=tls.client_context())
-    try:
+    async with serve(tls, scenario.get("upstream") or []) as server:
         for name, value in (scenario.get("env") or {}).items():
             os.environ[name] = substitute(str(value), server.base_url)
         settings = substitute(scenario.get("settings") or {}, server.base_url)
@@ -128,10 +144,6 @@ async def run_scenario(scenario: dict[str, Any], tls: TLSFiles) -> dict[str, Any
         except Exception as exc:  # noqa: BLE001  any error is part of the transcript
             error = error_transcript(exc, len(chunks))
         await asyncio.sleep(float(scenario.get("settle_ms", DEFAULT_SETTLE_MS)) / 1000.0)
-    finally:
-        await providers.aclose()
-        transport.configure(resolver=None, ssl=None)
-        await server.close()
     return {
         "requests": normalise(server.requests, server.base_url),
         "chunks": normalise(chunks, server.base_url),
@@ -139,6 +151,8 @@ async def run_scenario(scenario: dict[str, Any], tls: TLSFiles) -> dict[str, Any
         "error": normalise(error, server.base_url),
         "unused_upstream": server.unused_upstream(),
     }
+
+
 
 
 def error_transcript(exc: BaseException, after_chunks: int) -> dict[str, Any]:

@@ -31,7 +31,9 @@ DEFAULT_DELAY_MS = 2.0
 
 
 @dataclass
-class _Entry:
+class Entry:
+    """One ``upstream`` entry: its ``match`` compiled, the uses left, its body chunks as bytes."""
+
     spec: dict[str, Any]
     uses_left: int
     method: str | None = None
@@ -39,7 +41,7 @@ class _Entry:
     url_regex: re.Pattern[str] | None = None
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> _Entry:
+    def from_spec(cls, spec: dict[str, Any]) -> Entry:
         match = spec.get("match") or {}
         return cls(
             spec,
@@ -74,7 +76,7 @@ class FixtureServer:
     bodies: list[bytes] = field(default_factory=list)  # as received, one per record of ``requests``
     port: int = 0
     tls_port: int = 0
-    _entries: list[_Entry] = field(default_factory=list)
+    _entries: list[Entry] = field(default_factory=list)
     _t0: float | None = None
     _runner: web.AppRunner | None = None
     _busy: int = 0  # requests being answered
@@ -85,18 +87,18 @@ class FixtureServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> FixtureServer:
-        self._entries = [_Entry.from_spec(spec) for spec in self.upstream]
+        self._entries = [Entry.from_spec(spec) for spec in self.upstream]
         app = web.Application(client_max_size=1 << 30)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         plain = web.TCPSite(self._runner, "127.0.0.1", 0)
         await plain.start()
-        self.port = _bound_port(plain)
+        self.port = bound_port(plain)
         if self.tls_context is not None:
             secure = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.tls_context)
             await secure.start()
-            self.tls_port = _bound_port(secure)
+            self.tls_port = bound_port(secure)
         return self
 
     async def close(self) -> None:
@@ -107,7 +109,7 @@ class FixtureServer:
     def add(self, *specs: dict[str, Any]) -> None:
         """Append ``upstream`` entries; a running server serves them from now on."""
         self.upstream = [*self.upstream, *specs]
-        self._entries.extend(_Entry.from_spec(spec) for spec in specs)
+        self._entries.extend(Entry.from_spec(spec) for spec in specs)
 
     async def idle(self) -> None:
         """Return once no request is being answered (at once when none is)."""
@@ -165,7 +167,7 @@ class FixtureServer:
         finally:
             record["t_end_ms"] = self._now_ms()
 
-    async def _serve(self, request: web.Request, entry: _Entry) -> web.StreamResponse:
+    async def _serve(self, request: web.Request, entry: Entry) -> web.StreamResponse:
         spec = entry.spec
         await _sleep_ms(spec.get("headers_delay_ms"))
         response = web.StreamResponse(status=int(spec.get("status", 200)))
@@ -227,7 +229,8 @@ async def _sleep_ms(value: Any) -> None:
         await asyncio.sleep(float(value) / 1000.0)
 
 
-def _bound_port(site: web.TCPSite) -> int:
+def bound_port(site: web.TCPSite) -> int:
+    """The port the OS gave a site started on port 0."""
     server = site._server  # aiohttp exposes the listening socket only here
     assert server is not None and server.sockets  # type: ignore[union-attr]
     return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]

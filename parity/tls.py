@@ -42,6 +42,11 @@ class TLSFiles:
     cert: Path
     key: Path
 
+    @classmethod
+    def in_directory(cls, directory: Path) -> TLSFiles:
+        """The files ``make_tls_files`` writes into ``directory``."""
+        return cls(directory / "ca.pem", directory / "leaf.pem", directory / "leaf.key")
+
     def server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, self.key)
@@ -104,7 +109,7 @@ def make_tls_files(directory: Path, hosts: tuple[str, ...] = HARD_CODED_HOSTS) -
     )
 
     directory.mkdir(parents=True, exist_ok=True)
-    files = TLSFiles(directory / "ca.pem", directory / "leaf.pem", directory / "leaf.key")
+    files = TLSFiles.in_directory(directory)
     files.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     files.cert.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
     files.key.write_bytes(

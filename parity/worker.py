@@ -22,7 +22,7 @@ RESULT_MARKER = "PARITY-RESULT "
 
 def main(argv: list[str]) -> int:
     scenario_dir, tls_dir = Path(argv[0]), Path(argv[1])
-    tls = TLSFiles(tls_dir / "ca.pem", tls_dir / "leaf.pem", tls_dir / "leaf.key")
+    tls = TLSFiles.in_directory(tls_dir)
     try:
         scenario, _ = load_scenario(scenario_dir)
         transcript = asyncio.run(run_scenario(scenario, tls))

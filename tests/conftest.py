@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from loopback import Upstream, serve
+from loopback import Upstream
 
+from parity.runner import serve
 from parity.tls import TLSFiles, make_tls_files
 
 

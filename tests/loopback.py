@@ -1,10 +1,11 @@
 """The tests' loopback upstream: the harness's fixture server, test CA and resolver (no tests).
 
-``serve`` starts a ``parity.server.FixtureServer`` (plain HTTP on ``base_url`` for the settings
-that take a base URL, TLS for the hosts the reference hard-codes) and points the transport at it
-with ``parity.runner.LoopbackResolver``, so URL, ``Host`` and SNI stay the real ones. ``Upstream``
-is that server as a handler test drives it (conftest.py's ``upstream`` fixture): canned ``Reply``s
-served in order by the FORMAT.md serving rule, and every request read back as ``Seen``.
+``serve`` (``parity.runner.serve``) starts a ``parity.server.FixtureServer`` (plain HTTP on
+``base_url`` for the settings that take a base URL, TLS for the hosts the reference hard-codes)
+and points the transport at it with ``parity.runner.LoopbackResolver``, so URL, ``Host`` and SNI
+stay the real ones. ``Upstream`` is that server as a handler test drives it (conftest.py's
+``upstream`` fixture): canned ``Reply``s served in order by the FORMAT.md serving rule, and every
+request read back as ``Seen``.
 """
 
 from __future__ import annotations
@@ -12,18 +13,15 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-import providers
-from parity.runner import LoopbackResolver, normalise, run_scenario
+from parity.runner import normalise, run_scenario
 from parity.server import FixtureServer
 from parity.tls import TLSFiles
-from providers.sdk import transport
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 SAMPLE_TOKEN = "ya29.c.sample-access-token"
@@ -40,20 +38,6 @@ def sample_service_account() -> dict[str, Any]:
     """The scenarios' sample service account (a fixture key, not a secret)."""
     settings = json.loads((SCENARIOS / "vertex" / "text_stream_sa_token" / "scenario.json").read_text())["settings"]
     return json.loads(settings["vertexJsonCredentials"])  # type: ignore[no-any-return]
-
-
-@asynccontextmanager
-async def serve(tls_files: TLSFiles, upstream: Iterable[dict[str, Any]] = ()) -> AsyncIterator[FixtureServer]:
-    """A started fixture server for ``upstream``; the transport sends every host to it until the
-    block ends, then its session is closed."""
-    server = await FixtureServer(list(upstream), tls_files.server_context()).start()
-    transport.configure(resolver=lambda: LoopbackResolver(server.tls_port), ssl=tls_files.client_context())
-    try:
-        yield server
-    finally:
-        await providers.aclose()
-        transport.configure(resolver=None, ssl=None)
-        await server.close()
 
 
 async def run_call(

@@ -15,23 +15,18 @@ import pytest
 
 from parity.runner import LoopbackResolver, error_transcript, normalise, substitute
 from parity.server import NO_ENTRY_LEFT, FixtureServer
-from parity.tls import TLSFiles, make_tls_files
+from parity.tls import TLSFiles
 from providers.sdk.errors import JSError
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
 @pytest.fixture
-async def serve(tls: TLSFiles) -> AsyncIterator[Any]:
+async def serve(tls_files: TLSFiles) -> AsyncIterator[Any]:
     servers: list[FixtureServer] = []
 
     async def start(upstream: list[dict[str, Any]]) -> FixtureServer:
-        server = await FixtureServer(upstream, tls.server_context()).start()
+        server = await FixtureServer(upstream, tls_files.server_context()).start()
         servers.append(server)
         return server
 
@@ -126,9 +121,9 @@ async def test_entries_added_while_running_bodies_as_received_and_idle(serve: An
     assert server.upstream[0]["status"] == 201 and server.unused_upstream() == []
 
 
-async def test_tls_listener_gives_the_original_url(serve: Any, tls: TLSFiles) -> None:
+async def test_tls_listener_gives_the_original_url(serve: Any, tls_files: TLSFiles) -> None:
     server = await serve([{"status": 200, "match": {"url_regex": "^https://api\\.anthropic\\.com/v1/"}, "body_chunks": ["hi"]}])
-    connector = aiohttp.TCPConnector(resolver=LoopbackResolver(server.tls_port), ssl=tls.client_context())
+    connector = aiohttp.TCPConnector(resolver=LoopbackResolver(server.tls_port), ssl=tls_files.client_context())
     async with aiohttp.ClientSession(connector=connector) as session:
         async with session.get("https://api.anthropic.com/v1/messages?beta=true") as response:
             assert (response.status, await response.read()) == (200, b"hi")

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import serve
 from test_openrouter_support import (  # noqa: F401  (fresh_caches: an autouse fixture)
     MODELS_URL,
     SCENARIOS,
@@ -27,6 +26,7 @@ from test_openrouter_support import (  # noqa: F401  (fresh_caches: an autouse f
 )
 
 import providers
+from parity.runner import serve
 from parity.tls import TLSFiles
 from providers.fetchers import model_cache, reset_caches, set_cache_directory
 from providers.fetchers.model_cache import get_models, get_models_from_cache, refresh_models

@@ -1,6 +1,6 @@
 """A loopback run of the OpenRouter handler for the OpenRouter tests (no tests of its own).
 
-``loopback.serve`` replays upstream entries in the scenario format on the harness's fixture
+``parity.runner.serve`` replays upstream entries in the scenario format on the harness's fixture
 server; the transport's resolver sends ``openrouter.ai`` to its TLS listener, so the model list
 keeps its real URL, ``Host`` and SNI. Unlike ``parity.runner.run_scenario`` this keeps the
 handler, so a test can read ``get_model()`` and ``get_reasoning_details()`` after the call.
@@ -17,9 +17,10 @@ from typing import Any
 
 import loopback
 import pytest
-from loopback import PLATFORM_HEADERS, SYSTEM, serve
+from loopback import PLATFORM_HEADERS, SYSTEM
 
 import providers
+from parity.runner import serve
 from parity.tls import TLSFiles
 from providers.fetchers import reset_caches, set_cache_directory
 

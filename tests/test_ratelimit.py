@@ -10,33 +10,27 @@ from __future__ import annotations
 import asyncio
 import resource
 import time
-from pathlib import Path
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from quota_server import STREAM_SCENARIOS, QuotaServer
 
 import providers
-from parity.tls import TLSFiles, make_tls_files
+from parity.tls import TLSFiles
 from providers.ratelimit import AdaptiveLimiter, LimitedHandler, _duration_s
 from providers.sdk import transport
-
-from quota_server import STREAM_SCENARIOS, QuotaServer
 
 N = 1000
 
 
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(tmp_path_factory.mktemp("quota-tls"))
-
-
 @pytest.fixture
-async def quota(tls: TLSFiles) -> AsyncIterator[Any]:
+async def quota(tls_files: TLSFiles) -> AsyncIterator[Any]:
     servers: list[QuotaServer] = []
 
     async def start(quota_per_s: float, limit_headers: str | None = None) -> QuotaServer:
-        server = await QuotaServer([], quota_per_s, tls, limit_headers).start()
-        transport.configure(resolver=server.resolver, ssl=tls.client_context())
+        server = await QuotaServer([], quota_per_s, tls_files, limit_headers).start()
+        transport.configure(resolver=server.resolver, ssl=tls_files.client_context())
         servers.append(server)
         return server
 

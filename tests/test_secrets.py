@@ -11,9 +11,9 @@ import logging
 from typing import Any
 
 import pytest
-from loopback import serve
 
 import providers
+from parity.runner import serve
 from parity.tls import TLSFiles
 
 SECRET = "sk-very-secret-0123456789abcdef"
