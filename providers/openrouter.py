@@ -24,6 +24,7 @@ from .base_provider import BaseProvider
 from .constants import DEFAULT_HEADERS
 from .fetchers.model_cache import get_models
 from .fetchers.model_endpoint_cache import get_model_endpoints
+from .fetchers.openrouter import OPEN_ROUTER_BASE_URL
 from .sdk.errors import JSError, JSTypeError
 from .sdk.jsonjs import js_get, js_string, js_truthy, loads
 from .sdk.openai_node import OpenAI
@@ -50,8 +51,6 @@ from .utils.openai_error_handler import handle_openai_error
 from .utils.router_tool_preferences import apply_router_tool_preferences
 
 logger = logging.getLogger(__name__)
-
-OPEN_ROUTER_BASE_URL: Final = "https://openrouter.ai/api/v1"
 
 # fine-grained tool streaming for anthropic/ models
 _ANTHROPIC_BETA_HEADERS: Final = {"x-anthropic-beta": "fine-grained-tool-streaming-2025-05-14"}
