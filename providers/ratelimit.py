@@ -35,11 +35,13 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Mapping
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .sdk import transport
+from .sdk.jsonjs import js_get
 
 logger = logging.getLogger(__name__)
 
@@ -250,17 +252,19 @@ class AdaptiveLimiter:
         self._last_refusal = now
         self._set_rate(target, "refused by the upstream")
 
-    def _accepted_rate(self, now: float) -> float | None:
+    def _forget_old_accepts(self, now: float) -> None:
         while self._accepted and self._accepted[0] < now - ACCEPTED_WINDOW_S:
             self._accepted.popleft()
+
+    def _accepted_rate(self, now: float) -> float | None:
+        self._forget_old_accepts(now)
         if len(self._accepted) < 3:
             return None
         span = min(ACCEPTED_WINDOW_S, now - self._first_accepted)
         return len(self._accepted) / span if span >= ACCEPTED_WINDOW_S / 4 else None
 
     def _maybe_increase(self, now: float) -> None:
-        while self._accepted and self._accepted[0] < now - ACCEPTED_WINDOW_S:
-            self._accepted.popleft()
+        self._forget_old_accepts(now)
         if self._rate >= self._ceiling or now - max(self._last_refusal, self._last_increase) < QUIET_S:
             return
         self._last_increase = now
@@ -342,6 +346,7 @@ def estimate_tokens(body: bytes | None) -> int:
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_DURATION_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 def _duration_s(text: str) -> float | None:
@@ -353,11 +358,8 @@ def _duration_s(text: str) -> float | None:
         pass
     parts = _DURATION_PART.findall(text)
     if parts and "".join(f"{n}{u}" for n, u in parts) == text:
-        scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-        return sum(float(n) * scale[u] for n, u in parts)
+        return sum(float(n) * _DURATION_UNIT_S[u] for n, u in parts)
     try:
-        from datetime import datetime
-
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         return max(0.0, moment.timestamp() - time.time())
     except ValueError:
@@ -378,9 +380,11 @@ def _retry_after_s(h: Mapping[str, str]) -> float | None:
         value = _number(h["retry-after"])
         if value is not None and value >= 0:
             return value
-        parsed = email.utils.parsedate_to_datetime(h["retry-after"]) if h["retry-after"] else None
-        if parsed is not None:
-            return max(0.0, parsed.timestamp() - time.time())
+        try:
+            parsed = email.utils.parsedate_to_datetime(h["retry-after"])
+        except (TypeError, ValueError, IndexError):
+            return None  # neither seconds nor an HTTP date
+        return max(0.0, parsed.timestamp() - time.time())
     return None
 
 
@@ -392,10 +396,11 @@ def _body_retry_delay_s(body: bytes | None) -> float | None:
         parsed: Any = json.loads(body)
     except ValueError:
         return None
-    details = parsed.get("error", {}).get("details") if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict) else None
-    for detail in details or []:
-        if isinstance(detail, dict) and isinstance(detail.get("retryDelay"), str):
-            return _duration_s(detail["retryDelay"])
+    details = js_get(js_get(parsed, "error"), "details")
+    for detail in details if isinstance(details, list) else ():
+        delay = js_get(detail, "retryDelay")
+        if isinstance(delay, str):
+            return _duration_s(delay)
     return None
 
 

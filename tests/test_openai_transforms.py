@@ -307,3 +307,10 @@ def test_long_context_pricing_threshold_undefined_or_null(threshold: dict[str, A
     (NaN), so the long-context prices apply; null compares as 0."""
     info = {"inputPrice": 3, "longContextPricing": {**threshold, "inputPriceMultiplier": 2}}
     assert apply_long_context_pricing(info, tokens)["inputPrice"] == input_price
+
+
+def test_url_search_params_encodes_like_the_whatwg_serializer() -> None:
+    """``new URLSearchParams([["a", "x y~*-._!"]]).toString()`` is ``a=x+y%7E*-._%21`` in Node 20."""
+    from providers.sdk.whatwg_url import url_search_params
+
+    assert url_search_params([("a", "x y~*-._!")]) == "a=x+y%7E*-._%21"

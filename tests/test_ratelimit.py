@@ -185,3 +185,10 @@ async def test_unthrottled_acquire_is_cheap() -> None:
         await limiter.acquire()
     per_call_us = (time.perf_counter() - started) / 10_000 * 1e6
     assert per_call_us < 200  # a sanity bound, not a benchmark (tools/bench measures it)
+
+
+def test_unreadable_retry_after_falls_back_to_the_body_delay() -> None:
+    """A ``retry-after`` that is neither seconds nor an HTTP date is ignored, not an error."""
+    limiter = AdaptiveLimiter(6000)
+    wait = limiter.observe(429, {"retry-after": "soon"}, b'{"error":{"details":[{"retryDelay":"0.3s"}]}}')
+    assert wait == pytest.approx(0.3)

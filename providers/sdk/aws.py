@@ -891,28 +891,13 @@ def _retry_after_hint_ms(error: BaseException) -> float | None:
     value = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
     if not value:
         return None
-    seconds = _js_number_from_string(value)
+    seconds = jsonjs.js_to_number(value)
     if not math.isnan(seconds):
         return seconds * 1000
     try:
         return email.utils.parsedate_to_datetime(value).timestamp() * 1000
     except (TypeError, ValueError, IndexError):
         return math.nan
-
-
-def _js_number_from_string(text: str) -> float:
-    """``Number(text)`` for a header value."""
-    stripped = text.strip()
-    if stripped == "":
-        return 0.0
-    try:
-        if re.fullmatch(r"0[xX][0-9a-fA-F]+", stripped):
-            return float(int(stripped, 16))
-        if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?Infinity", stripped):
-            return float(stripped.replace("Infinity", "inf"))
-    except ValueError:
-        pass
-    return math.nan
 
 
 @dataclass
@@ -1331,23 +1316,16 @@ def _de_content_block_delta(value: Any) -> dict[str, Any]:
     return {"$unknown": next(iter(delta.items()))}
 
 
-def _de_content_block_delta_event(data: Any) -> dict[str, Any]:
-    """``de_ContentBlockDeltaEvent``: ``take(data, {contentBlockIndex, delta: de_ContentBlockDelta})``
-    written out (it runs once per streamed delta)."""
-    out: dict[str, Any] = {}
-    index = data.get("contentBlockIndex")
-    if index is not None:
-        out["contentBlockIndex"] = index
-    delta = data.get("delta")
-    if delta is not None:
-        out["delta"] = _de_content_block_delta(delta)
-    return out
-
+# de_ContentBlockDeltaEvent's `take` instructions, built once (they run per streamed delta)
+_CONTENT_BLOCK_DELTA_EVENT: dict[str, Callable[[Any], Any] | None] = {
+    "contentBlockIndex": None,
+    "delta": _de_content_block_delta,
+}
 
 _EVENT_DESERIALIZERS: dict[str, Callable[[Any], Any]] = {
     "messageStart": _json,
     "contentBlockStart": _json,
-    "contentBlockDelta": _de_content_block_delta_event,
+    "contentBlockDelta": lambda data: _take(data, _CONTENT_BLOCK_DELTA_EVENT),
     "contentBlockStop": _json,
     "messageStop": lambda data: _take(data, {"additionalModelResponseFields": None, "stopReason": _expect_string}),
     "metadata": lambda data: _take(

@@ -29,7 +29,7 @@ import aiohttp
 from . import transport
 from .errors import JSError, JSTypeError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V10, GoogleAuth
-from .jsonjs import dumps, js_string, js_trim, loads
+from .jsonjs import dumps, js_string, js_to_number, js_trim, loads
 from .whatwg_url import url_search_params
 
 __all__ = ["ApiError", "GoogleGenAI", "Models", "GenerateContentStream", "response_text"]
@@ -66,33 +66,6 @@ class ApiError(JSError):
 
 
 # --- small pieces of JavaScript value semantics ---------------------------------------------------
-
-
-def _js_to_number(value: Any) -> float:
-    """``Number(value)`` for a parsed JSON value (what ``code >= 400`` compares)."""
-    if value is None:
-        return 0.0
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        text = js_trim(value)
-        if not text:
-            return 0.0
-        if text in ("Infinity", "+Infinity", "-Infinity"):
-            return float(text.replace("Infinity", "inf"))
-        try:
-            if text[:2].lower() in ("0x", "0o", "0b"):
-                return float(int(text, 0))
-            if "_" in text or text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
-                raise ValueError
-            return float(text)
-        except ValueError:
-            return float("nan")
-    if isinstance(value, list):
-        return _js_to_number(js_string(value)) if len(value) <= 1 else float("nan")
-    return float("nan")
 
 
 def _header_value(value: str, prefix: str = "Headers.append") -> str:
@@ -392,7 +365,7 @@ def _raise_if_error_chunk(chunk_string: str) -> None:
     status = error_json.get("status") if isinstance(error_json, dict) else None
     code = error_json.get("code") if isinstance(error_json, dict) else None
     status_text = "undefined" if not isinstance(error_json, dict) or "status" not in error_json else js_string(status)
-    number = _js_to_number(code) if isinstance(error_json, dict) and "code" in error_json else float("nan")
+    number = js_to_number(code) if isinstance(error_json, dict) and "code" in error_json else float("nan")
     if 400 <= number < 600:
         raise ApiError(f"got status: {status_text}. {dumps(chunk_json)}", name="ApiError", status=code)
 

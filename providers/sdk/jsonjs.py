@@ -95,6 +95,34 @@ def js_string(value: Any) -> str:
     return "[object Object]"
 
 
+def js_to_number(value: Any) -> float:
+    """``Number(value)`` for a JSON value or a header's text."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = js_trim(value)
+        if not text:
+            return 0.0
+        if text in ("Infinity", "+Infinity", "-Infinity"):
+            return float(text.replace("Infinity", "inf"))
+        # what Python reads and JS does not: digit separators, other scripts' digits, inf/nan
+        if "_" in text or not text.isascii() or text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            return float("nan")
+        try:
+            if text[:2].lower() in ("0x", "0o", "0b"):
+                return float(int(text, 0))
+            return float(text)
+        except ValueError:
+            return float("nan")
+    if isinstance(value, list):
+        return js_to_number(js_string(value)) if len(value) <= 1 else float("nan")
+    return float("nan")
+
+
 def _needs_rewrite(value: Any) -> bool:
     if isinstance(value, float):
         return True

@@ -13,7 +13,7 @@ import os
 from typing import Any, Mapping
 
 from .errors import JSError, JSTypeError
-from .jsonjs import js_string
+from .jsonjs import js_get, js_string
 from .stainless import Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "5.12.2"
@@ -238,7 +238,7 @@ def _js_type(value: Any) -> Any:
     """``value.type`` on a JSON value (V8's TypeError for null)."""
     if value is None:
         raise JSTypeError("Cannot read properties of null (reading 'type')")
-    return value.get("type") if isinstance(value, dict) else None
+    return js_get(value, "type")
 
 
 class AzureOpenAI(OpenAI):

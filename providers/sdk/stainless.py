@@ -213,6 +213,9 @@ def js_parse_float(text: str) -> float:
     return float(match.group(1).replace("Infinity", "inf"))
 
 
+_ABSOLUTE_URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)  # isAbsoluteURL
+
+
 def encode_uri_component(value: str) -> str:
     return quote(value, safe="-_.!~*'()")
 
@@ -247,7 +250,7 @@ class StainlessClient:
 
     def build_url(self, path: str, query: Mapping[str, Any] | None) -> str:
         """``buildURL``: base URL + path (one slash between), default query merged in."""
-        if re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I):
+        if _ABSOLUTE_URL.match(path):
             url = path
         else:
             base = self.base_url

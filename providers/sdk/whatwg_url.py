@@ -82,6 +82,10 @@ def url_can_parse(text: str) -> bool:
 
 def url_search_params(pairs: list[tuple[str, str]]) -> str:
     """``new URLSearchParams(pairs).toString()`` (the application/x-www-form-urlencoded serializer)."""
-    return "&".join(
-        f"{urllib.parse.quote_plus(k, safe='*')}={urllib.parse.quote_plus(v, safe='*')}" for k, v in pairs
-    )
+    return "&".join(f"{_form_encode(k)}={_form_encode(v)}" for k, v in pairs)
+
+
+def _form_encode(text: str) -> str:
+    """The form-urlencoded percent-encode set: all but ASCII alphanumerics and ``*-._`` (Python
+    leaves ``~`` as it is; URLSearchParams does not)."""
+    return urllib.parse.quote_plus(text, safe="*").replace("~", "%7E")
