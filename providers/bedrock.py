@@ -23,7 +23,7 @@ from typing import Any, Literal, cast, overload
 from .base_provider import BaseProvider
 from .constants import PACKAGE_VERSION
 from .sdk import aws
-from .sdk.errors import JSError, JSTypeError
+from .sdk.errors import JSError, JSTypeError, error_message as js_error_message
 from .sdk.jsonjs import js_is_number, js_string, js_truthy
 from .transform.bedrock_converse_format import convert_to_bedrock_converse_messages as shared_converter
 from .transform.cache_strategy.multi_point_strategy import MultiPointStrategy
@@ -62,11 +62,6 @@ _MODEL_PARAM_KEYS = (
 )
 
 _ARN_REGEX = re.compile(r"^arn:[^:]+:(?:bedrock|sagemaker):([^:]+):([^:]*):(?:([^/]+)/([\w.\-:]+)|([^/]+))\Z", re.ASCII)
-
-
-def _js_error_message(error: BaseException) -> str:
-    message = getattr(error, "message", None)
-    return message if isinstance(message, str) else str(error)
 
 
 def _js_error_name(error: BaseException) -> Any:
@@ -937,7 +932,7 @@ Please check:
             return "THROTTLING"
         if not isinstance(name, str):
             raise JSTypeError("error.name.toLowerCase is not a function")
-        error_message = _js_error_message(error).lower()
+        error_message = js_error_message(error).lower()
         error_name = name.lower()
         for error_type in self._ERROR_TYPE_ORDER:
             patterns = self.ERROR_TYPES[error_type]["patterns"]
@@ -951,7 +946,7 @@ Please check:
         template: str = (self.ERROR_TYPES.get(error_type) or self.ERROR_TYPES["GENERIC"])["messageTemplate"]
         model_config = self.get_model()
         template_vars = {
-            "errorMessage": _js_error_message(error),
+            "errorMessage": js_error_message(error),
             "errorName": _js_error_name(error),
             "modelId": model_config["id"],
             "contextWindow": js_string(model_config["info"].get("contextWindow") or "unknown"),

@@ -13,7 +13,7 @@ from typing import Any, AsyncIterator, Mapping
 
 from .base_provider import BaseProvider
 from .i18n import t
-from .sdk.errors import JSError, JSTypeError
+from .sdk.errors import JSError, JSTypeError, error_message
 from .sdk.genai import GoogleGenAI, response_text
 from .sdk.jsonjs import dumps, js_get, js_truthy
 from .transform.gemini_format import convert_anthropic_message_to_gemini
@@ -220,7 +220,7 @@ class GeminiHandler(BaseProvider):
             if last_usage_metadata is not None:
                 yield self._usage_chunk(info, last_usage_metadata)
         except Exception as error:
-            raise JSError(t("common:errors.gemini.generate_stream", {"error": _error_message(error)})) from error
+            raise JSError(t("common:errors.gemini.generate_stream", {"error": error_message(error)})) from error
         finally:
             if stream is not None:
                 await stream.aclose()
@@ -303,7 +303,7 @@ class GeminiHandler(BaseProvider):
             return text
         except Exception as error:
             raise JSError(
-                t("common:errors.gemini.generate_complete_prompt", {"error": _error_message(error)})
+                t("common:errors.gemini.generate_complete_prompt", {"error": error_message(error)})
             ) from error
 
     # gemini.ts: getThoughtSignature / getResponseId
@@ -389,11 +389,6 @@ def _tool_config(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if allowed_names is not None:
         calling_config["allowedFunctionNames"] = allowed_names
     return {"functionCallingConfig": calling_config}
-
-
-def _error_message(error: BaseException) -> str:
-    message = getattr(error, "message", None)
-    return message if isinstance(message, str) else str(error)
 
 
 def resolve_model(options: Mapping[str, Any], models: Mapping[str, Any], default_id: str) -> dict[str, Any]:

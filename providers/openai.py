@@ -19,7 +19,7 @@ from typing import Any, cast
 from .base_provider import BaseProvider
 from .constants import DEFAULT_HEADERS
 from .sdk import axios
-from .sdk.errors import JSError, JSTypeError
+from .sdk.errors import JSError, JSTypeError, error_message
 from .sdk.jsonjs import js_get, js_is_number, js_trim, js_truthy
 from .sdk.openai_node import AzureOpenAI, OpenAI
 from .sdk.whatwg_url import url_can_parse, url_host
@@ -312,7 +312,7 @@ class OpenAiHandler(BaseProvider):
             return cast(str, content) if js_truthy(content) else ""
         except Exception as error:
             # every JS Error (the wrapped one included) is wrapped once more
-            raise JSError(f"{self.provider_name} completion error: {_message(error)}") from error
+            raise JSError(f"{self.provider_name} completion error: {error_message(error)}") from error
 
     # openai.ts: handleO3FamilyMessage
     async def handle_o3_family_message(
@@ -553,7 +553,3 @@ def _js_nullish(owner: Mapping[str, Any], key: str) -> str:
     return "null" if isinstance(owner, dict) and key in owner else "undefined"
 
 
-def _message(error: BaseException) -> str:
-    """JS ``error.message``."""
-    message = getattr(error, "message", None)
-    return message if isinstance(message, str) else str(error)

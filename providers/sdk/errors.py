@@ -47,3 +47,9 @@ class JSSyntaxError(JSError):
     """A JS ``SyntaxError`` (``JSON.parse`` failures)."""
 
     js_constructor = "SyntaxError"
+
+
+def error_message(error: BaseException) -> str:
+    """JS ``error.message``: the ``message`` attribute of a ported error, else ``str(error)``."""
+    message = getattr(error, "message", None)
+    return message if isinstance(message, str) else str(error)

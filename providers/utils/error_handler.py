@@ -12,16 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..i18n import t
-from ..sdk.errors import JSError
+from ..sdk.errors import JSError, error_message
 from ..sdk.jsonjs import js_string
 
 _UNSET = object()
-
-
-def _error_message(error: BaseException) -> str:
-    """JS ``error.message``."""
-    message = getattr(error, "message", None)
-    return message if isinstance(message, str) else str(error)
 
 
 def _metadata_raw(error: BaseException) -> Any:
@@ -44,7 +38,7 @@ def handle_provider_error(
 
     if isinstance(error, BaseException):
         raw = _metadata_raw(error)
-        msg = raw if raw else (_error_message(error) or "")
+        msg = raw if raw else (error_message(error) or "")
 
         # an invalid character in the API key (undici's ByteString conversion)
         if "Cannot convert argument to a ByteString" in str(msg):
