@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from .base_provider import BaseProvider
-from .sdk.anthropic_sdk import UNDEFINED, Anthropic, Undefined
+from .sdk.anthropic_sdk import Anthropic
 from .sdk.errors import JSTypeError
-from .sdk.jsonjs import js_truthy
+from .sdk.jsonjs import UNDEFINED, Undefined, js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
 from .transform.model_params import get_model_params
 from .transform.tool_converters import (

@@ -26,7 +26,7 @@ from .fetchers.model_cache import get_models
 from .fetchers.model_endpoint_cache import get_model_endpoints
 from .fetchers.openrouter import OPEN_ROUTER_BASE_URL
 from .sdk.errors import JSError, JSTypeError
-from .sdk.jsonjs import js_get, js_string, js_truthy, loads
+from .sdk.jsonjs import UNDEFINED, js_get, js_string, js_truthy, loads
 from .sdk.openai_node import OpenAI
 from .transform.caching.anthropic import add_cache_breakpoints as add_anthropic_cache_breakpoints
 from .transform.caching.gemini import add_cache_breakpoints as add_gemini_cache_breakpoints
@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 # fine-grained tool streaming for anthropic/ models
 _ANTHROPIC_BETA_HEADERS: Final = {"x-anthropic-beta": "fine-grained-tool-streaming-2025-05-14"}
 
-_UNDEFINED: Final[Any] = object()
 
 
 # openrouter.ts: extractErrorFromMetadataRaw
@@ -371,14 +370,14 @@ def _put(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key
 
 
 def _lookup(value: Any, key: str) -> Any:
-    """``value?.[key]`` on a JSON value where undefined and null differ: ``_UNDEFINED`` for a
+    """``value?.[key]`` on a JSON value where undefined and null differ: ``UNDEFINED`` for a
     missing key or a non-object."""
-    return value.get(key, _UNDEFINED) if isinstance(value, dict) else _UNDEFINED
+    return value.get(key, UNDEFINED) if isinstance(value, dict) else UNDEFINED
 
 
 def _template(value: Any) -> str:
     """A value as a JS template literal writes it."""
-    return "undefined" if value is _UNDEFINED else js_string(value)
+    return "undefined" if value is UNDEFINED else js_string(value)
 
 
 def _has_key(value: Any, key: str) -> bool:
@@ -393,7 +392,7 @@ def _has_key(value: Any, key: str) -> bool:
 def _first_choice(response: Any) -> Any:
     """``response.choices[0]`` (V8's TypeError when there is no ``choices``)."""
     choices = _lookup(response, "choices")
-    if choices is _UNDEFINED or choices is None:
+    if choices is UNDEFINED or choices is None:
         raise JSTypeError(f"Cannot read properties of {_template(choices)} (reading '0')")
     if isinstance(choices, list):
         return choices[0] if choices else None
@@ -436,7 +435,7 @@ def _accumulate_reasoning_detail(accumulator: dict[str, dict[str, Any]], detail:
     index = detail.get("index")
     if index is None:
         index = 0
-    key = f"{_template(detail.get('type', _UNDEFINED))}-{js_string(index)}"
+    key = f"{_template(detail.get('type', UNDEFINED))}-{js_string(index)}"
     existing = accumulator.get(key)
     if existing is not None:
         # text, summary and data grow; id, format and signature are replaced
@@ -470,7 +469,7 @@ def _tool_call_partial(tool_call: Any) -> ApiStreamChunk:
         ("name", _lookup(function, "name")),
         ("arguments", _lookup(function, "arguments")),
     ):
-        if value is not _UNDEFINED:
+        if value is not UNDEFINED:
             chunk[key] = value
     return cast(ApiStreamChunk, chunk)
 
@@ -487,10 +486,10 @@ def _usage_chunk(usage: Any) -> ApiStreamChunk:
         "outputTokens": completion_tokens if js_truthy(completion_tokens) else 0,
     }
     cache_read_tokens = _lookup(js_get(usage, "prompt_tokens_details"), "cached_tokens")
-    if cache_read_tokens is not _UNDEFINED:
+    if cache_read_tokens is not UNDEFINED:
         chunk["cacheReadTokens"] = cache_read_tokens
     reasoning_tokens = _lookup(js_get(usage, "completion_tokens_details"), "reasoning_tokens")
-    if reasoning_tokens is not _UNDEFINED:
+    if reasoning_tokens is not UNDEFINED:
         chunk["reasoningTokens"] = reasoning_tokens
     chunk["totalCost"] = (upstream_inference_cost if js_truthy(upstream_inference_cost) else 0) + (
         cost if js_truthy(cost) else 0

@@ -12,7 +12,7 @@ import os
 from typing import Any, Mapping
 
 from .errors import JSError
-from .jsonjs import js_number
+from .jsonjs import UNDEFINED, Undefined, js_number
 from .stainless import DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "0.37.0"
@@ -24,16 +24,6 @@ class AnthropicError(StainlessError):
     """``AnthropicError``: the SDK's own client-side errors."""
 
     js_constructor = "AnthropicError"
-
-
-class Undefined:
-    """JavaScript's ``undefined`` where ``None`` (``null``) means something else."""
-
-    def __repr__(self) -> str:
-        return "undefined"
-
-
-UNDEFINED = Undefined()
 
 
 def read_env(name: str) -> str | None:

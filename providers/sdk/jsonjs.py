@@ -58,6 +58,17 @@ def js_number(value: float) -> str:
     return f"{sign}{head}e{'+' if e > 0 else '-'}{abs(e)}"
 
 
+class Undefined:
+    """JavaScript's ``undefined`` where ``None`` (``null``) means something else."""
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+
+UNDEFINED = Undefined()
+"""The one ``undefined``: where ``None`` (JS ``null``) is a value of its own."""
+
+
 def js_truthy(value: Any) -> bool:
     """JavaScript truthiness of a JSON value: ``{}`` and ``[]`` are truthy, ``NaN`` is not."""
     if isinstance(value, (dict, list)):
