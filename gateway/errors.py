@@ -1,0 +1,50 @@
+"""Typed errors shared by every layer of ``gateway`` (router, ledger, strategies, service,
+manager, HTTP server). The reference's own exceptions pass through unchanged, either as
+themselves or as the ``__cause__`` of one of these."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway itself raises."""
+
+
+class StreamInterrupted(GatewayError):
+    """A stream failed after it had yielded chunks: never a silent truncation.
+
+    ``deployment`` is the deployment that was streaming, ``chunks`` how many chunks the caller
+    already received; the upstream's error is the ``__cause__``."""
+
+    def __init__(self, deployment: str, chunks: int, message: str | None = None) -> None:
+        self.deployment = deployment
+        self.chunks = chunks
+        super().__init__(message or f"stream from deployment {deployment!r} broke after {chunks} chunk(s)")
+
+
+class NoDeploymentAvailable(GatewayError):
+    """Every candidate deployment is cooling down (or none matches): fail fast.
+
+    ``available_at`` is the earliest wall-clock time (``time.time()`` seconds) at which one
+    becomes available again, or ``None`` when none ever will (no such deployment)."""
+
+    def __init__(self, message: str, available_at: float | None = None) -> None:
+        self.available_at = available_at
+        super().__init__(message)
+
+
+class BudgetExceeded(GatewayError):
+    """A budget would be exceeded: raised before anything is sent.
+
+    ``scope`` names the budget (for example ``"day"``, ``"query"``, ``"month key=team-a"``),
+    ``limit`` and ``used`` are in the budget's unit (``unit`` is ``"tokens"`` or ``"usd"``),
+    ``resets_at`` is when the period ends (``time.time()`` seconds), ``None`` for per-query."""
+
+    def __init__(
+        self, scope: str, limit: float, used: float, resets_at: float | None, unit: str = "tokens"
+    ) -> None:
+        self.scope = scope
+        self.limit = limit
+        self.used = used
+        self.resets_at = resets_at
+        self.unit = unit
+        super().__init__(f"budget exceeded: {scope} allows {limit:g} {unit}, {used:g} already used or reserved")
