@@ -8,6 +8,7 @@ import time
 import pytest
 
 from providers.sdk import aws
+from providers.sdk.errors import JSError
 
 
 @pytest.mark.parametrize(
@@ -27,13 +28,13 @@ def test_regional_endpoint(region: str, url: str) -> None:
 
 def test_region_must_be_a_host_label() -> None:
     """config-resolver ``checkRegion``."""
-    with pytest.raises(aws.JSError) as raised:
+    with pytest.raises(JSError) as raised:
         aws.check_region("us east 1")
     assert raised.value.message == 'Region not accepted: region="us east 1" is not a valid hostname component.'
 
 
 def test_custom_endpoint_rejects_fips() -> None:
-    with pytest.raises(aws.JSError) as raised:
+    with pytest.raises(JSError) as raised:
         aws.resolve_endpoint("fips-us-east-1", "http://127.0.0.1:1")
     assert raised.value.message == "Invalid Configuration: FIPS and custom endpoint are not supported"
 
@@ -77,11 +78,11 @@ def test_retry_after_seconds_are_read_as_an_epoch_date() -> None:
         (aws.InternalServerException("x", metadata={"httpStatusCode": 500}), "TRANSIENT"),
         (aws.ModelNotReadyException("x", metadata={"httpStatusCode": 400}), "TRANSIENT"),
         (aws.BedrockRuntimeServiceException("x", name="Foo", metadata={"httpStatusCode": 501}), "SERVER_ERROR"),
-        (aws.JSError("x", code="ERR_HTTP2_STREAM_CANCEL", cause=aws.JSError("y", code="ECONNREFUSED")), "TRANSIENT"),
+        (JSError("x", code="ERR_HTTP2_STREAM_CANCEL", cause=JSError("y", code="ECONNREFUSED")), "TRANSIENT"),
         (aws.ValidationException("x", metadata={"httpStatusCode": 400}), "CLIENT_ERROR"),
     ],
 )
-def test_retry_error_types(error: aws.JSError, kind: str) -> None:
+def test_retry_error_types(error: JSError, kind: str) -> None:
     """service-error-classification 4.2.4 via middleware-retry ``getRetryErrorType``."""
     assert aws.get_retry_error_type(error) == kind
 

@@ -223,7 +223,7 @@ def run_sign(spec: dict[str, Any]) -> dict[str, Any]:
         credentials = {"accessKeyId": AWS_ACCESS_KEY, "secretAccessKey": AWS_SECRET_KEY}
 
         def one() -> int:
-            aws._sign_sigv4("POST", url, headers, body, credentials, AWS_REGION, time.time())  # noqa: SLF001
+            aws.sign_sigv4("POST", url, headers, body, credentials, AWS_REGION, time.time())
             chunker = aws.EventMessageChunker()
             events = 0
             for frame in frames:
