@@ -23,7 +23,14 @@ import aiohttp
 from .. import transport
 from ..errors import JSError, JSSyntaxError
 from .config import check_region, env_auth_preference, request_url, resolve_endpoint
-from .credentials import Credentials, default_provider, set_credential_feature, token_from_env
+from .credentials import (
+    CredentialProvider,
+    Credentials,
+    MemoizedIdentityProvider,
+    default_provider,
+    set_credential_feature,
+    token_from_env,
+)
 from .eventstream import iterate_events
 from .http_handler import HttpResponse, connection_error, read_body
 from .protocol import (
@@ -73,10 +80,15 @@ class BedrockRuntimeClient:
         self._region: str | None = region
         self._endpoint: str | None = config.get("endpoint")
         self._app_id: str | None = config.get("userAgentAppId") or os.environ.get("AWS_SDK_UA_APP_ID")
-        self._credentials: Any = config.get("credentials")
+        credentials = config.get("credentials")
+        # resolveAwsSdkSigV4Config: caller-supplied credentials are memoized and attributed to code;
+        # without them the default chain (memoized itself) is used.
+        self._credentials_supplied = credentials is not None
+        self._credentials: CredentialProvider = (
+            MemoizedIdentityProvider(credentials) if credentials is not None else default_provider()
+        )
         self._token: Mapping[str, Any] | None = config.get("token")
         self._auth_scheme_preference: list[str] = list(config.get("authSchemePreference") or env_auth_preference())
-        self._identity: Credentials | None = None
         self._retry_strategy = StandardRetryStrategy()
         self.system_clock_offset = 0.0
 
@@ -100,7 +112,7 @@ class BedrockRuntimeClient:
     async def _send(self, operation: str, input: Mapping[str, Any]) -> tuple[HttpResponse, dict[str, Any]]:
         region = self._resolve_region()
         real_region = check_region(region)
-        scheme, identity, source = await self._select_auth()
+        scheme, identity, source = await self._select_auth(real_region)
         base_url = resolve_endpoint(region, self._endpoint)
         url, host = request_url(base_url, model_path(input.get("modelId"), operation))
         body = serialize_converse_input(input)
@@ -213,28 +225,16 @@ class BedrockRuntimeClient:
             raise JSError("Region is missing")
         return str(region)
 
-    async def _select_auth(self) -> tuple[str, Credentials, dict[str, str]]:
-        """``httpAuthSchemeMiddleware``: the preferred scheme and its (memoized) identity."""
+    async def _select_auth(self, region: str) -> tuple[str, Credentials, dict[str, str]]:
+        """``httpAuthSchemeMiddleware``: the preferred scheme and its identity, fetched again when
+        it is about to expire (``memoizeIdentityProvider`` / ``memoizeChain``)."""
         candidates = ["sigv4", "httpBearerAuth"]
         ordered = [s for p in self._auth_scheme_preference for s in candidates if s == p]
         ordered += [s for s in candidates if s not in ordered]
         if ordered[0] == "httpBearerAuth":
             token = self._token or token_from_env()
             return "httpBearerAuth", dict(token), dict(token.get("$source", {}))
-        if self._identity is None:
-            self._identity = await self._resolve_credentials()
-        return "sigv4", self._identity, dict(self._identity.get("$source", {}))
-
-    async def _resolve_credentials(self) -> Credentials:
-        if self._credentials is None:
-            return await asyncio.to_thread(default_provider)
-        if callable(self._credentials):
-            result = await asyncio.to_thread(self._credentials)
-            if asyncio.iscoroutine(result):
-                result = await result
-            credentials: Credentials = dict(result)
-        else:
-            credentials = dict(self._credentials)
-        # Credentials the caller configured are attributed to code (``CREDENTIALS_CODE``).
-        credentials["$source"] = dict(credentials.get("$source", {}))
-        return set_credential_feature(credentials, "CREDENTIALS_CODE", "e")
+        identity = await self._credentials({"region": region})
+        if self._credentials_supplied:
+            set_credential_feature(identity, "CREDENTIALS_CODE", "e")
+        return "sigv4", identity, dict(identity.get("$source", {}))

@@ -39,7 +39,7 @@ _PARTITION_GLOBAL_REGIONS = {
 _HOST_LABEL = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
 
 
-def _dns_suffix(region: str) -> str:
+def dns_suffix(region: str) -> str:
     """``aws.partition(region).dnsSuffix``."""
     if region in _PARTITION_GLOBAL_REGIONS:
         return _PARTITION_GLOBAL_REGIONS[region]
@@ -74,7 +74,7 @@ def resolve_endpoint(region: str, endpoint: str | None) -> str:
             raise JSError("Invalid Configuration: FIPS and custom endpoint are not supported", name="EndpointError")
         return endpoint
     prefix = "bedrock-runtime-fips" if use_fips else "bedrock-runtime"
-    return f"https://{prefix}.{real_region}.{_dns_suffix(real_region)}"
+    return f"https://{prefix}.{real_region}.{dns_suffix(real_region)}"
 
 
 def request_url(base_url: str, path: str) -> tuple[str, str]:

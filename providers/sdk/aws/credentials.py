@@ -4,13 +4,25 @@ Mirrors @aws-sdk/credential-provider-ini 3.922.0 (``fromIni``, ``resolveProfileD
 ``resolveStaticCredentials``), @aws-sdk/credential-provider-env 3.922.0 (``fromEnv``),
 @aws-sdk/credential-provider-node 3.922.0 (``defaultProvider``, ``remoteProvider``),
 @smithy/property-provider (``CredentialsProviderError``), @aws-sdk/core 3.922.0
-(``setCredentialFeature``) and @aws-sdk/token-providers (``fromEnvSigningName``). Role assumption,
-web identity, SSO, ``credential_process``, container and instance credentials are fetched by botocore.
+(``setCredentialFeature``), @aws-sdk/credential-provider-process 3.922.0 (``fromProcess``),
+@aws-sdk/credential-provider-web-identity 3.922.0 (``fromTokenFile``, ``fromWebToken``, with STS
+through ``sts``), @aws-sdk/credential-provider-http 3.922.0 (``fromHttp``: container credentials
+through ``providers.sdk.transport``), @smithy/core 3.17.2 (``memoizeIdentityProvider``,
+``isIdentityExpired``) and @aws-sdk/token-providers (``fromEnvSigningName``). Role assumption (STS
+``AssumeRole``), SSO and instance (IMDS) credentials are fetched by botocore; their expiration is kept.
+
+An identity with an ``expiration`` is fetched again once it is within ``EXPIRATION_S`` of it;
+``clock`` is the SDK's ``Date.now`` (epoch seconds), which tests may replace.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime
+import json
 import os
+import subprocess
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeGuard
 
@@ -20,10 +32,25 @@ from .shared_ini import parse_known_files
 
 Credentials = dict[str, Any]
 """An AWS credential identity: ``accessKeyId``, ``secretAccessKey``, optional ``sessionToken``,
-``credentialScope``, ``accountId``, and ``$source`` (the user-agent
-feature ids of the providers that produced it, in the order they were set)."""
+``credentialScope``, ``accountId``, ``expiration`` (epoch seconds, the JS ``Date``) and ``$source``
+(the user-agent feature ids of the providers that produced it, in the order they were set)."""
 
-CredentialProvider = Callable[[], Credentials | Awaitable[Credentials]]
+IdentityProperties = Mapping[str, Any]
+"""What the client passes a provider (``awsIdentityProperties``): ``region``, its resolved region."""
+
+CredentialProvider = Callable[[IdentityProperties], Awaitable[Credentials]]
+
+EXPIRATION_S = 300.0
+"""``EXPIRATION_MS`` / the 300000 ms of ``credentialsTreatedAsExpired``: refresh this close to expiry."""
+
+HTTP_PROVIDER_TIMEOUT_S = 1.0
+"""fromHttp's ``timeout`` default (connection and request), also its delay between attempts."""
+
+HTTP_PROVIDER_MAX_RETRIES = 3
+"""fromHttp's ``maxRetries`` default: one attempt more than this in all."""
+
+clock: Callable[[], float] = time.time
+"""The SDK's ``Date.now()`` in seconds (a test hook: expiry is measured against it)."""
 
 
 class CredentialsProviderError(JSError):
@@ -73,44 +100,179 @@ def _is_sso_profile(data: Any) -> bool:
     )
 
 
+def _expires_soon(credentials: Credentials) -> bool:
+    """``isIdentityExpired`` / ``credentialsTreatedAsExpired``: an expiration less than 5 min away."""
+    expiration = credentials.get("expiration")
+    return expiration is not None and expiration - clock() < EXPIRATION_S
+
+
+class MemoizedIdentityProvider:
+    """``memoizeIdentityProvider(provider, isIdentityExpired, doesIdentityRequireRefresh)``.
+
+    The first identity is kept; one without ``expiration`` for good, one with an expiration until it
+    is within 5 minutes of it, when the caller waits for a new one. Concurrent callers share one fetch.
+    """
+
+    def __init__(self, provider: Credentials | CredentialProvider) -> None:
+        self._provider = provider
+        self._resolved: Credentials | None = None
+        self._pending: asyncio.Future[Credentials] | None = None
+        self._constant = False
+
+    async def __call__(self, properties: IdentityProperties) -> Credentials:
+        if self._resolved is None:
+            await self._coalesce(properties)
+        assert self._resolved is not None
+        if self._constant:
+            return self._resolved
+        if "expiration" not in self._resolved:
+            self._constant = True
+            return self._resolved
+        if _expires_soon(self._resolved):
+            await self._coalesce(properties)
+        return self._resolved
+
+    async def _coalesce(self, properties: IdentityProperties) -> None:
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(self._fetch(properties))
+        try:
+            self._resolved = await asyncio.shield(self._pending)
+        finally:
+            self._pending = None
+
+    async def _fetch(self, properties: IdentityProperties) -> Credentials:
+        if not callable(self._provider):
+            identity = dict(self._provider)
+            identity["$source"] = dict(identity.get("$source", {}))
+            return identity
+        return await self._provider(properties)
+
+
+class _MemoizedChain:
+    """credential-provider-node ``memoizeChain``: the links in order, the result memoized.
+
+    Expired credentials are dropped and fetched again while the caller waits; credentials within
+    5 minutes of expiry are still returned while one new fetch runs in the background.
+    """
+
+    def __init__(self, links: list[Callable[[IdentityProperties], Awaitable[Credentials]]]) -> None:
+        self._links = links
+        self._credentials: Credentials | None = None
+        self._active: asyncio.Future[None] | None = None
+        self._passive: asyncio.Future[None] | None = None
+
+    async def __call__(self, properties: IdentityProperties) -> Credentials:
+        while True:
+            credentials = self._credentials
+            if credentials is not None and credentials.get("expiration") is not None:
+                if credentials["expiration"] < clock():
+                    self._credentials = credentials = None
+            if self._active is not None:
+                await asyncio.shield(self._active)
+            elif credentials is None or _expires_soon(credentials):
+                if credentials is not None:
+                    if self._passive is None:
+                        self._passive = asyncio.ensure_future(self._refresh(properties, "_passive"))
+                else:
+                    self._active = asyncio.ensure_future(self._refresh(properties, "_active"))
+                    continue  # return provider(options)
+            assert self._credentials is not None
+            return self._credentials
+
+    async def _refresh(self, properties: IdentityProperties, lock: str) -> None:
+        try:
+            self._credentials = await self._chain(properties)
+        finally:
+            setattr(self, lock, None)
+
+    async def _chain(self, properties: IdentityProperties) -> Credentials:
+        """``internalCreateChain``: the first link that does not throw a CredentialsProviderError."""
+        last_error: BaseException | None = None
+        for link in self._links:
+            try:
+                return await link(properties)
+            except CredentialsProviderError as error:
+                last_error = error
+                if error.try_next_link:
+                    continue
+                raise
+        assert last_error is not None
+        raise last_error
+
+
 def _frozen(credentials: Any) -> Credentials:
-    """A botocore ``Credentials`` object as an identity dict (session token when present)."""
+    """A botocore ``Credentials`` object as an identity dict (session token and expiration when present)."""
     frozen = credentials.get_frozen_credentials()
     identity: Credentials = {"accessKeyId": frozen.access_key, "secretAccessKey": frozen.secret_key}
     if frozen.token:
         identity["sessionToken"] = frozen.token
+    expiry_time = getattr(credentials, "_expiry_time", None)  # RefreshableCredentials' expiration
+    if isinstance(expiry_time, datetime.datetime):
+        identity["expiration"] = expiry_time.timestamp()
     return identity
 
 
 def _botocore_profile_credentials(profile: str) -> Any:
-    """Profile credentials that need STS, SSO or a subprocess: botocore resolves them itself."""
+    """Profile credentials that need STS or SSO: botocore resolves them itself."""
     import botocore.session
 
     return botocore.session.Session(profile=profile).get_credentials()
 
 
-def _resolve_profile_data(profile: str, profiles: Mapping[str, dict[str, Any]]) -> Credentials:
+def _mfa_profile(profile: str, profiles: Mapping[str, dict[str, Any]]) -> str | None:
+    """The first role profile on the ``source_profile`` path from ``profile`` that names an
+    ``mfa_serial`` (``resolveAssumeRoleCredentials`` checks each before awaiting its source)."""
+    visited: set[str] = set()
+    name: str | None = profile
+    while name is not None and name not in visited and _is_assume_role_profile(profiles.get(name)):
+        visited.add(name)
+        data = profiles[name]
+        if data.get("mfa_serial"):
+            return name
+        name = data.get("source_profile")
+    return None
+
+
+async def _resolve_profile_data(
+    profile: str, profiles: Mapping[str, dict[str, Any]], properties: IdentityProperties
+) -> Credentials:
     """``resolveProfileData`` of credential-provider-ini.
 
-    Static keys are read here; role assumption, web identity, SSO and ``credential_process``
-    profiles are resolved by botocore (its own STS/SSO requests and subprocess), then tagged
-    with the feature id the JS provider sets.
+    Static keys, ``credential_process`` and web-identity profiles are resolved here; role
+    assumption and SSO profiles by botocore (its own STS/SSO requests), then tagged with the
+    feature id the JS provider sets. A role that needs an MFA code fails as the SDK does without
+    an ``mfaCodeProvider``, before anything is fetched.
     """
     data = profiles.get(profile)
     if _is_assume_role_profile(data):
-        return set_credential_feature(_botocore_identity(profile), "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o")
+        mfa_profile = _mfa_profile(profile, profiles)
+        if mfa_profile is not None:
+            raise CredentialsProviderError(
+                f"Profile {mfa_profile} requires multi-factor authentication, but no MFA code callback was provided.",
+                try_next_link=False,
+            )
+        identity = await asyncio.to_thread(_botocore_identity, profile)
+        return set_credential_feature(identity, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o")
     if _is_static_creds_profile(data):
         return _static_profile_credentials(data)
     if _is_web_identity_profile(data):
-        return set_credential_feature(_botocore_identity(profile), "CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN", "q")
+        assert data is not None
+        identity = await _from_token_file(
+            properties,
+            token_file=data["web_identity_token_file"],
+            role_arn=data["role_arn"],
+            role_session_name=data.get("role_session_name"),
+        )
+        return set_credential_feature(identity, "CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN", "q")
     if isinstance(data, dict) and isinstance(data.get("credential_process"), str):
-        return set_credential_feature(_botocore_identity(profile), "CREDENTIALS_PROFILE_PROCESS", "v")
+        identity = await _resolve_process_credentials(profile, profiles)
+        return set_credential_feature(identity, "CREDENTIALS_PROFILE_PROCESS", "v")
     if _is_sso_profile(data):
         assert data is not None
         feature = (
             ("CREDENTIALS_PROFILE_SSO", "r") if data.get("sso_session") else ("CREDENTIALS_PROFILE_SSO_LEGACY", "t")
         )
-        return set_credential_feature(_botocore_identity(profile), *feature)
+        return set_credential_feature(await asyncio.to_thread(_botocore_identity, profile), *feature)
     raise CredentialsProviderError(
         f"Could not resolve credentials using profile: [{profile}] in configuration/credentials file(s)."
     )
@@ -146,9 +308,9 @@ def from_ini(profile: str | None = None, ignore_cache: bool = True) -> Credentia
     The files are read afresh on every call, which is what ``ignoreCache: true`` asks for.
     """
 
-    def provider() -> Credentials:
+    async def provider(properties: IdentityProperties) -> Credentials:
         name = profile or os.environ.get("AWS_PROFILE") or "default"
-        return _resolve_profile_data(name, parse_known_files())
+        return await _resolve_profile_data(name, parse_known_files(), properties)
 
     return provider
 
@@ -167,55 +329,190 @@ def _from_env() -> Credentials:
     ):
         if os.environ.get(env):
             credentials[key] = os.environ[env]
+    if os.environ.get("AWS_CREDENTIAL_EXPIRATION"):
+        credentials["expiration"] = _parse_date(os.environ["AWS_CREDENTIAL_EXPIRATION"])
     return set_credential_feature(credentials, "CREDENTIALS_ENV_VARS", "g")
 
 
-def _from_remote() -> Credentials:
-    """``remoteProvider``: container credentials or IMDS, fetched by botocore."""
-    from botocore.credentials import (
-        ContainerProvider,
-        InstanceMetadataFetcher,
-        InstanceMetadataProvider,
-    )
+def _parse_date(value: str) -> float:
+    """``new Date(value)`` for the ISO 8601 / RFC 3339 timestamps credential sources write."""
+    parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()
 
+
+async def _resolve_process_credentials(profile: str, profiles: Mapping[str, dict[str, Any]]) -> Credentials:
+    """``resolveProcessCredentials`` of credential-provider-process: run ``credential_process``
+    in a shell (``child_process.exec``) and validate its JSON (``getValidatedProcessCredentials``)."""
+    data = profiles.get(profile)
+    if not data:
+        raise CredentialsProviderError(f"Profile {profile} could not be found in shared credentials file.")
+    command = data.get("credential_process")
+    if command is None:
+        raise CredentialsProviderError(f"Profile {profile} did not contain credential_process.")
+    completed = await asyncio.to_thread(subprocess.run, command, shell=True, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise CredentialsProviderError(f"Command failed: {command}\n{completed.stderr}")
+    try:
+        output = json.loads(completed.stdout.strip())
+    except ValueError:
+        raise CredentialsProviderError(f"Profile {profile} credential_process returned invalid JSON.") from None
+    if not isinstance(output, dict) or output.get("Version") != 1:
+        raise CredentialsProviderError(f"Profile {profile} credential_process did not return Version 1.")
+    if output.get("AccessKeyId") is None or output.get("SecretAccessKey") is None:
+        raise CredentialsProviderError(f"Profile {profile} credential_process returned invalid credentials.")
+    expiration = _parse_date(output["Expiration"]) if output.get("Expiration") else None
+    if expiration is not None and expiration < clock():
+        raise CredentialsProviderError(f"Profile {profile} credential_process returned expired credentials.")
+    account_id = output.get("AccountId") or data.get("aws_account_id")
+    credentials: Credentials = {"accessKeyId": output["AccessKeyId"], "secretAccessKey": output["SecretAccessKey"]}
+    if output.get("SessionToken"):
+        credentials["sessionToken"] = output["SessionToken"]
+    if expiration is not None:
+        credentials["expiration"] = expiration
+    if output.get("CredentialScope"):
+        credentials["credentialScope"] = output["CredentialScope"]
+    if account_id:
+        credentials["accountId"] = account_id
+    return set_credential_feature(credentials, "CREDENTIALS_PROCESS", "w")
+
+
+async def _from_process(properties: IdentityProperties) -> Credentials:  # noqa: ARG001
+    """``fromProcess()`` of the default chain (the profile of ``AWS_PROFILE``, else ``default``)."""
+    return await _resolve_process_credentials(os.environ.get("AWS_PROFILE") or "default", parse_known_files())
+
+
+async def _from_token_file(
+    properties: IdentityProperties,
+    *,
+    token_file: str | None = None,
+    role_arn: str | None = None,
+    role_session_name: str | None = None,
+) -> Credentials:
+    """``fromTokenFile`` with ``fromWebToken``: the token file's token exchanged at STS
+    (``AssumeRoleWithWebIdentity``); the environment names the file and role when the profile does not."""
+    from .sts import assume_role_with_web_identity
+
+    web_identity_token_file = token_file if token_file is not None else os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE")
+    arn = role_arn if role_arn is not None else os.environ.get("AWS_ROLE_ARN")
+    session_name = role_session_name if role_session_name is not None else os.environ.get("AWS_ROLE_SESSION_NAME")
+    if not web_identity_token_file or not arn:
+        raise CredentialsProviderError("Web identity configuration not specified")
+    with open(web_identity_token_file, encoding="ascii") as file:
+        token = file.read()
+    credentials = await assume_role_with_web_identity(
+        _sts_region(properties),
+        {
+            "RoleArn": arn,
+            "RoleSessionName": session_name or f"aws-sdk-js-session-{int(clock() * 1000)}",
+            "WebIdentityToken": token,
+        },
+    )
+    if web_identity_token_file == os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
+        set_credential_feature(credentials, "CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN", "h")
+    return credentials
+
+
+def _sts_region(properties: IdentityProperties) -> str:
+    """nested STS ``resolveRegion``: the calling client's region, else AWS_REGION, the profile's, us-east-1."""
+    region = properties.get("region")
+    if region:
+        return str(region)
+    profile = parse_known_files().get(os.environ.get("AWS_PROFILE") or "default", {})
+    return str(os.environ.get("AWS_REGION") or profile.get("region") or "us-east-1")
+
+
+async def _from_http() -> Credentials:
+    """``fromHttp`` of credential-provider-http: container credentials, 1 s timeouts, 3 retries 1 s apart."""
+    full = os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    relative = os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    url = full if full else f"http://169.254.170.2{relative}"
+    for attempt in range(HTTP_PROVIDER_MAX_RETRIES + 1):
+        try:
+            return await _fetch_http_credentials(url)
+        except CredentialsProviderError:
+            if attempt == HTTP_PROVIDER_MAX_RETRIES:
+                raise
+            await asyncio.sleep(HTTP_PROVIDER_TIMEOUT_S)
+    raise AssertionError("unreachable")
+
+
+async def _fetch_http_credentials(url: str) -> Credentials:
+    from .. import transport
+
+    headers: dict[str, str] = {}
+    token = os.environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    token_file = os.environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    if token:
+        headers["Authorization"] = token
+    elif token_file:
+        with open(token_file, encoding="utf-8") as file:
+            headers["Authorization"] = file.read()
+    try:
+        async with asyncio.timeout(HTTP_PROVIDER_TIMEOUT_S):
+            response = await transport.request("GET", url, headers=headers, limited=False)
+            text = (await response.read()).decode("utf-8", "replace")
+    except CredentialsProviderError:
+        raise
+    except Exception as error:  # noqa: BLE001 - fromHttp wraps whatever the request threw
+        raise CredentialsProviderError(f"Error: {error}") from None
+    if response.status == 200:
+        parsed = json.loads(text)
+        if not all(isinstance(parsed.get(key), str) for key in ("AccessKeyId", "SecretAccessKey", "Token", "Expiration")):
+            raise CredentialsProviderError(
+                "HTTP credential provider response not of the required format, an object matching: "
+                "{ AccessKeyId: string, SecretAccessKey: string, Token: string, Expiration: string(rfc3339) }"
+            )
+        credentials: Credentials = {
+            "accessKeyId": parsed["AccessKeyId"],
+            "secretAccessKey": parsed["SecretAccessKey"],
+            "sessionToken": parsed["Token"],
+            "expiration": _parse_date(parsed["Expiration"]),
+        }
+        return set_credential_feature(credentials, "CREDENTIALS_HTTP", "z")
+    raise CredentialsProviderError(f"Server responded with status: {response.status}")
+
+
+async def _from_remote(properties: IdentityProperties) -> Credentials:  # noqa: ARG001
+    """``remoteProvider``: container credentials (``fromHttp``), else IMDS fetched by botocore."""
     if os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
-        credentials = ContainerProvider().load()
-        feature = ("CREDENTIALS_HTTP", "z")
-    else:
-        disabled = os.environ.get("AWS_EC2_METADATA_DISABLED")
-        if disabled and disabled != "false":
-            raise CredentialsProviderError("EC2 Instance Metadata Service access disabled")
-        credentials = InstanceMetadataProvider(
-            iam_role_fetcher=InstanceMetadataFetcher(timeout=1, num_attempts=1)
-        ).load()
-        feature = ("CREDENTIALS_IMDS", "0")
+        return await _from_http()
+    disabled = os.environ.get("AWS_EC2_METADATA_DISABLED")
+    if disabled and disabled != "false":
+        raise CredentialsProviderError("EC2 Instance Metadata Service access disabled")
+    credentials = await asyncio.to_thread(_instance_metadata_credentials)
     if credentials is None:
         raise CredentialsProviderError("Could not load credentials from any providers", try_next_link=False)
-    return set_credential_feature(_frozen(credentials), *feature)
+    return set_credential_feature(_frozen(credentials), "CREDENTIALS_IMDS", "0")
 
 
-def default_provider() -> Credentials:
-    """``defaultProvider`` of credential-provider-node: env, ini, remote, then the final error."""
-    chain: list[Callable[[], Credentials]] = [
-        _default_from_env,
-        lambda: _resolve_profile_data(os.environ.get("AWS_PROFILE") or "default", parse_known_files()),
-        _from_remote,
-    ]
-    last_error: CredentialsProviderError | None = None
-    for link in chain:
-        try:
-            return link()
-        except CredentialsProviderError as error:
-            last_error = error
-            if not error.try_next_link:
-                raise
-    raise CredentialsProviderError("Could not load credentials from any providers", try_next_link=False) from last_error
+def _instance_metadata_credentials() -> Any:
+    from botocore.credentials import InstanceMetadataFetcher, InstanceMetadataProvider
+
+    return InstanceMetadataProvider(iam_role_fetcher=InstanceMetadataFetcher(timeout=1, num_attempts=1)).load()
 
 
-def _default_from_env() -> Credentials:
+def default_provider() -> CredentialProvider:
+    """``defaultProvider`` of credential-provider-node: env, ini, process, web-identity token file,
+    remote, then the final error, memoized as ``memoizeChain`` does (one per client)."""
+    return _MemoizedChain(
+        [_default_from_env, _default_from_ini, _from_process, _from_token_file, _from_remote, _no_more_providers]
+    )
+
+
+async def _default_from_env(properties: IdentityProperties) -> Credentials:  # noqa: ARG001
     if os.environ.get("AWS_PROFILE"):
         raise CredentialsProviderError("AWS_PROFILE is set, skipping fromEnv provider.")
     return _from_env()
+
+
+async def _default_from_ini(properties: IdentityProperties) -> Credentials:
+    return await _resolve_profile_data(os.environ.get("AWS_PROFILE") or "default", parse_known_files(), properties)
+
+
+async def _no_more_providers(properties: IdentityProperties) -> Credentials:  # noqa: ARG001
+    raise CredentialsProviderError("Could not load credentials from any providers", try_next_link=False)
 
 
 def token_from_env() -> dict[str, Any]:

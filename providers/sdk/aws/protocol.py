@@ -129,7 +129,7 @@ def _js_typeof(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _extended_encode_uri_component(value: str) -> str:
+def extended_encode_uri_component(value: str) -> str:
     """``extendedEncodeURIComponent``: encodeURIComponent plus ``!'()*``."""
     return quote(value, safe="-_.~")
 
@@ -290,7 +290,7 @@ def model_path(model_id: Any, operation: str) -> str:
         raise JSError("No value provided for input HTTP label: modelId.")
     if len(model_id) <= 0:
         raise JSError("Empty value provided for input HTTP label: modelId.")
-    return f"/model/{_extended_encode_uri_component(model_id)}/{operation}"
+    return f"/model/{extended_encode_uri_component(model_id)}/{operation}"
 
 
 # ---------------------------------------------------------------------------------------------

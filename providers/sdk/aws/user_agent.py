@@ -48,8 +48,11 @@ def _encode_features(features: Mapping[str, str]) -> str:
     return buffer
 
 
-def user_agent_headers(features: Mapping[str, str], app_id: str | None) -> tuple[str, str]:
-    """(``x-amz-user-agent``, ``user-agent``) as the SDK builds them.
+def user_agent_headers(
+    features: Mapping[str, str], app_id: str | None, api: str = "api/Bedrock Runtime"
+) -> tuple[str, str]:
+    """(``x-amz-user-agent``, ``user-agent``) as the SDK builds them for the client ``api``
+    (``api/sts`` for the nested STS client).
 
     The ``os/``, ``lang/`` and ``md/`` sections describe this Python process.
     """
@@ -59,7 +62,7 @@ def user_agent_headers(features: Mapping[str, str], app_id: str | None) -> tuple
         _escape_user_agent(f"os/{sys.platform}", platform.release()),
         _escape_user_agent("lang/python"),
         _escape_user_agent("md/python", platform.python_version()),
-        _escape_user_agent("api/Bedrock Runtime", SDK_VERSION),
+        _escape_user_agent(api, SDK_VERSION),
     ]
     if os.environ.get("AWS_EXECUTION_ENV"):
         sections.append(_escape_user_agent(f"exec-env/{os.environ['AWS_EXECUTION_ENV']}"))

@@ -1,0 +1,278 @@
+"""AWS credentials that expire, the default chain's web-identity step and MFA profiles.
+
+Read off @smithy/core 3.17.2 (``memoizeIdentityProvider``: a caller-supplied provider's identity is
+kept until it is within 5 minutes of its ``expiration``, then the caller waits for a new one),
+@aws-sdk/credential-provider-node 3.922.0 (``memoizeChain``: the default chain's credentials are
+fetched again in the background when within 5 minutes of expiry and while the caller waits once
+expired; ``fromTokenFile`` between ``fromProcess`` and ``remoteProvider``),
+credential-provider-process, -http, -web-identity and -ini 3.922.0 and the nested STS client.
+The SDK's clock (``Date.now``) is ``providers.sdk.aws.credentials.clock``, replaced here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loopback import Upstream
+from test_bedrock_support import Reply, collect, settings, text_delta, usage, verify_sigv4
+
+from providers import build_api_handler
+from providers.sdk.aws import credentials as aws_credentials
+from providers.sdk.errors import JSError
+
+SYSTEM = "You are Roo."
+HELLO = [{"role": "user", "content": "Say hello."}]
+T0 = 1_900_000_000.0  # 2030-03-17T17:46:40Z
+EXPIRES = "2030-03-17T18:46:40Z"  # T0 + 1 h
+EXPIRES_AT = T0 + 3600
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock(T0)
+    monkeypatch.setattr(aws_credentials, "clock", fake)
+    return fake
+
+
+@pytest.fixture
+def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME with empty shared files and no AWS credentials in the environment."""
+    (tmp_path / "config").write_text("")
+    (tmp_path / "credentials").write_text("")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_AUTH_SCHEME_PREFERENCE",
+        "AWS_REGION",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _no_keys(upstream: Upstream, **overrides: Any) -> dict[str, Any]:
+    return settings(upstream, awsAccessKey=None, awsSecretKey=None, **overrides)
+
+
+def _access_key(seen_authorization: str) -> str:
+    return seen_authorization.split("Credential=")[1].split("/")[0]
+
+
+def _features(user_agent: str) -> str:
+    return next(part for part in user_agent.split(" ") if part.startswith("m/"))
+
+
+async def _say_hello(handler: Any) -> list[dict[str, Any]]:
+    chunks, error = await collect(handler.create_message(SYSTEM, HELLO))
+    assert error is None, error
+    return chunks
+
+
+def _process_profile(home: Path, expiration: str) -> Path:
+    """A ``credential_process`` profile whose command hands out key 1, 2, … (one per run)."""
+    counter = home / "runs"
+    script = home / "creds.py"
+    script.write_text(
+        "import json, pathlib\n"
+        f"counter = pathlib.Path({str(counter)!r})\n"
+        "n = int(counter.read_text()) + 1 if counter.exists() else 1\n"
+        "counter.write_text(str(n))\n"
+        "print(json.dumps({'Version': 1, 'AccessKeyId': f'AKIAPROCESS{n:09d}', 'SecretAccessKey': f'secret{n}',\n"
+        f"                  'SessionToken': f'token{{n}}', 'Expiration': {expiration!r}}}))\n"
+    )
+    (home / "config").write_text(f"[profile proc]\ncredential_process = {sys.executable} {script}\n")
+    return counter
+
+
+async def test_process_credentials_are_fetched_again_within_five_minutes_of_expiry(
+    upstream: Upstream, aws_home: Path, clock: Clock
+) -> None:
+    """``fromIni`` → ``credential_process`` (expiration kept): the client reuses the identity until
+    ``expiration - now < 300 s``, then runs the process again before signing."""
+    counter = _process_profile(aws_home, EXPIRES)
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]), times=3)
+    handler = build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="proc"))
+
+    await _say_hello(handler)
+    clock.now = EXPIRES_AT - 301  # still more than 5 minutes left
+    await _say_hello(handler)
+    clock.now = EXPIRES_AT - 299  # within 5 minutes: fetched again, the caller waits
+    await _say_hello(handler)
+
+    keys = [_access_key(seen.headers["authorization"]) for seen in upstream.seen]
+    assert keys == ["AKIAPROCESS000000001", "AKIAPROCESS000000001", "AKIAPROCESS000000002"]
+    assert counter.read_text() == "2"
+    assert [seen.headers["x-amz-security-token"] for seen in upstream.seen] == ["token1", "token1", "token2"]
+    verify_sigv4(upstream.seen[2], "AKIAPROCESS000000002", "secret2", "token2")
+    # CREDENTIALS_PROCESS "w", CREDENTIALS_PROFILE_PROCESS "v", then CREDENTIALS_CODE "e"
+    assert _features(upstream.seen[0].headers["user-agent"]) == "m/N,E,w,v,e"
+
+
+async def test_process_credentials_already_expired(upstream: Upstream, aws_home: Path, clock: Clock) -> None:
+    """credential-provider-process ``getValidatedProcessCredentials``: an expiration in the past."""
+    _process_profile(aws_home, EXPIRES)
+    clock.now = EXPIRES_AT + 1
+    handler = build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="proc"))
+    chunks, error = await collect(handler.create_message(SYSTEM, HELLO))
+    assert isinstance(error, JSError) and error.name == "CredentialsProviderError"
+    assert error.message == "Unknown Error: Profile proc credential_process returned expired credentials."
+    assert upstream.seen == []
+
+
+def _container_reply(n: int, expiration: str = EXPIRES) -> Reply:
+    body = {"AccessKeyId": f"AKIACONTAINER0000{n:03d}", "SecretAccessKey": f"containerSecret{n}", "Token": f"ctoken{n}",
+            "Expiration": expiration}
+    return Reply.json(body)
+
+
+async def test_container_credentials_refresh_in_the_background_then_block_once_expired(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Default chain → ``remoteProvider`` → ``fromHttp`` (AWS_CONTAINER_CREDENTIALS_FULL_URI with
+    AWS_CONTAINER_AUTHORIZATION_TOKEN). ``memoizeChain``: within 5 minutes of expiry the request is
+    signed with the old keys while new ones are fetched; once expired the caller waits for new ones."""
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{upstream.base_url}/v2/credentials/abc")
+    monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth-token")
+    later, latest = "2030-03-17T19:46:40Z", "2030-03-17T20:46:40Z"  # EXPIRES_AT + 1 h, + 2 h
+    upstream.route("/v2/credentials/abc", _container_reply(1), _container_reply(2, later), _container_reply(3, latest))
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]), times=4)
+    handler = build_api_handler(_no_keys(upstream))
+
+    await _say_hello(handler)  # fetch 1
+    clock.now = EXPIRES_AT - 100  # treated as expired: old keys now, fetch 2 behind
+    await _say_hello(handler)
+    await upstream.idle()
+    await _say_hello(handler)  # the background fetch's keys
+    clock.now = EXPIRES_AT + 3600 + 1  # the second keys expired: fetch 3 first
+    await _say_hello(handler)
+
+    bedrock = upstream.requests_to("/converse-stream")
+    assert [_access_key(seen.headers["authorization"]) for seen in bedrock] == [
+        "AKIACONTAINER0000001",
+        "AKIACONTAINER0000001",
+        "AKIACONTAINER0000002",
+        "AKIACONTAINER0000003",
+    ]
+    fetches = upstream.requests_to("/v2/credentials/abc")
+    assert len(fetches) == 3
+    assert all(seen.method == "GET" and seen.headers["authorization"] == "container-auth-token" for seen in fetches)
+    assert _features(bedrock[0].headers["user-agent"]) == "m/N,E,z"  # CREDENTIALS_HTTP, not attributed to code
+
+
+STS_RESPONSE = """<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>system:serviceaccount:default:roo</SubjectFromWebIdentityToken>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/roo-role/roo-session</Arn>
+      <AssumedRoleId>AROAEXAMPLE:roo-session</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <SessionToken>webIdentitySessionToken</SessionToken>
+      <SecretAccessKey>webIdentitySecret</SecretAccessKey>
+      <Expiration>{expiration}</Expiration>
+      <AccessKeyId>AKIAWEBIDENTITY{n:05d}</AccessKeyId>
+    </Credentials>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>rid-sts</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>
+"""
+
+
+def _sts_reply(n: int, expiration: str = EXPIRES) -> Reply:
+    body = STS_RESPONSE.format(n=n, expiration=expiration).encode()
+    return Reply(200, {"content-type": "text/xml", "x-amzn-requestid": "rid-sts"}, [body])
+
+
+async def test_default_chain_web_identity_token_file(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fromTokenFile`` (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, as on EKS): the token file's
+    text goes to STS ``AssumeRoleWithWebIdentity`` in the client's region, unsigned, as the form
+    ``se_AssumeRoleWithWebIdentityCommand`` writes; the role's keys sign the Bedrock request."""
+    token_file = aws_home / "token"
+    token_file.write_text("eyJhbGciOiJSUzI1NiJ9.sample-web-identity-token")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token_file))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/roo-role")
+    monkeypatch.setenv("AWS_ROLE_SESSION_NAME", "roo-session")
+    upstream.route("sts.us-east-1.amazonaws.com", _sts_reply(1))
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]))
+    handler = build_api_handler(_no_keys(upstream))
+
+    assert (await _say_hello(handler))[0] == {"type": "text", "text": "Hi"}
+
+    sts, bedrock = upstream.seen
+    assert (sts.method, sts.url) == ("POST", "https://sts.us-east-1.amazonaws.com/")
+    assert sts.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert "authorization" not in sts.headers
+    assert sts.body == (
+        b"RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Froo-role&RoleSessionName=roo-session"
+        b"&WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.sample-web-identity-token"
+        b"&Action=AssumeRoleWithWebIdentity&Version=2011-06-15"
+    )
+    verify_sigv4(bedrock, "AKIAWEBIDENTITY00001", "webIdentitySecret", "webIdentitySessionToken")
+    # RESOLVED_ACCOUNT_ID "T", CREDENTIALS_STS_ASSUME_ROLE_WEB_ID "k", CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN "h"
+    assert _features(bedrock.headers["user-agent"]) == "m/N,E,T,k,h"
+
+
+async def test_web_identity_rejected_by_sts(
+    upstream: Upstream, aws_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An STS error ends the chain (it is no CredentialsProviderError): ``de_CommandError`` names the
+    modeled exception after the code (``InvalidIdentityToken`` → ``InvalidIdentityTokenException``)."""
+    token_file = aws_home / "token"
+    token_file.write_text("expired-token")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token_file))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/roo-role")
+    error_body = (
+        b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        b"<Code>InvalidIdentityToken</Code><Message>Token has expired.</Message></Error>"
+        b"<RequestId>rid-sts</RequestId></ErrorResponse>"
+    )
+    upstream.route("sts.us-east-1.amazonaws.com", Reply(400, {"content-type": "text/xml"}, [error_body]))
+    handler = build_api_handler(_no_keys(upstream))
+    _, error = await collect(handler.create_message(SYSTEM, HELLO))
+    assert isinstance(error, JSError)
+    assert (error.name, error.message) == ("InvalidIdentityTokenException", "Unknown Error: Token has expired.")
+    assert [seen.url for seen in upstream.seen] == ["https://sts.us-east-1.amazonaws.com/"]
+
+
+async def test_assume_role_with_mfa_serial_fails_without_prompting(upstream: Upstream, aws_home: Path) -> None:
+    """credential-provider-ini ``resolveAssumeRoleCredentials``: ``mfa_serial`` without an
+    ``mfaCodeProvider`` throws (tryNextLink false) before STS is called; nothing reads the terminal."""
+    (aws_home / "credentials").write_text(
+        "[base]\naws_access_key_id = AKIABASE000000000000\naws_secret_access_key = baseSecret\n"
+    )
+    (aws_home / "config").write_text(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n"
+        "mfa_serial = arn:aws:iam::123456789012:mfa/roo\n"
+    )
+    handler = build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="admin"))
+    chunks, error = await collect(handler.create_message(SYSTEM, HELLO))
+    message = "Profile admin requires multi-factor authentication, but no MFA code callback was provided."
+    assert isinstance(error, JSError)
+    assert (error.name, error.message) == ("CredentialsProviderError", f"Unknown Error: {message}")
+    assert chunks[0] == {"type": "text", "text": f"Error: Unknown Error: {message}"}
+    assert upstream.seen == []
