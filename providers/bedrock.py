@@ -47,8 +47,9 @@ from .utils.json_schema import normalize_tool_schema
 
 logger = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT_SECONDS = 10 * 60
-"""createMessage aborts the request after 10 minutes (its AbortController)."""
+REQUEST_TIMEOUT_SECONDS: float = 10 * 60
+"""createMessage aborts the request and its stream 10 minutes after sending (its AbortController;
+a module constant so that tests can shorten it)."""
 
 # The keys getModelParams contributes to getModel()'s result.
 _MODEL_PARAM_KEYS = (
@@ -320,16 +321,22 @@ class AwsBedrockHandler(BaseProvider):
         if use_service_tier:
             payload["service_tier"] = self.options["awsBedrockServiceTier"]
 
+        # The 10-minute AbortController covers the request and the whole stream: before the response
+        # the send rejects with AbortError; after it the stream just ends (no usage chunk, no error).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REQUEST_TIMEOUT_SECONDS
         try:
             try:
                 response = await asyncio.wait_for(self.client.converse_stream(payload), REQUEST_TIMEOUT_SECONDS)
             except asyncio.TimeoutError:
                 raise JSError("Request aborted", name="AbortError") from None
+            abort_timer = loop.call_at(deadline, response.abort)
             try:
                 async for stream_event in response.stream:
                     for chunk in self._stream_event_chunks(stream_event):
                         yield chunk
             finally:
+                abort_timer.cancel()
                 await response.aclose()
         except Exception as error:
             error_type = self._get_error_type(error)

@@ -32,7 +32,7 @@ from .credentials import (
     token_from_env,
 )
 from .eventstream import iterate_events
-from .http_handler import HttpResponse, connection_error, read_body
+from .http_handler import HttpResponse, abort_response, connection_error, read_body
 from .protocol import (
     de_command_error,
     deserialization_error,
@@ -52,12 +52,16 @@ from .user_agent import user_agent_headers
 class ConverseStreamOutput:
     """``ConverseStreamCommandOutput``: ``$metadata`` and the event ``stream``.
 
+    ``abort()`` is the abort signal firing while the stream runs (the stream ends where it is);
     ``aclose()`` releases the connection whether or not the stream was iterated.
     """
 
     metadata: dict[str, Any]
     stream: AsyncGenerator[dict[str, Any], None]
     raw: aiohttp.ClientResponse
+
+    def abort(self) -> None:
+        abort_response(self.raw)
 
     async def aclose(self) -> None:
         await self.stream.aclose()

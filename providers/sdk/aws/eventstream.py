@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from ..errors import JSError, JSTypeError
+from .http_handler import StreamAborted
 from .protocol import (
     EVENT_DESERIALIZERS,
     STREAM_EXCEPTIONS,
@@ -210,7 +211,8 @@ def _header(message: EventMessage, name: str) -> Any:
 async def iterate_events(response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any], None]:
     """The ``stream`` of a ConverseStream response: decoded events, in order.
 
-    As with the reference's HTTP/2 stream, a connection lost mid-body ends the body there. The
+    As with the reference's HTTP/2 stream, a connection lost mid-body ends the body there, and a
+    body destroyed by the abort signal ends the stream (what it held back is dropped). The
     response is released when the iteration ends, fails or is closed.
     """
     chunker = EventMessageChunker()
@@ -218,6 +220,8 @@ async def iterate_events(response: aiohttp.ClientResponse) -> AsyncGenerator[dic
         while True:
             try:
                 data = await response.content.readany()
+            except StreamAborted:
+                return
             except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionResetError):
                 data = b""
             if not data:

@@ -3,6 +3,12 @@
 Mirrors @smithy/node-http-handler 4.4.4 (``NodeHttp2Handler``: the errors a request without a
 response rejects with), @smithy/protocol-http (``HttpResponse``) and @smithy/util-stream
 (``collectBody``). The request itself goes through ``providers.sdk.transport``.
+
+Timeouts: the client builds ``NodeHttp2Handler.create(config.requestHandler ?? defaults)``; under the
+default ``legacy`` defaults mode there is no ``requestTimeout`` (stream inactivity) and no
+``sessionTimeout``, and bedrock.ts's ``requestHandler: {requestTimeout: 0}`` (API-key auth) sets none
+either, so an attempt waits as long as the server takes, as the transport's ``total=None`` does.
+The caller's abort signal (bedrock.ts's 10-minute ``AbortController``) is ``abort_response``.
 """
 
 from __future__ import annotations
@@ -12,6 +18,16 @@ from dataclasses import dataclass
 import aiohttp
 
 from ..errors import JSError
+
+
+class StreamAborted(Exception):
+    """The abort signal fired after the response arrived: its body stream was destroyed."""
+
+
+def abort_response(response: aiohttp.ClientResponse) -> None:
+    """``onAbort`` once the response is in: ``req.destroy()``; a pending or later read ends."""
+    response.content.set_exception(StreamAborted())
+    response.close()
 
 
 @dataclass
