@@ -22,7 +22,17 @@ import aiohttp
 
 from .. import transport
 from ..errors import JSError, JSSyntaxError
-from .config import check_region, env_auth_preference, request_url, resolve_endpoint
+from .config import (
+    auth_scheme_preference,
+    check_region,
+    configured_endpoint,
+    max_attempts,
+    request_url,
+    resolve_endpoint,
+    retry_mode,
+    use_dualstack_endpoint,
+    use_fips_endpoint,
+)
 from .credentials import (
     CredentialProvider,
     Credentials,
@@ -42,10 +52,28 @@ from .protocol import (
     parse_json_body,
     serialize_converse_input,
 )
-from .retry import NoRetryTokenAvailable, StandardRetryStrategy, get_retry_error_type, retry_after_hint_ms
+from .retry import (
+    ADAPTIVE_RETRY_MODE,
+    AdaptiveRetryStrategy,
+    NoRetryTokenAvailable,
+    StandardRetryStrategy,
+    get_retry_error_type,
+    retry_after_hint_ms,
+)
 from .shared_ini import parse_known_files
 from .signing import sign_sigv4, updated_clock_offset
 from .user_agent import user_agent_headers
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What the client's runtime config loads from the environment and the shared config file."""
+
+    configured_endpoint: str | None
+    use_fips: bool
+    use_dualstack: bool
+    max_attempts: int
+    retry_mode: str
 
 
 @dataclass
@@ -92,8 +120,9 @@ class BedrockRuntimeClient:
             MemoizedIdentityProvider(credentials) if credentials is not None else default_provider()
         )
         self._token: Mapping[str, Any] | None = config.get("token")
-        self._auth_scheme_preference: list[str] = list(config.get("authSchemePreference") or env_auth_preference())
-        self._retry_strategy = StandardRetryStrategy()
+        preference = config.get("authSchemePreference")
+        self._auth_scheme_preference: list[str] = list(preference if preference is not None else auth_scheme_preference())
+        self._settings: _Settings | None = None
         self.system_clock_offset = 0.0
 
     async def converse_stream(self, input: Mapping[str, Any]) -> ConverseStreamOutput:
@@ -113,15 +142,38 @@ class BedrockRuntimeClient:
 
     # -- the middleware stack ------------------------------------------------------------------
 
+    def _loaded_settings(self) -> _Settings:
+        """The runtime config's ``loadConfig`` providers, read on first use and memoized."""
+        if self._settings is None:
+            self._settings = _Settings(
+                configured_endpoint=None if self._endpoint else configured_endpoint(),
+                use_fips=use_fips_endpoint(),
+                use_dualstack=use_dualstack_endpoint(),
+                max_attempts=max_attempts(),
+                retry_mode=retry_mode(),
+            )
+        return self._settings
+
     async def _send(self, operation: str, input: Mapping[str, Any]) -> tuple[HttpResponse, dict[str, Any]]:
+        settings = self._loaded_settings()
         region = self._resolve_region()
         real_region = check_region(region)
         scheme, identity, source = await self._select_auth(real_region)
-        base_url = resolve_endpoint(region, self._endpoint)
+        endpoint = self._endpoint or settings.configured_endpoint
+        base_url = resolve_endpoint(region, endpoint, settings.use_fips, settings.use_dualstack)
         url, host = request_url(base_url, model_path(input.get("modelId"), operation))
         body = serialize_converse_input(input)
+        # endpointMiddleware sets ENDPOINT_OVERRIDE for the client's own endpoint only (one read
+        # from the environment or the config file is applied to a copy of the config).
         features = {"ENDPOINT_OVERRIDE": "N"} if self._endpoint else {}
-        features["RETRY_MODE_STANDARD"] = "E"
+        # retryMiddleware builds a new strategy for every command (resolveRetryConfig)
+        strategy: StandardRetryStrategy
+        if settings.retry_mode == ADAPTIVE_RETRY_MODE:
+            strategy = AdaptiveRetryStrategy(max_attempts=settings.max_attempts)
+            features["RETRY_MODE_ADAPTIVE"] = "F"
+        else:
+            strategy = StandardRetryStrategy(max_attempts=settings.max_attempts)
+            features["RETRY_MODE_STANDARD"] = "E"
         if identity.get("accountId"):
             features["RESOLVED_ACCOUNT_ID"] = "T"
         features.update(source)
@@ -134,13 +186,21 @@ class BedrockRuntimeClient:
             "user-agent": user_agent,
             "amz-sdk-invocation-id": str(uuid.uuid4()),
         }
-        return await self._retry_loop(url, headers, body, scheme, identity, real_region)
+        return await self._retry_loop(strategy, url, headers, body, scheme, identity, real_region)
 
     async def _retry_loop(
-        self, url: str, headers: dict[str, str], body: bytes, scheme: str, identity: Credentials, region: str
+        self,
+        strategy: StandardRetryStrategy,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        scheme: str,
+        identity: Credentials,
+        region: str,
     ) -> tuple[HttpResponse, dict[str, Any]]:
-        """``retryMiddleware`` (standard strategy) around signing, sending and deserializing."""
-        strategy = self._retry_strategy
+        """``retryMiddleware`` (standard or adaptive strategy) around signing, sending and deserializing."""
+        if isinstance(strategy, AdaptiveRetryStrategy):
+            await strategy.rate_limiter.get_send_token()
         token = strategy.acquire_initial_retry_token()
         attempts = 0
         total_retry_delay: float = 0

@@ -9,44 +9,64 @@ and @aws-sdk/core 3.922.0 (``NODE_AUTH_SCHEME_PREFERENCE_OPTIONS``).
 
 from __future__ import annotations
 
-import os
 import re
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import JSError
+from ..whatwg_url import url_host
+from .retry import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE
+from .shared_ini import load_config
 
 
+# partitions.json: (dnsSuffix, dualStackDnsSuffix) per partition (each supports FIPS and dual-stack).
+_PARTITION_SUFFIXES = {
+    "aws": ("amazonaws.com", "api.aws"),
+    "aws-cn": ("amazonaws.com.cn", "api.amazonwebservices.com.cn"),
+    "aws-eusc": ("amazonaws.eu", "api.amazonwebservices.eu"),
+    "aws-iso": ("c2s.ic.gov", "api.aws.ic.gov"),
+    "aws-iso-b": ("sc2s.sgov.gov", "api.aws.scloud"),
+    "aws-iso-e": ("cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"),
+    "aws-iso-f": ("csp.hci.ic.gov", "api.aws.hci.ic.gov"),
+    "aws-us-gov": ("amazonaws.com", "api.aws"),
+}
+# (regionRegex, partition) in partitions.json order; "aws" is the default.
 _PARTITIONS = (
-    (re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$"), "amazonaws.com"),
-    (re.compile(r"^cn\-\w+\-\d+$"), "amazonaws.com.cn"),
-    (re.compile(r"^eusc\-(de)\-\w+\-\d+$"), "amazonaws.eu"),
-    (re.compile(r"^us\-iso\-\w+\-\d+$"), "c2s.ic.gov"),
-    (re.compile(r"^us\-isob\-\w+\-\d+$"), "sc2s.sgov.gov"),
-    (re.compile(r"^eu\-isoe\-\w+\-\d+$"), "cloud.adc-e.uk"),
-    (re.compile(r"^us\-isof\-\w+\-\d+$"), "csp.hci.ic.gov"),
-    (re.compile(r"^us\-gov\-\w+\-\d+$"), "amazonaws.com"),
+    (re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$"), "aws"),
+    (re.compile(r"^cn\-\w+\-\d+$"), "aws-cn"),
+    (re.compile(r"^eusc\-(de)\-\w+\-\d+$"), "aws-eusc"),
+    (re.compile(r"^us\-iso\-\w+\-\d+$"), "aws-iso"),
+    (re.compile(r"^us\-isob\-\w+\-\d+$"), "aws-iso-b"),
+    (re.compile(r"^eu\-isoe\-\w+\-\d+$"), "aws-iso-e"),
+    (re.compile(r"^us\-isof\-\w+\-\d+$"), "aws-iso-f"),
+    (re.compile(r"^us\-gov\-\w+\-\d+$"), "aws-us-gov"),
 )
 # Regions listed by name in partitions.json that their partition's regex does not match.
 _PARTITION_GLOBAL_REGIONS = {
-    "aws-global": "amazonaws.com",
-    "aws-cn-global": "amazonaws.com.cn",
-    "aws-iso-global": "c2s.ic.gov",
-    "aws-iso-b-global": "sc2s.sgov.gov",
-    "aws-iso-e-global": "cloud.adc-e.uk",
-    "aws-iso-f-global": "csp.hci.ic.gov",
-    "aws-us-gov-global": "amazonaws.com",
+    "aws-global": "aws",
+    "aws-cn-global": "aws-cn",
+    "aws-iso-global": "aws-iso",
+    "aws-iso-b-global": "aws-iso-b",
+    "aws-iso-e-global": "aws-iso-e",
+    "aws-iso-f-global": "aws-iso-f",
+    "aws-us-gov-global": "aws-us-gov",
 }
 _HOST_LABEL = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
 
 
+def _partition_suffixes(region: str) -> tuple[str, str]:
+    """``aws.partition(region)``: its (dnsSuffix, dualStackDnsSuffix)."""
+    if region in _PARTITION_GLOBAL_REGIONS:
+        return _PARTITION_SUFFIXES[_PARTITION_GLOBAL_REGIONS[region]]
+    for pattern, partition in _PARTITIONS:
+        if pattern.search(region):
+            return _PARTITION_SUFFIXES[partition]
+    return _PARTITION_SUFFIXES["aws"]
+
+
 def dns_suffix(region: str) -> str:
     """``aws.partition(region).dnsSuffix``."""
-    if region in _PARTITION_GLOBAL_REGIONS:
-        return _PARTITION_GLOBAL_REGIONS[region]
-    for pattern, suffix in _PARTITIONS:
-        if pattern.search(region):
-            return suffix
-    return "amazonaws.com"
+    return _partition_suffixes(region)[0]
 
 
 def _real_region(region: str) -> tuple[str, bool]:
@@ -66,34 +86,186 @@ def check_region(region: str) -> str:
     return real_region
 
 
-def resolve_endpoint(region: str, endpoint: str | None) -> str:
-    """The endpoint ruleset of bedrock-runtime: the custom endpoint, else the regional URL."""
-    real_region, use_fips = _real_region(region)
+def resolve_endpoint(region: str, endpoint: str | None, use_fips: bool = False, use_dualstack: bool = False) -> str:
+    """The endpoint ruleset of bedrock-runtime: the custom endpoint, else the regional URL
+    (``bedrock-runtime-fips`` for FIPS, the partition's dual-stack suffix for dual-stack)."""
+    real_region, fips_region = _real_region(region)
+    use_fips = use_fips or fips_region
     if endpoint:
         if use_fips:
             raise JSError("Invalid Configuration: FIPS and custom endpoint are not supported", name="EndpointError")
+        if use_dualstack:
+            raise JSError("Invalid Configuration: Dualstack and custom endpoint are not supported", name="EndpointError")
         return endpoint
     prefix = "bedrock-runtime-fips" if use_fips else "bedrock-runtime"
-    return f"https://{prefix}.{real_region}.{dns_suffix(real_region)}"
+    suffix, dual_stack_suffix = _partition_suffixes(real_region)
+    return f"https://{prefix}.{real_region}.{dual_stack_suffix if use_dualstack else suffix}"
+
+
+# -- settings read from the environment and the shared config file (the runtime config's loadConfig)
+
+SERVICE_ID = "Bedrock Runtime"
+
+
+def configured_endpoint() -> str | None:
+    """@smithy/middleware-endpoint ``getEndpointFromConfig(serviceId)`` (``getEndpointUrlConfig``):
+    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, ``AWS_ENDPOINT_URL``, the profile's ``services`` section
+    (``bedrock_runtime.endpoint_url``), the profile's ``endpoint_url``."""
+
+    def from_env(env: Mapping[str, str]) -> str | None:
+        service_key = "_".join(["AWS_ENDPOINT_URL", *(word.upper() for word in SERVICE_ID.split(" "))])
+        return env.get(service_key) or env.get("AWS_ENDPOINT_URL") or None
+
+    def from_file(profile: Mapping[str, Any], services: Mapping[str, Any]) -> str | None:
+        section = services.get(profile["services"]) if profile.get("services") else None
+        if section:
+            service = section.get("_".join(word.lower() for word in SERVICE_ID.split(" ")))
+            if isinstance(service, dict) and service.get("endpoint_url"):
+                return str(service["endpoint_url"])
+        return profile.get("endpoint_url") or None
+
+    value: str | None = load_config(from_env, from_file, None)
+    return value
+
+
+def _boolean_selector(values: Mapping[str, Any], key: str, kind: str) -> bool | None:
+    """util-config-provider ``booleanSelector``: "true" / "false", anything else rejected."""
+    if key not in values:
+        return None
+    if values[key] == "true":
+        return True
+    if values[key] == "false":
+        return False
+    raise ValueError(f'Cannot load {kind} "{key}". Expected "true" or "false", got {values[key]}.')
+
+
+def use_fips_endpoint() -> bool:
+    """``NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS``: AWS_USE_FIPS_ENDPOINT, the profile's use_fips_endpoint."""
+    value: bool = load_config(
+        lambda env: _boolean_selector(env, "AWS_USE_FIPS_ENDPOINT", "environment variable"),
+        lambda profile, _: _boolean_selector(profile, "use_fips_endpoint", "shared config entry"),
+        False,
+    )
+    return value
+
+
+def use_dualstack_endpoint() -> bool:
+    """``NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS``: AWS_USE_DUALSTACK_ENDPOINT, use_dualstack_endpoint."""
+    value: bool = load_config(
+        lambda env: _boolean_selector(env, "AWS_USE_DUALSTACK_ENDPOINT", "environment variable"),
+        lambda profile, _: _boolean_selector(profile, "use_dualstack_endpoint", "shared config entry"),
+        False,
+    )
+    return value
+
+
+def _max_attempts_selector(value: Any) -> int | None:
+    """``NODE_MAX_ATTEMPT_CONFIG_OPTIONS``' selectors: ``parseInt`` of a non-empty value."""
+    if not value:
+        return None
+    match = re.match(r"\s*([+-]?\d+)", str(value))
+    if match is None:
+        raise ValueError(f"max attempts must be a number, got {value!r}")
+    return int(match.group(1))
+
+
+def max_attempts() -> int:
+    """AWS_MAX_ATTEMPTS, the profile's ``max_attempts``, else ``DEFAULT_MAX_ATTEMPTS``."""
+    value: int = load_config(
+        lambda env: _max_attempts_selector(env.get("AWS_MAX_ATTEMPTS")),
+        lambda profile, _: _max_attempts_selector(profile.get("max_attempts")),
+        DEFAULT_MAX_ATTEMPTS,
+    )
+    return value
+
+
+def retry_mode() -> str:
+    """``NODE_RETRY_MODE_CONFIG_OPTIONS``: AWS_RETRY_MODE, the profile's ``retry_mode``, else standard."""
+    value: str = load_config(
+        lambda env: env.get("AWS_RETRY_MODE"), lambda profile, _: profile.get("retry_mode"), DEFAULT_RETRY_MODE
+    )
+    return value
+
+
+_C0_OR_SPACE = "".join(chr(code) for code in range(0x21))
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
+# The WHATWG path percent-encode set, ASCII part (non-ASCII is always encoded as UTF-8).
+_PATH_ENCODE = frozenset(chr(code) for code in range(0x20)) | frozenset(' "#<>?`{}\x7f')
+_SINGLE_DOT = frozenset({".", "%2e"})
+_DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
+
+
+def _url_pathname(text: str) -> tuple[str, str]:
+    """``new URL(text)``'s (``protocol`` without the colon, ``pathname``): spaces and C0 controls
+    trimmed, tabs and newlines dropped, ``\\`` a separator in special URLs, dot segments resolved,
+    the path percent-encode set encoded. The query and fragment are not part of it."""
+    text = re.sub(r"[\t\n\r]", "", text.strip(_C0_OR_SPACE))
+    match = _SCHEME.match(text)
+    scheme = match.group(1).lower() if match else ""
+    rest = text[match.end() :] if match else text
+    special = scheme in _SPECIAL_SCHEMES
+    if special:
+        rest = rest.replace("\\", "/")
+    if rest.startswith("//"):
+        authority_end = re.search(r"[/?#]", rest[2:])
+        rest = rest[2 + authority_end.start() :] if authority_end else ""
+    path = re.split(r"[?#]", rest, maxsplit=1)[0]
+    segments: list[str] = []
+    parts = path.split("/")[1:] if path.startswith("/") else ([path] if path else [])
+    for index, segment in enumerate(parts):
+        last = index == len(parts) - 1
+        if segment.lower() in _DOUBLE_DOT:
+            if segments:
+                segments.pop()
+            if last:
+                segments.append("")
+        elif segment.lower() in _SINGLE_DOT:
+            if last:
+                segments.append("")
+        else:
+            segments.append("".join(_percent_encode(char) for char in segment))
+    return scheme, "/" + "/".join(segments)
+
+
+def _percent_encode(char: str) -> str:
+    if char in _PATH_ENCODE or ord(char) > 0x7E:
+        return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    return char
 
 
 def request_url(base_url: str, path: str) -> tuple[str, str]:
-    """The request URL (endpoint path + operation path) and the ``host`` the SDK would set."""
-    parts = urlsplit(base_url)
-    base_path = parts.path or "/"
-    full_path = (base_path.removesuffix("/")) + path
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    default_port = 443 if parts.scheme == "https" else 80
-    netloc = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{netloc}{full_path}{query}", netloc
+    """The request URL and the ``host`` the SDK would set, from the endpoint as ``new URL()`` reads
+    it (@smithy/url-parser ``parseUrl``): the operation path is appended to the endpoint's pathname
+    (``RequestBuilder``, one ``/`` between them); the endpoint's query and fragment are dropped
+    (the request carries only the operation's query). Text ``new URL()`` rejects raises its
+    ``TypeError: Invalid URL``."""
+    host = url_host(base_url)
+    scheme, base_path = _url_pathname(base_url)
+    full_path = (base_path[:-1] if base_path.endswith("/") else base_path) + path
+    return f"{scheme}://{host}{full_path}", host
 
 
-def env_auth_preference() -> list[str]:
-    """``NODE_AUTH_SCHEME_PREFERENCE_OPTIONS`` from the environment (the config file is not read)."""
-    if "AWS_BEARER_TOKEN_BEDROCK" in os.environ:
-        return ["httpBearerAuth"]
-    value = os.environ.get("AWS_AUTH_SCHEME_PREFERENCE")
+def _comma_separated(value: str) -> list[str]:
+    """``getArrayForCommaSeparatedString``."""
     return [item.strip() for item in value.split(",")] if value else []
+
+
+def auth_scheme_preference() -> list[str]:
+    """``NODE_AUTH_SCHEME_PREFERENCE_OPTIONS`` (signing name ``bedrock``): AWS_BEARER_TOKEN_BEDROCK
+    set means bearer auth, else AWS_AUTH_SCHEME_PREFERENCE, else the profile's ``auth_scheme_preference``."""
+
+    def from_env(env: Mapping[str, str]) -> list[str] | None:
+        if "AWS_BEARER_TOKEN_BEDROCK" in env:
+            return ["httpBearerAuth"]
+        if "AWS_AUTH_SCHEME_PREFERENCE" not in env:
+            return None
+        return _comma_separated(env["AWS_AUTH_SCHEME_PREFERENCE"])
+
+    def from_file(profile: Mapping[str, Any], _: Any) -> list[str] | None:
+        if "auth_scheme_preference" not in profile:
+            return None
+        return _comma_separated(profile["auth_scheme_preference"])
+
+    value: list[str] = load_config(from_env, from_file, [])
+    return value

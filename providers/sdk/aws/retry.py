@@ -1,12 +1,14 @@
 """The standard retry strategy and the error classification it uses.
 
-Mirrors @smithy/util-retry 4.2.4 (``StandardRetryStrategy``, ``defaultRetryToken``, ``constants``),
+Mirrors @smithy/util-retry 4.2.4 (``StandardRetryStrategy``, ``AdaptiveRetryStrategy``,
+``DefaultRateLimiter``, ``defaultRetryToken``, ``constants``),
 @smithy/service-error-classification 4.2.4 (``isThrottlingError``, ``isTransientError``,
 ``isServerError``) and @smithy/middleware-retry 4.4.6 (``getRetryErrorType``, ``getRetryAfterHint``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import random
@@ -19,6 +21,8 @@ from .. import jsonjs
 
 
 DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_RETRY_MODE = "standard"
+ADAPTIVE_RETRY_MODE = "adaptive"
 DEFAULT_RETRY_DELAY_BASE = 100
 THROTTLING_RETRY_DELAY_BASE = 500
 MAXIMUM_RETRY_DELAY = 20 * 1000
@@ -183,3 +187,112 @@ class StandardRetryStrategy:
     @staticmethod
     def _capacity_cost(error_type: str) -> int:
         return TIMEOUT_RETRY_COST if error_type == "TRANSIENT" else RETRY_COST
+
+
+class DefaultRateLimiter:
+    """@smithy/util-retry ``DefaultRateLimiter``: a token bucket whose rate follows CUBIC.
+
+    The bucket only starts limiting once ``update_client_sending_rate`` sees a throttling error.
+    The adaptive strategy passes it the retry loop's ``errorInfo`` (``{error, errorType,
+    retryAfterHint}``), which ``isThrottlingError`` never recognises (no ``$metadata``, ``name`` or
+    ``$retryable`` on it), so in the SDK as the reference runs it the bucket stays disabled and
+    ``get_send_token`` never waits; the rate bookkeeping runs all the same.
+    """
+
+    BETA = 0.7
+    MIN_CAPACITY = 1.0
+    MIN_FILL_RATE = 0.5
+    SCALE_CONSTANT = 0.4
+    SMOOTH = 0.8
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock  # Date.now() / 1000
+        self.current_capacity = 0.0
+        self.enabled = False
+        self.last_max_rate = 0.0
+        self.measured_tx_rate = 0.0
+        self.request_count = 0
+        self.fill_rate = self.MIN_FILL_RATE
+        self.last_throttle_time = clock()
+        self.last_timestamp = 0.0
+        self.last_tx_rate_bucket = math.floor(clock())
+        self.max_capacity = self.MIN_CAPACITY
+        self.time_window = 0.0
+
+    async def get_send_token(self) -> None:
+        """``acquireTokenBucket(1)``."""
+        if not self.enabled:
+            return
+        self._refill_token_bucket()
+        if 1 > self.current_capacity:
+            await asyncio.sleep((1 - self.current_capacity) / self.fill_rate)
+        self.current_capacity -= 1
+
+    def _refill_token_bucket(self) -> None:
+        timestamp = self._clock()
+        if not self.last_timestamp:
+            self.last_timestamp = timestamp
+            return
+        fill_amount = (timestamp - self.last_timestamp) * self.fill_rate
+        self.current_capacity = min(self.max_capacity, self.current_capacity + fill_amount)
+        self.last_timestamp = timestamp
+
+    def update_client_sending_rate(self, response: Any) -> None:
+        """``updateClientSendingRate(response)``: ``response`` is what the strategy was given."""
+        self._update_measured_rate()
+        if isinstance(response, BaseException) and is_throttling_error(response):
+            rate_to_use = self.measured_tx_rate if not self.enabled else min(self.measured_tx_rate, self.fill_rate)
+            self.last_max_rate = rate_to_use
+            self._calculate_time_window()
+            self.last_throttle_time = self._clock()
+            calculated_rate = _precise(rate_to_use * self.BETA)
+            self.enabled = True
+        else:
+            self._calculate_time_window()
+            calculated_rate = _precise(
+                self.SCALE_CONSTANT * (self._clock() - self.last_throttle_time - self.time_window) ** 3
+                + self.last_max_rate
+            )
+        self._update_token_bucket_rate(min(calculated_rate, 2 * self.measured_tx_rate))
+
+    def _calculate_time_window(self) -> None:
+        self.time_window = _precise(((self.last_max_rate * (1 - self.BETA)) / self.SCALE_CONSTANT) ** (1 / 3))
+
+    def _update_token_bucket_rate(self, new_rate: float) -> None:
+        self._refill_token_bucket()
+        self.fill_rate = max(new_rate, self.MIN_FILL_RATE)
+        self.max_capacity = max(new_rate, self.MIN_CAPACITY)
+        self.current_capacity = min(self.current_capacity, self.max_capacity)
+
+    def _update_measured_rate(self) -> None:
+        time_bucket = math.floor(self._clock() * 2) / 2
+        self.request_count += 1
+        if time_bucket > self.last_tx_rate_bucket:
+            current_rate = self.request_count / (time_bucket - self.last_tx_rate_bucket)
+            self.measured_tx_rate = _precise(current_rate * self.SMOOTH + self.measured_tx_rate * (1 - self.SMOOTH))
+            self.request_count = 0
+            self.last_tx_rate_bucket = time_bucket
+
+
+def _precise(number: float) -> float:
+    """``getPrecise``: ``parseFloat(num.toFixed(8))``."""
+    return round(number, 8)
+
+
+@dataclass
+class AdaptiveRetryStrategy(StandardRetryStrategy):
+    """@smithy/util-retry ``AdaptiveRetryStrategy`` (``AWS_RETRY_MODE=adaptive``): the standard
+    strategy behind a ``DefaultRateLimiter``; ``rate_limiter.get_send_token()`` precedes each send."""
+
+    rate_limiter: DefaultRateLimiter = field(default_factory=DefaultRateLimiter)
+
+    def refresh_retry_token_for_retry(
+        self, token: RetryToken, error_type: str, retry_after_ms: float | None
+    ) -> RetryToken:
+        # updateClientSendingRate(errorInfo): the errorInfo object, not the error
+        self.rate_limiter.update_client_sending_rate({"errorType": error_type, "retryAfterHint": retry_after_ms})
+        return super().refresh_retry_token_for_retry(token, error_type, retry_after_ms)
+
+    def record_success(self, token: RetryToken) -> None:
+        self.rate_limiter.update_client_sending_rate({})
+        super().record_success(token)
