@@ -11,6 +11,7 @@ The SDK's clock (``Date.now``) is ``providers.sdk.aws.credentials.clock``, repla
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,10 @@ async def test_container_credentials_refresh_in_the_background_then_block_once_e
     await _say_hello(handler)  # fetch 1
     clock.now = EXPIRES_AT - 100  # treated as expired: old keys now, fetch 2 behind
     await _say_hello(handler)
+    while len(upstream.requests_to("/v2/credentials/abc")) < 2:  # the background fetch went out
+        await asyncio.sleep(0.01)
     await upstream.idle()
+    await asyncio.sleep(0.05)  # and its reply was read
     await _say_hello(handler)  # the background fetch's keys
     clock.now = EXPIRES_AT + 3600 + 1  # the second keys expired: fetch 3 first
     await _say_hello(handler)
@@ -227,13 +231,27 @@ async def test_default_chain_web_identity_token_file(
     assert (sts.method, sts.url) == ("POST", "https://sts.us-east-1.amazonaws.com/")
     assert sts.headers["content-type"] == "application/x-www-form-urlencoded"
     assert "authorization" not in sts.headers
+    # recorded from the SDK (Node 20, 3.922.0): the nested STS client's headers and features
+    # (in that order, but for host, which aiohttp writes first)
+    assert [name for name in sts.headers if name != "host"] == [
+        "content-type",
+        "content-length",
+        "x-amz-user-agent",
+        "user-agent",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+    ]
+    assert sts.headers["x-amz-user-agent"] == "aws-sdk-js/3.922.0"
+    assert sts.headers["amz-sdk-request"] == "attempt=1; max=3"
+    assert " api/sts#3.922.0 m/E app/RooCode#" in sts.headers["user-agent"]
     assert sts.body == (
         b"RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Froo-role&RoleSessionName=roo-session"
         b"&WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.sample-web-identity-token"
         b"&Action=AssumeRoleWithWebIdentity&Version=2011-06-15"
     )
     verify_sigv4(bedrock, "AKIAWEBIDENTITY00001", "webIdentitySecret", "webIdentitySessionToken")
-    # RESOLVED_ACCOUNT_ID "T", CREDENTIALS_STS_ASSUME_ROLE_WEB_ID "k", CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN "h"
+    # recorded from the SDK: RESOLVED_ACCOUNT_ID "T", CREDENTIALS_STS_ASSUME_ROLE_WEB_ID "k",
+    # CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN "h"
     assert _features(bedrock.headers["user-agent"]) == "m/N,E,T,k,h"
 
 
@@ -276,3 +294,64 @@ async def test_assume_role_with_mfa_serial_fails_without_prompting(upstream: Ups
     assert (error.name, error.message) == ("CredentialsProviderError", f"Unknown Error: {message}")
     assert chunks[0] == {"type": "text", "text": f"Error: Unknown Error: {message}"}
     assert upstream.seen == []
+
+
+async def test_web_identity_sts_server_error_is_retried(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nested STS client runs the standard retry strategy: a 503 is retried (attempt=2; max=3)."""
+    token_file = aws_home / "token"
+    token_file.write_text("token")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token_file))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/roo-role")
+    unavailable = b"<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error></ErrorResponse>"
+    upstream.route("sts.us-east-1.amazonaws.com", Reply(503, {"content-type": "text/xml"}, [unavailable]), _sts_reply(7))
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]))
+    await _say_hello(build_api_handler(_no_keys(upstream)))
+    first, second = upstream.requests_to("sts.us-east-1.amazonaws.com")
+    assert (first.headers["amz-sdk-request"], second.headers["amz-sdk-request"]) == ("attempt=1; max=3", "attempt=2; max=3")
+    assert first.form()["RoleSessionName"] == f"aws-sdk-js-session-{int(T0 * 1000)}"  # Date.now() at the call
+    verify_sigv4(upstream.requests_to("/converse-stream")[0], "AKIAWEBIDENTITY00007", "webIdentitySecret", "webIdentitySessionToken")
+
+
+ASSUME_ROLE_RESPONSE = """<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/admin/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>AKIAASSUMEDROLE{n:05d}</AccessKeyId><SecretAccessKey>assumedSecret{n}</SecretAccessKey>
+      <SessionToken>assumedToken{n}</SessionToken><Expiration>{expiration}</Expiration>
+    </Credentials>
+  </AssumeRoleResult>
+</AssumeRoleResponse>
+"""
+
+
+async def test_assumed_role_credentials_are_fetched_again_within_five_minutes_of_expiry(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fromIni`` → assume-role profile (STS ``AssumeRole``, fetched by botocore; both it and the
+    SDK's nested STS client honour AWS_ENDPOINT_URL_STS): the role's expiration is kept, so the
+    client assumes the role again once within 5 minutes of it."""
+    (aws_home / "credentials").write_text(
+        "[base]\naws_access_key_id = AKIABASE000000000000\naws_secret_access_key = baseSecret\n"
+    )
+    (aws_home / "config").write_text(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n"
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"{upstream.base_url}/sts")
+    replies = [
+        Reply(200, {"content-type": "text/xml"}, [ASSUME_ROLE_RESPONSE.format(n=n, expiration=EXPIRES).encode()])
+        for n in (1, 2)
+    ]
+    upstream.route("/sts", *replies)
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]), times=3)
+    handler = build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="admin"))
+
+    await _say_hello(handler)
+    await _say_hello(handler)
+    clock.now = EXPIRES_AT - 299
+    await _say_hello(handler)
+
+    assert len(upstream.requests_to("/sts")) == 2
+    keys = [_access_key(seen.headers["authorization"]) for seen in upstream.requests_to("/converse-stream")]
+    assert keys == ["AKIAASSUMEDROLE00001", "AKIAASSUMEDROLE00001", "AKIAASSUMEDROLE00002"]

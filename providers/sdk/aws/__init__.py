@@ -2,12 +2,16 @@
 ``ConverseStream`` and ``Converse`` commands, split along the npm packages it re-implements.
 
 - ``client``: @aws-sdk/client-bedrock-runtime 3.922.0 (the client and its middleware stack)
-- ``config``: @smithy/config-resolver 4.4.2, the client's endpoint ruleset, @aws-sdk/util-endpoints
-- ``shared_ini``: @smithy/shared-ini-file-loader (the shared config and credentials files)
-- ``credentials``: @aws-sdk/credential-provider-ini / -env / -node 3.922.0
+- ``config``: @smithy/config-resolver 4.4.2, the client's endpoint ruleset, @aws-sdk/util-endpoints,
+  and the settings the runtime config loads (endpoint URLs, FIPS, dual-stack, retries, auth schemes)
+- ``shared_ini``: @smithy/shared-ini-file-loader and node-config-provider's ``loadConfig``
+- ``credentials``: @aws-sdk/credential-provider-ini / -env / -node / -process / -http / -web-identity
+  3.922.0, with @smithy/core's ``memoizeIdentityProvider`` (identities that expire are fetched again)
+- ``sts``: the nested STS client's ``AssumeRoleWithWebIdentity`` (@aws-sdk/nested-clients 3.922.0)
 - ``signing``: @aws-sdk/core 3.922.0 ``AwsSdkSigV4Signer`` with @smithy/signature-v4 5.3.4
 - ``user_agent``: @aws-sdk/middleware-user-agent and util-user-agent-node 3.922.0
-- ``retry``: @smithy/util-retry 4.2.4, service-error-classification 4.2.4, middleware-retry 4.4.6
+- ``retry``: @smithy/util-retry 4.2.4 (standard and adaptive), service-error-classification 4.2.4,
+  middleware-retry 4.4.6
 - ``http_handler``: @smithy/node-http-handler 4.4.4 (one attempt through ``providers.sdk.transport``)
 - ``protocol``: the restJson1 serializers and deserializers (client-bedrock-runtime, smithy-client)
 - ``eventstream``: @smithy/eventstream-serde-universal and eventstream-codec 4.2.4
@@ -15,9 +19,9 @@
 
 The wire pieces come from botocore: SigV4 signing (``SigV4Auth`` on an ``AWSRequest``), the
 event-stream frame parser with its CRC checks (``EventStreamBuffer``; the common message, string
-headers only, is read here on the hot path), the shared config/credentials file parser and the
-credential providers that need a network or a subprocess. botocore is imported only when a request
-is signed, an unusual frame decoded or a credential resolved. The reference spoke HTTP/2;
+headers only, is read here on the hot path), the shared config/credentials file parser, and the
+role (STS ``AssumeRole``), SSO and instance-metadata credentials. botocore is imported only when a
+request is signed, an unusual frame decoded or the shared files read. The reference spoke HTTP/2;
 this port speaks HTTP/1.1 through ``providers.sdk.transport`` and signs ``host`` where the reference
 signed ``:authority``.
 """

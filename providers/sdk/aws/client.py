@@ -298,7 +298,7 @@ class BedrockRuntimeClient:
         if ordered[0] == "httpBearerAuth":
             token = self._token or token_from_env()
             return "httpBearerAuth", dict(token), dict(token.get("$source", {}))
-        identity = await self._credentials({"region": region})
+        identity = await self._credentials({"region": region, "userAgentAppId": self._app_id})
         if self._credentials_supplied:
             set_credential_feature(identity, "CREDENTIALS_CODE", "e")
         return "sigv4", identity, dict(identity.get("$source", {}))

@@ -36,7 +36,8 @@ Credentials = dict[str, Any]
 (the user-agent feature ids of the providers that produced it, in the order they were set)."""
 
 IdentityProperties = Mapping[str, Any]
-"""What the client passes a provider (``awsIdentityProperties``): ``region``, its resolved region."""
+"""What the client passes a provider (``awsIdentityProperties.callerClientConfig``): its resolved
+``region`` and its ``userAgentAppId`` (the nested STS client inherits both)."""
 
 CredentialProvider = Callable[[IdentityProperties], Awaitable[Credentials]]
 
@@ -212,11 +213,15 @@ def _frozen(credentials: Any) -> Credentials:
     return identity
 
 
-def _botocore_profile_credentials(profile: str) -> Any:
-    """Profile credentials that need STS or SSO: botocore resolves them itself."""
+def _botocore_profile_credentials(profile: str, region: str | None) -> Any:
+    """Profile credentials that need STS or SSO: botocore resolves them itself, its STS client in
+    the profile's region, else the calling client's (``parentClientConfig.region``)."""
     import botocore.session
 
-    return botocore.session.Session(profile=profile).get_credentials()
+    session = botocore.session.Session(profile=profile)
+    if region and not session.get_config_variable("region"):
+        session.set_config_variable("region", region)
+    return session.get_credentials()
 
 
 def _mfa_profile(profile: str, profiles: Mapping[str, dict[str, Any]]) -> str | None:
@@ -251,7 +256,7 @@ async def _resolve_profile_data(
                 f"Profile {mfa_profile} requires multi-factor authentication, but no MFA code callback was provided.",
                 try_next_link=False,
             )
-        identity = await asyncio.to_thread(_botocore_identity, profile)
+        identity = await asyncio.to_thread(_botocore_identity, profile, properties.get("region"))
         return set_credential_feature(identity, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o")
     if _is_static_creds_profile(data):
         return _static_profile_credentials(data)
@@ -272,14 +277,15 @@ async def _resolve_profile_data(
         feature = (
             ("CREDENTIALS_PROFILE_SSO", "r") if data.get("sso_session") else ("CREDENTIALS_PROFILE_SSO_LEGACY", "t")
         )
-        return set_credential_feature(await asyncio.to_thread(_botocore_identity, profile), *feature)
+        identity = await asyncio.to_thread(_botocore_identity, profile, properties.get("region"))
+        return set_credential_feature(identity, *feature)
     raise CredentialsProviderError(
         f"Could not resolve credentials using profile: [{profile}] in configuration/credentials file(s)."
     )
 
 
-def _botocore_identity(profile: str) -> Credentials:
-    credentials = _botocore_profile_credentials(profile)
+def _botocore_identity(profile: str, region: str | None) -> Credentials:
+    credentials = _botocore_profile_credentials(profile, region)
     if credentials is None:
         raise CredentialsProviderError(
             f"Could not resolve credentials using profile: [{profile}] in configuration/credentials file(s)."
@@ -408,6 +414,7 @@ async def _from_token_file(
             "RoleSessionName": session_name or f"aws-sdk-js-session-{int(clock() * 1000)}",
             "WebIdentityToken": token,
         },
+        properties.get("userAgentAppId"),
     )
     if web_identity_token_file == os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
         set_credential_feature(credentials, "CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN", "h")

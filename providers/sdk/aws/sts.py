@@ -5,24 +5,28 @@ Mirrors @aws-sdk/nested-clients 3.922.0 (``dist-cjs/submodules/sts/index.js``:
 ``buildFormUrlencodedString``, ``de_AssumeRoleWithWebIdentityResponse``, ``de_CommandError``,
 ``getAccountIdFromAssumedRoleUser``; the endpoint ruleset's regional ``https://sts.{Region}.{dnsSuffix}``)
 and @aws-sdk/core 3.922.0 (``parseXmlBody``, ``parseXmlErrorBody``, ``loadQueryErrorCode``). The call
-is unsigned and goes through ``providers.sdk.transport``; it is made once (the STS client's retries
-are not reproduced).
+is unsigned and goes through ``providers.sdk.transport``, with the standard retry strategy (its
+``retry-after`` hint and clock-skew handling are not reproduced).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import uuid
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
+
 from .. import transport
 from ..errors import JSError
 from .config import dns_suffix
 from .credentials import Credentials, set_credential_feature
-from .http_handler import read_body
+from .http_handler import connection_error, read_body
 from .protocol import extended_encode_uri_component
+from .retry import NoRetryTokenAvailable, StandardRetryStrategy, get_retry_error_type
 from .user_agent import user_agent_headers
 
 STS_VERSION = "2011-06-15"
@@ -61,11 +65,31 @@ def _account_id(assumed_role_arn: str | None) -> str | None:
     return None
 
 
-async def assume_role_with_web_identity(region: str, params: Mapping[str, Any]) -> Credentials:
+async def _send(host: str, headers: dict[str, str], body: bytes) -> ElementTree.Element | None:
+    """One attempt: the parsed XML body, or the error ``de_CommandError`` throws."""
+    try:
+        response = await transport.request("POST", f"https://{host}/", headers=headers, body=body, limited=False)
+    except (aiohttp.ClientError, OSError) as error:
+        raise connection_error(error, host) from None
+    data = await read_body(response)
+    root = ElementTree.fromstring(data.decode("utf-8")) if data else None
+    if response.status >= 300:
+        error_element = _children(root).get("Error") if root is not None else None
+        fields = _children(error_element) if error_element is not None else {}
+        code = _text(fields.get("Code")) or ("NotFound" if response.status == 404 else None)
+        name = _MODELED_ERRORS.get(code or "", code or "UnknownError")
+        raise JSError(
+            _text(fields.get("Message")) or "UnknownError", name=name, metadata={"httpStatusCode": response.status}
+        )
+    return root
+
+
+async def assume_role_with_web_identity(region: str, params: Mapping[str, Any], app_id: str | None) -> Credentials:
     """``roleAssumerWithWebIdentity(params)``: the role's temporary credentials.
 
     ``params`` are ``RoleArn``, ``RoleSessionName``, ``WebIdentityToken`` (members set to ``None``
-    are left out, as ``se_AssumeRoleWithWebIdentityRequest`` does).
+    are left out, as ``se_AssumeRoleWithWebIdentityRequest`` does); ``app_id`` is the calling
+    client's ``userAgentAppId``. The standard retry strategy retries as for any command.
     """
     entries = {key: params[key] for key in ("RoleArn", "RoleSessionName", "WebIdentityToken") if params.get(key) is not None}
     entries.update(Action="AssumeRoleWithWebIdentity", Version=STS_VERSION)
@@ -73,25 +97,29 @@ async def assume_role_with_web_identity(region: str, params: Mapping[str, Any]) 
         f"{extended_encode_uri_component(key)}={extended_encode_uri_component(str(value))}" for key, value in entries.items()
     ).encode()
     host = f"sts.{region}.{dns_suffix(region)}"
-    x_amz_user_agent, user_agent = user_agent_headers({}, None, "api/sts")
+    x_amz_user_agent, user_agent = user_agent_headers({"RETRY_MODE_STANDARD": "E"}, app_id, "api/sts")
     headers = {
         "content-type": "application/x-www-form-urlencoded",
-        "host": host,
+        "content-length": str(len(body)),
         "x-amz-user-agent": x_amz_user_agent,
         "user-agent": user_agent,
+        "host": host,
         "amz-sdk-invocation-id": str(uuid.uuid4()),
-        "amz-sdk-request": "attempt=1; max=3",
-        "content-length": str(len(body)),
     }
-    response = await transport.request("POST", f"https://{host}/", headers=headers, body=body, limited=False)
-    data = await read_body(response)
-    root = ElementTree.fromstring(data.decode("utf-8")) if data else None
-    if response.status >= 300:
-        error = _children(root).get("Error") if root is not None else None
-        fields = _children(error) if error is not None else {}
-        code = _text(fields.get("Code")) or ("NotFound" if response.status == 404 else None)
-        name = _MODELED_ERRORS.get(code or "", code or "UnknownError")
-        raise JSError(_text(fields.get("Message")) or "UnknownError", name=name)
+    strategy = StandardRetryStrategy()
+    token = strategy.acquire_initial_retry_token()
+    while True:
+        headers["amz-sdk-request"] = f"attempt={token.retry_count + 1}; max={strategy.max_attempts}"
+        try:
+            root = await _send(host, headers, body)
+            strategy.record_success(token)
+            break
+        except JSError as error:
+            try:
+                token = strategy.refresh_retry_token_for_retry(token, get_retry_error_type(error), None)
+            except NoRetryTokenAvailable:
+                raise error from None
+            await asyncio.sleep(token.get_retry_delay() / 1000)
     result = _children(root).get("AssumeRoleWithWebIdentityResult") if root is not None else None
     members = _children(result) if result is not None else {}
     sts_credentials = _children(members["Credentials"]) if "Credentials" in members else {}
