@@ -355,3 +355,23 @@ async def test_assumed_role_credentials_are_fetched_again_within_five_minutes_of
     assert len(upstream.requests_to("/sts")) == 2
     keys = [_access_key(seen.headers["authorization"]) for seen in upstream.requests_to("/converse-stream")]
     assert keys == ["AKIAASSUMEDROLE00001", "AKIAASSUMEDROLE00001", "AKIAASSUMEDROLE00002"]
+
+
+async def test_a_failed_default_chain_is_not_tried_again(
+    upstream: Upstream, aws_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``memoizeChain`` leaves a rejected ``activeLock`` in place: once the default chain failed,
+    every later call of the same client rethrows that error, even after credentials appeared
+    (recorded from the SDK: the second send failed with the same CredentialsProviderError)."""
+    handler = build_api_handler(_no_keys(upstream))
+    _, first = await collect(handler.create_message(SYSTEM, HELLO))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT00000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "environmentSecret")
+    _, second = await collect(handler.create_message(SYSTEM, HELLO))
+    for error in (first, second):
+        assert isinstance(error, JSError)
+        assert (error.name, error.message) == (
+            "CredentialsProviderError",
+            "Unknown Error: Could not load credentials from any providers",
+        )
+    assert upstream.seen == []

@@ -153,7 +153,8 @@ class _MemoizedChain:
     """credential-provider-node ``memoizeChain``: the links in order, the result memoized.
 
     Expired credentials are dropped and fetched again while the caller waits; credentials within
-    5 minutes of expiry are still returned while one new fetch runs in the background.
+    5 minutes of expiry are still returned while one new fetch runs in the background. A failed
+    fetch is never retried: its error is thrown again to every later caller.
     """
 
     def __init__(self, links: list[Callable[[IdentityProperties], Awaitable[Credentials]]]) -> None:
@@ -174,6 +175,7 @@ class _MemoizedChain:
                 if credentials is not None:
                     if self._passive is None:
                         self._passive = asyncio.ensure_future(self._refresh(properties, "_passive"))
+                        self._passive.add_done_callback(_retrieve_exception)  # an unhandled rejection
                 else:
                     self._active = asyncio.ensure_future(self._refresh(properties, "_active"))
                     continue  # return provider(options)
@@ -181,10 +183,10 @@ class _MemoizedChain:
             return self._credentials
 
     async def _refresh(self, properties: IdentityProperties, lock: str) -> None:
-        try:
-            self._credentials = await self._chain(properties)
-        finally:
-            setattr(self, lock, None)
+        # ``lock = chain(options).then((c) => { credentials = c; lock = undefined; })``: a chain
+        # that fails leaves its lock set, so every later call rethrows that error (as the SDK does).
+        self._credentials = await self._chain(properties)
+        setattr(self, lock, None)
 
     async def _chain(self, properties: IdentityProperties) -> Credentials:
         """``internalCreateChain``: the first link that does not throw a CredentialsProviderError."""
@@ -199,6 +201,11 @@ class _MemoizedChain:
                 raise
         assert last_error is not None
         raise last_error
+
+
+def _retrieve_exception(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _frozen(credentials: Any) -> Credentials:
