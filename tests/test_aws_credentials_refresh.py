@@ -375,3 +375,58 @@ async def test_a_failed_default_chain_is_not_tried_again(
             "Unknown Error: Could not load credentials from any providers",
         )
     assert upstream.seen == []
+
+
+def _imds_routes(upstream: Upstream, token_reply: Reply, n: int) -> None:
+    role = {"Code": "Success", "AccessKeyId": f"AKIAINSTANCE00000{n:03d}", "SecretAccessKey": f"instanceSecret{n}",
+            "Token": f"itoken{n}", "Expiration": EXPIRES, "Type": "AWS-HMAC"}
+    upstream.server.add(
+        token_reply.entry("/latest/api/token"),
+        Reply(200, {"content-type": "text/plain"}, [b"roo-instance-role\n"]).entry(r"/security-credentials/$"),
+        Reply.json(role).entry("/security-credentials/roo-instance-role"),
+    )
+
+
+async def test_instance_metadata_credentials(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Default chain → ``fromInstanceMetadata`` (AWS_EC2_METADATA_SERVICE_ENDPOINT names the service):
+    an IMDSv2 token (PUT, 6-hour TTL), the role name, then its credentials, each GET with the token."""
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", upstream.base_url)
+    _imds_routes(upstream, Reply(200, {"content-type": "text/plain"}, [b"imds-session-token"]), 1)
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]))
+    await _say_hello(build_api_handler(_no_keys(upstream)))
+
+    token, profile, role, bedrock = upstream.seen
+    assert (token.method, token.path, token.headers["x-aws-ec2-metadata-token-ttl-seconds"]) == (
+        "PUT",
+        "/latest/api/token",
+        "21600",
+    )
+    assert [(seen.method, seen.path) for seen in (profile, role)] == [
+        ("GET", "/latest/meta-data/iam/security-credentials/"),
+        ("GET", "/latest/meta-data/iam/security-credentials/roo-instance-role"),
+    ]
+    assert profile.headers["x-aws-ec2-metadata-token"] == role.headers["x-aws-ec2-metadata-token"] == "imds-session-token"
+    verify_sigv4(bedrock, "AKIAINSTANCE00000001", "instanceSecret1", "itoken1")
+    assert _features(bedrock.headers["user-agent"]) == "m/N,E,0"  # CREDENTIALS_IMDS
+
+
+async def test_instance_metadata_v1_fallback_can_be_blocked(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token request answered 403 falls back to IMDSv1 (no token header) unless
+    AWS_EC2_METADATA_V1_DISABLED blocks it; the chain then ends with its final error."""
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", upstream.base_url)
+    _imds_routes(upstream, Reply(403), 1)
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]))
+    await _say_hello(build_api_handler(_no_keys(upstream)))
+    assert "x-aws-ec2-metadata-token" not in upstream.requests_to("/security-credentials/")[0].headers
+
+    monkeypatch.setenv("AWS_EC2_METADATA_V1_DISABLED", "true")
+    _imds_routes(upstream, Reply(403), 2)
+    _, error = await collect(build_api_handler(_no_keys(upstream)).create_message(SYSTEM, HELLO))
+    assert isinstance(error, JSError)
+    assert error.message == "Unknown Error: Could not load credentials from any providers"

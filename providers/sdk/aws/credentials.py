@@ -7,9 +7,10 @@ Mirrors @aws-sdk/credential-provider-ini 3.922.0 (``fromIni``, ``resolveProfileD
 (``setCredentialFeature``), @aws-sdk/credential-provider-process 3.922.0 (``fromProcess``),
 @aws-sdk/credential-provider-web-identity 3.922.0 (``fromTokenFile``, ``fromWebToken``, with STS
 through ``sts``), @aws-sdk/credential-provider-http 3.922.0 (``fromHttp``: container credentials
-through ``providers.sdk.transport``), @smithy/core 3.17.2 (``memoizeIdentityProvider``,
-``isIdentityExpired``) and @aws-sdk/token-providers (``fromEnvSigningName``). Role assumption (STS
-``AssumeRole``), SSO and instance (IMDS) credentials are fetched by botocore; their expiration is kept.
+through ``providers.sdk.transport``; instance metadata through ``imds``), @smithy/core 3.17.2
+(``memoizeIdentityProvider``, ``isIdentityExpired``) and @aws-sdk/token-providers
+(``fromEnvSigningName``). Role assumption (STS ``AssumeRole``) and SSO credentials are fetched by
+botocore; their expiration is kept.
 
 An identity with an ``expiration`` is fetched again once it is within ``EXPIRATION_S`` of it;
 ``clock`` is the SDK's ``Date.now`` (epoch seconds), which tests may replace.
@@ -489,22 +490,16 @@ async def _fetch_http_credentials(url: str) -> Credentials:
 
 
 async def _from_remote(properties: IdentityProperties) -> Credentials:  # noqa: ARG001
-    """``remoteProvider``: container credentials (``fromHttp``), else IMDS fetched by botocore."""
+    """``remoteProvider``: container credentials (``fromHttp``), else instance metadata (``imds``)."""
+    from .imds import from_instance_metadata
+
     if os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
         return await _from_http()
     disabled = os.environ.get("AWS_EC2_METADATA_DISABLED")
     if disabled and disabled != "false":
         raise CredentialsProviderError("EC2 Instance Metadata Service access disabled")
-    credentials = await asyncio.to_thread(_instance_metadata_credentials)
-    if credentials is None:
-        raise CredentialsProviderError("Could not load credentials from any providers", try_next_link=False)
-    return set_credential_feature(_frozen(credentials), "CREDENTIALS_IMDS", "0")
-
-
-def _instance_metadata_credentials() -> Any:
-    from botocore.credentials import InstanceMetadataFetcher, InstanceMetadataProvider
-
-    return InstanceMetadataProvider(iam_role_fetcher=InstanceMetadataFetcher(timeout=1, num_attempts=1)).load()
+    credentials = await from_instance_metadata(lambda: clock())  # the clock as patched at call time
+    return set_credential_feature(credentials, "CREDENTIALS_IMDS", "0")
 
 
 def default_provider() -> CredentialProvider:
