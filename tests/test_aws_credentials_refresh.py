@@ -12,7 +12,10 @@ The SDK's clock (``Date.now``) is ``providers.sdk.aws.credentials.clock``, repla
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,8 @@ import pytest
 from loopback import Upstream
 from test_bedrock_support import Reply, collect, settings, text_delta, usage, verify_sigv4
 
+from parity.runner import serve
+from parity.tls import HARD_CODED_HOSTS, make_tls_files
 from providers import build_api_handler
 from providers.sdk.aws import credentials as aws_credentials
 from providers.sdk.errors import JSError
@@ -430,3 +435,93 @@ async def test_instance_metadata_v1_fallback_can_be_blocked(
     _, error = await collect(build_api_handler(_no_keys(upstream)).create_message(SYSTEM, HELLO))
     assert isinstance(error, JSError)
     assert error.message == "Unknown Error: Could not load credentials from any providers"
+
+
+@pytest.fixture
+async def sso_upstream(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Upstream]:
+    """The loopback upstream with a certificate that also names the SSO portal."""
+    hosts = (*HARD_CODED_HOSTS, "portal.sso.us-east-1.amazonaws.com")
+    async with serve(make_tls_files(tmp_path_factory.mktemp("tls-sso"), hosts)) as server:
+        yield Upstream(server)
+
+
+def _sso_files(home: Path, token: dict[str, Any]) -> Path:
+    (home / "config").write_text(
+        "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = RooDeveloper\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+    )
+    cache = home / ".aws" / "sso" / "cache" / (hashlib.sha1(b"corp").hexdigest() + ".json")
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps(token))
+    return cache
+
+
+def _portal_reply(n: int) -> Reply:
+    role = {"accessKeyId": f"AKIASSOROLE000000{n:03d}", "secretAccessKey": f"ssoSecret{n}",
+            "sessionToken": f"ssoToken{n}", "expiration": int(EXPIRES_AT * 1000)}
+    return Reply.json({"roleCredentials": role})
+
+
+async def test_sso_credentials_and_token_refresh(
+    sso_upstream: Upstream, aws_home: Path, clock: Clock
+) -> None:
+    """``fromIni`` → SSO profile with an ``sso-session``: the cached token goes to the portal's
+    GetRoleCredentials; when the role credentials near expiry they are fetched again, and the
+    token, itself within 5 minutes of expiry, is first refreshed through SSO OIDC ``CreateToken``
+    and written back to the cache."""
+    upstream = sso_upstream
+    cache = _sso_files(
+        aws_home,
+        {"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1", "accessToken": "sso-access-1",
+         "expiresAt": EXPIRES, "clientId": "client-id", "clientSecret": "client-secret", "refreshToken": "refresh-1"},
+    )
+    upstream.route("portal.sso.us-east-1.amazonaws.com", _portal_reply(1), _portal_reply(2))
+    upstream.route("oidc.us-east-1.amazonaws.com", Reply.json(
+        {"accessToken": "sso-access-2", "expiresIn": 28800, "refreshToken": "refresh-2", "tokenType": "Bearer"}))
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]), times=2)
+    handler = build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="dev"))
+
+    await _say_hello(handler)
+    clock.now = EXPIRES_AT - 299
+    await _say_hello(handler)
+
+    first_portal, second_portal = upstream.requests_to("portal.sso")
+    assert first_portal.method == "GET"
+    assert first_portal.url == (
+        "https://portal.sso.us-east-1.amazonaws.com/federation/credentials?role_name=RooDeveloper&account_id=123456789012"
+    )
+    assert (first_portal.headers["x-amz-sso_bearer_token"], second_portal.headers["x-amz-sso_bearer_token"]) == (
+        "sso-access-1",
+        "sso-access-2",
+    )
+    (oidc,) = upstream.requests_to("oidc.us-east-1.amazonaws.com")
+    assert (oidc.method, oidc.url) == ("POST", "https://oidc.us-east-1.amazonaws.com/token")
+    assert oidc.json() == {"clientId": "client-id", "clientSecret": "client-secret", "grantType": "refresh_token",
+                           "refreshToken": "refresh-1"}
+    cached = json.loads(cache.read_text())
+    assert (cached["accessToken"], cached["refreshToken"]) == ("sso-access-2", "refresh-2")
+    assert cached["expiresAt"] == "2030-03-18T02:41:41.000Z"  # now + 28800 s, toISOString()
+    bedrock = upstream.requests_to("/converse-stream")
+    verify_sigv4(bedrock[1], "AKIASSOROLE000000002", "ssoSecret2", "ssoToken2")
+    # CREDENTIALS_SSO "s", CREDENTIALS_PROFILE_SSO "r", CREDENTIALS_CODE "e"
+    assert _features(bedrock[0].headers["user-agent"]) == "m/N,E,s,r,e"
+
+
+async def test_sso_legacy_profile_with_an_expired_token(upstream: Upstream, aws_home: Path, clock: Clock) -> None:
+    """credential-provider-sso ``resolveSSOCredentials``: a legacy profile's cached token (keyed by
+    its start URL) that has expired ends the chain with the SDK's text; the portal is not called."""
+    (aws_home / "config").write_text(
+        "[profile legacy]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"
+        "sso_account_id = 123456789012\nsso_role_name = RooDeveloper\n"
+    )
+    cache = aws_home / ".aws" / "sso" / "cache" / (hashlib.sha1(b"https://corp.awsapps.com/start").hexdigest() + ".json")
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({"accessToken": "old", "expiresAt": "2030-03-17T17:00:00Z"}))
+    handler = build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="legacy"))
+    _, error = await collect(handler.create_message(SYSTEM, HELLO))
+    assert isinstance(error, JSError) and error.name == "CredentialsProviderError"
+    assert error.message == (
+        "Unknown Error: The SSO session associated with this profile has expired. "
+        "To refresh this SSO session run aws sso login with the corresponding profile."
+    )
+    assert upstream.seen == []

@@ -9,6 +9,7 @@
   3.922.0, with @smithy/core's ``memoizeIdentityProvider`` (identities that expire are fetched again)
 - ``sts``: the nested STS client's ``AssumeRoleWithWebIdentity`` (@aws-sdk/nested-clients 3.922.0)
 - ``imds``: @smithy/credential-provider-imds 4.2.4 ``fromInstanceMetadata``
+- ``sso``: @aws-sdk/credential-provider-sso and token-providers 3.922.0 (portal and OIDC calls)
 - ``signing``: @aws-sdk/core 3.922.0 ``AwsSdkSigV4Signer`` with @smithy/signature-v4 5.3.4
 - ``user_agent``: @aws-sdk/middleware-user-agent and util-user-agent-node 3.922.0
 - ``retry``: @smithy/util-retry 4.2.4 (standard and adaptive), service-error-classification 4.2.4,
@@ -21,7 +22,7 @@
 The wire pieces come from botocore: SigV4 signing (``SigV4Auth`` on an ``AWSRequest``), the
 event-stream frame parser with its CRC checks (``EventStreamBuffer``; the common message, string
 headers only, is read here on the hot path), the shared config/credentials file parser, and the
-role (STS ``AssumeRole``) and SSO credentials. botocore is imported only when a
+role credentials (STS ``AssumeRole``). botocore is imported only when a
 request is signed, an unusual frame decoded or the shared files read. The reference spoke HTTP/2;
 this port speaks HTTP/1.1 through ``providers.sdk.transport`` and signs ``host`` where the reference
 signed ``:authority``.

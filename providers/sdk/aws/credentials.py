@@ -7,10 +7,10 @@ Mirrors @aws-sdk/credential-provider-ini 3.922.0 (``fromIni``, ``resolveProfileD
 (``setCredentialFeature``), @aws-sdk/credential-provider-process 3.922.0 (``fromProcess``),
 @aws-sdk/credential-provider-web-identity 3.922.0 (``fromTokenFile``, ``fromWebToken``, with STS
 through ``sts``), @aws-sdk/credential-provider-http 3.922.0 (``fromHttp``: container credentials
-through ``providers.sdk.transport``; instance metadata through ``imds``), @smithy/core 3.17.2
-(``memoizeIdentityProvider``, ``isIdentityExpired``) and @aws-sdk/token-providers
-(``fromEnvSigningName``). Role assumption (STS ``AssumeRole``) and SSO credentials are fetched by
-botocore; their expiration is kept.
+through ``providers.sdk.transport``; instance metadata through ``imds``; SSO through ``sso``),
+@smithy/core 3.17.2 (``memoizeIdentityProvider``, ``isIdentityExpired``) and
+@aws-sdk/token-providers (``fromEnvSigningName``). Role assumption (STS ``AssumeRole``) is fetched
+by botocore; its expiration is kept.
 
 An identity with an ``expiration`` is fetched again once it is within ``EXPIRATION_S`` of it;
 ``clock`` is the SDK's ``Date.now`` (epoch seconds), which tests may replace.
@@ -222,8 +222,8 @@ def _frozen(credentials: Any) -> Credentials:
 
 
 def _botocore_profile_credentials(profile: str, region: str | None) -> Any:
-    """Profile credentials that need STS or SSO: botocore resolves them itself, its STS client in
-    the profile's region, else the calling client's (``parentClientConfig.region``)."""
+    """Role credentials (STS ``AssumeRole``): botocore resolves them itself, its STS client in the
+    profile's region, else the calling client's (``parentClientConfig.region``)."""
     import botocore.session
 
     session = botocore.session.Session(profile=profile)
@@ -251,9 +251,9 @@ async def _resolve_profile_data(
 ) -> Credentials:
     """``resolveProfileData`` of credential-provider-ini.
 
-    Static keys, ``credential_process`` and web-identity profiles are resolved here; role
-    assumption and SSO profiles by botocore (its own STS/SSO requests), then tagged with the
-    feature id the JS provider sets. A role that needs an MFA code fails as the SDK does without
+    Static keys, ``credential_process``, web-identity and SSO profiles are resolved here; role
+    assumption by botocore (its own STS request), then tagged with the feature id the JS provider
+    sets. A role that needs an MFA code fails as the SDK does without
     an ``mfaCodeProvider``, before anything is fetched.
     """
     data = profiles.get(profile)
@@ -281,11 +281,13 @@ async def _resolve_profile_data(
         identity = await _resolve_process_credentials(profile, profiles)
         return set_credential_feature(identity, "CREDENTIALS_PROFILE_PROCESS", "v")
     if _is_sso_profile(data):
+        from .sso import from_sso
+
         assert data is not None
         feature = (
             ("CREDENTIALS_PROFILE_SSO", "r") if data.get("sso_session") else ("CREDENTIALS_PROFILE_SSO_LEGACY", "t")
         )
-        identity = await asyncio.to_thread(_botocore_identity, profile, properties.get("region"))
+        identity = await from_sso(profile, data, lambda: clock(), properties.get("userAgentAppId"))
         return set_credential_feature(identity, *feature)
     raise CredentialsProviderError(
         f"Could not resolve credentials using profile: [{profile}] in configuration/credentials file(s)."

@@ -24,6 +24,17 @@ def _shared_config_paths() -> tuple[str, str]:
 def load_shared_config_files() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """``loadSharedConfigFiles``: (config-file profiles, its ``services`` sections, credentials-file
     profiles), read and parsed by botocore's config loader on every call (``ignoreCache``)."""
+    config_map, credentials_profiles = _parse_files()
+    return config_map.get("profiles", {}), config_map.get("services", {}), credentials_profiles
+
+
+def load_sso_session_data() -> dict[str, dict[str, Any]]:
+    """``loadSsoSessionData``: the config file's ``[sso-session NAME]`` sections."""
+    sessions: dict[str, dict[str, Any]] = _parse_files()[0].get("sso_sessions", {})
+    return sessions
+
+
+def _parse_files() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     from botocore.configloader import build_profile_map, raw_config_parse
     from botocore.exceptions import ConfigNotFound, ConfigParseError
 
@@ -36,7 +47,7 @@ def load_shared_config_files() -> tuple[dict[str, dict[str, Any]], dict[str, dic
         credentials_profiles = raw_config_parse(credentials_path)
     except (ConfigNotFound, ConfigParseError):
         credentials_profiles = {}
-    return config_map.get("profiles", {}), config_map.get("services", {}), credentials_profiles
+    return config_map, credentials_profiles
 
 
 def parse_known_files() -> dict[str, dict[str, Any]]:
