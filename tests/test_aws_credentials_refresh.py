@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -334,9 +335,10 @@ ASSUME_ROLE_RESPONSE = """<AssumeRoleResponse xmlns="https://sts.amazonaws.com/d
 async def test_assumed_role_credentials_are_fetched_again_within_five_minutes_of_expiry(
     upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``fromIni`` → assume-role profile (STS ``AssumeRole``, fetched by botocore; both it and the
-    SDK's nested STS client honour AWS_ENDPOINT_URL_STS): the role's expiration is kept, so the
-    client assumes the role again once within 5 minutes of it."""
+    """``fromIni`` → assume-role profile: STS ``AssumeRole`` (at AWS_ENDPOINT_URL_STS, which the
+    nested STS client honours) signed with the source profile's keys; the role's expiration is
+    kept, so the client assumes the role again once within 5 minutes of it. The STS request's form,
+    header order, signed headers and feature ids were recorded from the SDK (Node 20, 3.922.0)."""
     (aws_home / "credentials").write_text(
         "[base]\naws_access_key_id = AKIABASE000000000000\naws_secret_access_key = baseSecret\n"
     )
@@ -357,9 +359,33 @@ async def test_assumed_role_credentials_are_fetched_again_within_five_minutes_of
     clock.now = EXPIRES_AT - 299
     await _say_hello(handler)
 
-    assert len(upstream.requests_to("/sts")) == 2
-    keys = [_access_key(seen.headers["authorization"]) for seen in upstream.requests_to("/converse-stream")]
+    first_sts, _ = upstream.requests_to("/sts")
+    assert (first_sts.method, first_sts.path) == ("POST", "/sts/")
+    assert first_sts.body.decode() == (
+        f"RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fadmin&RoleSessionName=aws-sdk-js-{int(T0 * 1000)}"
+        "&DurationSeconds=3600&Action=AssumeRole&Version=2011-06-15"
+    )
+    assert [name for name in first_sts.headers if name != "host"] == [
+        "content-type",
+        "content-length",
+        "x-amz-user-agent",
+        "user-agent",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "authorization",
+    ]
+    authorization = first_sts.headers["authorization"]
+    assert re.match(r"AWS4-HMAC-SHA256 Credential=AKIABASE000000000000/\d{8}/us-east-1/sts/aws4_request, ", authorization)
+    assert "SignedHeaders=amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;" \
+        "x-amz-content-sha256;x-amz-date;x-amz-user-agent," in authorization
+    assert _features(first_sts.headers["user-agent"]) == "m/E,n"  # the source keys' CREDENTIALS_PROFILE
+    bedrock = upstream.requests_to("/converse-stream")
+    keys = [_access_key(seen.headers["authorization"]) for seen in bedrock]
     assert keys == ["AKIAASSUMEDROLE00001", "AKIAASSUMEDROLE00001", "AKIAASSUMEDROLE00002"]
+    # RESOLVED_ACCOUNT_ID, CREDENTIALS_STS_ASSUME_ROLE "i", CREDENTIALS_PROFILE_SOURCE_PROFILE "o", code
+    assert _features(bedrock[0].headers["user-agent"]) == "m/N,E,T,i,o,e"
 
 
 async def test_a_failed_default_chain_is_not_tried_again(

@@ -7,7 +7,7 @@
 - ``shared_ini``: @smithy/shared-ini-file-loader and node-config-provider's ``loadConfig``
 - ``credentials``: @aws-sdk/credential-provider-ini / -env / -node / -process / -http / -web-identity
   3.922.0, with @smithy/core's ``memoizeIdentityProvider`` (identities that expire are fetched again)
-- ``sts``: the nested STS client's ``AssumeRoleWithWebIdentity`` (@aws-sdk/nested-clients 3.922.0)
+- ``sts``: the nested STS client's ``AssumeRole`` / ``AssumeRoleWithWebIdentity`` (@aws-sdk/nested-clients)
 - ``imds``: @smithy/credential-provider-imds 4.2.4 ``fromInstanceMetadata``
 - ``sso``: @aws-sdk/credential-provider-sso and token-providers 3.922.0 (portal and OIDC calls)
 - ``signing``: @aws-sdk/core 3.922.0 ``AwsSdkSigV4Signer`` with @smithy/signature-v4 5.3.4
@@ -21,9 +21,10 @@
 
 The wire pieces come from botocore: SigV4 signing (``SigV4Auth`` on an ``AWSRequest``), the
 event-stream frame parser with its CRC checks (``EventStreamBuffer``; the common message, string
-headers only, is read here on the hot path), the shared config/credentials file parser, and the
-role credentials (STS ``AssumeRole``). botocore is imported only when a
-request is signed, an unusual frame decoded or the shared files read. The reference spoke HTTP/2;
+headers only, is read here on the hot path) and the shared config/credentials file parser; every
+credential provider's request (STS, SSO, SSO OIDC, container and instance metadata) goes through
+``providers.sdk.transport``. botocore is imported only when a request is signed, an unusual frame
+decoded or the shared files read. The reference spoke HTTP/2;
 this port speaks HTTP/1.1 through ``providers.sdk.transport`` and signs ``host`` where the reference
 signed ``:authority``.
 """

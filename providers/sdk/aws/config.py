@@ -107,19 +107,20 @@ def resolve_endpoint(region: str, endpoint: str | None, use_fips: bool = False, 
 SERVICE_ID = "Bedrock Runtime"
 
 
-def configured_endpoint() -> str | None:
+def configured_endpoint(service_id: str = SERVICE_ID) -> str | None:
     """@smithy/middleware-endpoint ``getEndpointFromConfig(serviceId)`` (``getEndpointUrlConfig``):
-    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, ``AWS_ENDPOINT_URL``, the profile's ``services`` section
-    (``bedrock_runtime.endpoint_url``), the profile's ``endpoint_url``."""
+    ``AWS_ENDPOINT_URL_<SERVICE_ID>`` (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``), ``AWS_ENDPOINT_URL``,
+    the profile's ``services`` section (``bedrock_runtime.endpoint_url``), the profile's
+    ``endpoint_url``."""
 
     def from_env(env: Mapping[str, str]) -> str | None:
-        service_key = "_".join(["AWS_ENDPOINT_URL", *(word.upper() for word in SERVICE_ID.split(" "))])
+        service_key = "_".join(["AWS_ENDPOINT_URL", *(word.upper() for word in service_id.split(" "))])
         return env.get(service_key) or env.get("AWS_ENDPOINT_URL") or None
 
     def from_file(profile: Mapping[str, Any], services: Mapping[str, Any]) -> str | None:
         section = services.get(profile["services"]) if profile.get("services") else None
         if section:
-            service = section.get("_".join(word.lower() for word in SERVICE_ID.split(" ")))
+            service = section.get("_".join(word.lower() for word in service_id.split(" ")))
             if isinstance(service, dict) and service.get("endpoint_url"):
                 return str(service["endpoint_url"])
         return profile.get("endpoint_url") or None

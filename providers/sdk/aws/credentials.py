@@ -9,8 +9,8 @@ Mirrors @aws-sdk/credential-provider-ini 3.922.0 (``fromIni``, ``resolveProfileD
 through ``sts``), @aws-sdk/credential-provider-http 3.922.0 (``fromHttp``: container credentials
 through ``providers.sdk.transport``; instance metadata through ``imds``; SSO through ``sso``),
 @smithy/core 3.17.2 (``memoizeIdentityProvider``, ``isIdentityExpired``) and
-@aws-sdk/token-providers (``fromEnvSigningName``). Role assumption (STS ``AssumeRole``) is fetched
-by botocore; its expiration is kept.
+@aws-sdk/token-providers (``fromEnvSigningName``); role profiles (``resolveAssumeRoleCredentials``)
+assume their role through ``sts``.
 
 An identity with an ``expiration`` is fetched again once it is within ``EXPIRATION_S`` of it;
 ``clock`` is the SDK's ``Date.now`` (epoch seconds), which tests may replace.
@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import math
 import os
+import re
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,7 +40,8 @@ Credentials = dict[str, Any]
 
 IdentityProperties = Mapping[str, Any]
 """What the client passes a provider (``awsIdentityProperties.callerClientConfig``): its resolved
-``region`` and its ``userAgentAppId`` (the nested STS client inherits both)."""
+``region`` and its ``userAgentAppId`` (the nested STS client inherits both). Within fromIni the
+``profile`` being resolved and the ``roleAssumerRegion`` of its first role are added."""
 
 CredentialProvider = Callable[[IdentityProperties], Awaitable[Credentials]]
 
@@ -209,63 +212,20 @@ def _retrieve_exception(future: asyncio.Future[None]) -> None:
         future.exception()
 
 
-def _frozen(credentials: Any) -> Credentials:
-    """A botocore ``Credentials`` object as an identity dict (session token and expiration when present)."""
-    frozen = credentials.get_frozen_credentials()
-    identity: Credentials = {"accessKeyId": frozen.access_key, "secretAccessKey": frozen.secret_key}
-    if frozen.token:
-        identity["sessionToken"] = frozen.token
-    expiry_time = getattr(credentials, "_expiry_time", None)  # RefreshableCredentials' expiration
-    if isinstance(expiry_time, datetime.datetime):
-        identity["expiration"] = expiry_time.timestamp()
-    return identity
-
-
-def _botocore_profile_credentials(profile: str, region: str | None) -> Any:
-    """Role credentials (STS ``AssumeRole``): botocore resolves them itself, its STS client in the
-    profile's region, else the calling client's (``parentClientConfig.region``)."""
-    import botocore.session
-
-    session = botocore.session.Session(profile=profile)
-    if region and not session.get_config_variable("region"):
-        session.set_config_variable("region", region)
-    return session.get_credentials()
-
-
-def _mfa_profile(profile: str, profiles: Mapping[str, dict[str, Any]]) -> str | None:
-    """The first role profile on the ``source_profile`` path from ``profile`` that names an
-    ``mfa_serial`` (``resolveAssumeRoleCredentials`` checks each before awaiting its source)."""
-    visited: set[str] = set()
-    name: str | None = profile
-    while name is not None and name not in visited and _is_assume_role_profile(profiles.get(name)):
-        visited.add(name)
-        data = profiles[name]
-        if data.get("mfa_serial"):
-            return name
-        name = data.get("source_profile")
-    return None
-
-
 async def _resolve_profile_data(
-    profile: str, profiles: Mapping[str, dict[str, Any]], properties: IdentityProperties
+    profile: str,
+    profiles: Mapping[str, dict[str, Any]],
+    properties: IdentityProperties,
+    visited: Mapping[str, bool] | None = None,
+    is_assume_role_recursive_call: bool = False,
 ) -> Credentials:
-    """``resolveProfileData`` of credential-provider-ini.
-
-    Static keys, ``credential_process``, web-identity and SSO profiles are resolved here; role
-    assumption by botocore (its own STS request), then tagged with the feature id the JS provider
-    sets. A role that needs an MFA code fails as the SDK does without
-    an ``mfaCodeProvider``, before anything is fetched.
-    """
+    """``resolveProfileData`` of credential-provider-ini, tagged with the feature ids the JS
+    providers set. ``visited`` holds the source profiles followed so far."""
     data = profiles.get(profile)
-    if _is_assume_role_profile(data):
-        mfa_profile = _mfa_profile(profile, profiles)
-        if mfa_profile is not None:
-            raise CredentialsProviderError(
-                f"Profile {mfa_profile} requires multi-factor authentication, but no MFA code callback was provided.",
-                try_next_link=False,
-            )
-        identity = await asyncio.to_thread(_botocore_identity, profile, properties.get("region"))
-        return set_credential_feature(identity, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o")
+    if visited and _is_static_creds_profile(data):
+        return _static_profile_credentials(data)
+    if is_assume_role_recursive_call or _is_assume_role_profile(data):
+        return await _resolve_assume_role_credentials(profile, profiles, properties, visited or {})
     if _is_static_creds_profile(data):
         return _static_profile_credentials(data)
     if _is_web_identity_profile(data):
@@ -294,13 +254,80 @@ async def _resolve_profile_data(
     )
 
 
-def _botocore_identity(profile: str, region: str | None) -> Credentials:
-    credentials = _botocore_profile_credentials(profile, region)
-    if credentials is None:
+async def _resolve_assume_role_credentials(
+    profile: str, profiles: Mapping[str, dict[str, Any]], properties: IdentityProperties, visited: Mapping[str, bool]
+) -> Credentials:
+    """``resolveAssumeRoleCredentials``: the source credentials (``source_profile``, resolved
+    recursively, or ``credential_source``), then STS ``AssumeRole`` signed with them in the first
+    role profile's region, else the calling client's. ``mfa_serial`` without an MFA code provider
+    throws once the source is under way, as the SDK does."""
+    from .sts import assume_role
+
+    data = profiles[profile]
+    source_profile = data.get("source_profile")
+    region = properties.get("roleAssumerRegion") or data.get("region") or properties.get("region") or _sts_region({})
+    properties = {**properties, "roleAssumerRegion": region}  # options.roleAssumer: made once, for the first role
+    if source_profile and source_profile in visited:
         raise CredentialsProviderError(
-            f"Could not resolve credentials using profile: [{profile}] in configuration/credentials file(s)."
+            f"Detected a cycle attempting to resolve credentials for profile {properties.get('profile')}. "
+            f"Profiles visited: {', '.join(visited)}"
         )
-    return _frozen(credentials)
+    source: asyncio.Future[Credentials] = asyncio.ensure_future(
+        _resolve_profile_data(
+            source_profile,
+            profiles,
+            properties,
+            {**visited, source_profile: True},
+            _is_credential_source_without_role_arn(profiles.get(source_profile) or {}),
+        )
+        if source_profile
+        else _resolve_credential_source(data.get("credential_source"), profile, properties)
+    )
+    source.add_done_callback(_retrieve_exception)
+    if _is_credential_source_without_role_arn(data):
+        return set_credential_feature(await source, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o")
+    params = {
+        "RoleArn": data["role_arn"],
+        "RoleSessionName": data.get("role_session_name") or f"aws-sdk-js-{int(clock() * 1000)}",
+        "ExternalId": data.get("external_id"),
+        "DurationSeconds": _parse_int(data.get("duration_seconds") or "3600"),
+    }
+    if data.get("mfa_serial"):
+        raise CredentialsProviderError(
+            f"Profile {profile} requires multi-factor authentication, but no MFA code callback was provided.",
+            try_next_link=False,
+        )
+    credentials = await assume_role(region, await source, params, properties.get("userAgentAppId"))
+    return set_credential_feature(credentials, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o")
+
+
+def _is_credential_source_without_role_arn(section: Mapping[str, Any]) -> bool:
+    return not section.get("role_arn") and bool(section.get("credential_source"))
+
+
+def _parse_int(value: str) -> float:
+    """``parseInt(value, 10)`` (NaN when no digits lead)."""
+    match = re.match(r"\s*([+-]?\d+)", value)
+    return int(match.group(1)) if match else math.nan
+
+
+async def _resolve_credential_source(source: Any, profile: str, properties: IdentityProperties) -> Credentials:
+    """``resolveCredentialSource``: EcsContainer, Ec2InstanceMetadata or Environment, tagged
+    CREDENTIALS_PROFILE_NAMED_PROVIDER ("p")."""
+    from .imds import from_instance_metadata
+
+    if source == "EcsContainer":
+        credentials = await _from_http()
+    elif source == "Ec2InstanceMetadata":
+        credentials = await from_instance_metadata(lambda: clock())
+    elif source == "Environment":
+        credentials = _from_env()
+    else:
+        raise CredentialsProviderError(
+            f"Unsupported credential source in profile {profile}. Got {source}, "
+            "expected EcsContainer or Ec2InstanceMetadata or Environment."
+        )
+    return set_credential_feature(credentials, "CREDENTIALS_PROFILE_NAMED_PROVIDER", "p")
 
 
 def _static_profile_credentials(data: Mapping[str, Any]) -> Credentials:
@@ -326,7 +353,7 @@ def from_ini(profile: str | None = None, ignore_cache: bool = True) -> Credentia
 
     async def provider(properties: IdentityProperties) -> Credentials:
         name = profile or os.environ.get("AWS_PROFILE") or "default"
-        return await _resolve_profile_data(name, parse_known_files(), properties)
+        return await _resolve_profile_data(name, parse_known_files(), {**properties, "profile": name})
 
     return provider
 
@@ -519,7 +546,8 @@ async def _default_from_env(properties: IdentityProperties) -> Credentials:  # n
 
 
 async def _default_from_ini(properties: IdentityProperties) -> Credentials:
-    return await _resolve_profile_data(os.environ.get("AWS_PROFILE") or "default", parse_known_files(), properties)
+    name = os.environ.get("AWS_PROFILE") or "default"
+    return await _resolve_profile_data(name, parse_known_files(), {**properties, "profile": name})
 
 
 async def _no_more_providers(properties: IdentityProperties) -> Credentials:  # noqa: ARG001

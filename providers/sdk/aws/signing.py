@@ -25,8 +25,10 @@ def sign_sigv4(
     credentials: Credentials,
     region: str,
     signing_date: float,
+    service: str = SIGNING_NAME,
 ) -> dict[str, str]:
-    """Sign with SigV4 (service ``bedrock``) at ``signing_date`` (epoch seconds).
+    """Sign with SigV4 (service ``bedrock``, or ``sts`` for the nested STS client) at
+    ``signing_date`` (epoch seconds).
 
     Returns the headers in the order the SDK's signer leaves them: the request's, then
     ``x-amz-date``, ``x-amz-security-token``, ``x-amz-content-sha256``, ``authorization``.
@@ -42,7 +44,7 @@ def sign_sigv4(
     )
     payload_hash = hashlib.sha256(body).hexdigest()
     request = AWSRequest(method=method, url=url, data=body, headers={**headers, "X-Amz-Content-SHA256": payload_hash})
-    signer = SigV4Auth(boto_credentials, SIGNING_NAME, region)
+    signer = SigV4Auth(boto_credentials, service, region)
     # SigV4Auth.add_auth with the SDK's skew-corrected signing time.
     request.context["timestamp"] = datetime.datetime.fromtimestamp(signing_date, datetime.timezone.utc).strftime(
         SIGV4_TIMESTAMP

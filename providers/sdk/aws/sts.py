@@ -1,18 +1,23 @@
-"""STS ``AssumeRoleWithWebIdentity``, as the SDK's nested STS client sends it (awsQuery protocol).
+"""STS ``AssumeRole`` and ``AssumeRoleWithWebIdentity``, as the SDK's nested STS client sends them
+(awsQuery protocol).
 
 Mirrors @aws-sdk/nested-clients 3.922.0 (``dist-cjs/submodules/sts/index.js``:
-``getDefaultRoleAssumerWithWebIdentity``, ``resolveRegion``, ``se_AssumeRoleWithWebIdentityCommand``,
+``getDefaultRoleAssumer``, ``getDefaultRoleAssumerWithWebIdentity``, ``resolveRegion``,
+``se_AssumeRoleCommand``, ``se_AssumeRoleWithWebIdentityCommand``,
 ``buildFormUrlencodedString``, ``de_AssumeRoleWithWebIdentityResponse``, ``de_CommandError``,
 ``getAccountIdFromAssumedRoleUser``; the endpoint ruleset's regional ``https://sts.{Region}.{dnsSuffix}``)
-and @aws-sdk/core 3.922.0 (``parseXmlBody``, ``parseXmlErrorBody``, ``loadQueryErrorCode``). The call
-is unsigned and goes through ``providers.sdk.transport``, with the standard retry strategy (its
-``retry-after`` hint and clock-skew handling are not reproduced).
+and @aws-sdk/core 3.922.0 (``parseXmlBody``, ``parseXmlErrorBody``, ``loadQueryErrorCode``). Calls go
+through ``providers.sdk.transport`` with the standard retry strategy (its ``retry-after`` hint and
+clock-skew correction are not reproduced); ``AssumeRole`` is signed with the source credentials,
+``AssumeRoleWithWebIdentity`` is not. The endpoint honours ``AWS_ENDPOINT_URL_STS`` and the other
+configured endpoints as every SDK client does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import time
 import uuid
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
@@ -22,11 +27,12 @@ import aiohttp
 
 from .. import transport
 from ..errors import JSError
-from .config import dns_suffix
+from .config import configured_endpoint, dns_suffix, request_url
 from .credentials import Credentials, set_credential_feature
 from .http_handler import connection_error, read_body
 from .protocol import extended_encode_uri_component
 from .retry import NoRetryTokenAvailable, StandardRetryStrategy, get_retry_error_type
+from .signing import sign_sigv4
 from .user_agent import user_agent_headers
 
 STS_VERSION = "2011-06-15"
@@ -65,10 +71,10 @@ def _account_id(assumed_role_arn: str | None) -> str | None:
     return None
 
 
-async def _send(host: str, headers: dict[str, str], body: bytes) -> ElementTree.Element | None:
+async def _send(url: str, headers: dict[str, str], body: bytes, host: str) -> ElementTree.Element | None:
     """One attempt: the parsed XML body, or the error ``de_CommandError`` throws."""
     try:
-        response = await transport.request("POST", f"https://{host}/", headers=headers, body=body, limited=False)
+        response = await transport.request("POST", url, headers=headers, body=body, limited=False)
     except (aiohttp.ClientError, OSError) as error:
         raise connection_error(error, host) from None
     data = await read_body(response)
@@ -84,20 +90,32 @@ async def _send(host: str, headers: dict[str, str], body: bytes) -> ElementTree.
     return root
 
 
-async def assume_role_with_web_identity(region: str, params: Mapping[str, Any], app_id: str | None) -> Credentials:
-    """``roleAssumerWithWebIdentity(params)``: the role's temporary credentials.
-
-    ``params`` are ``RoleArn``, ``RoleSessionName``, ``WebIdentityToken`` (members set to ``None``
-    are left out, as ``se_AssumeRoleWithWebIdentityRequest`` does); ``app_id`` is the calling
-    client's ``userAgentAppId``. The standard retry strategy retries as for any command.
-    """
-    entries = {key: params[key] for key in ("RoleArn", "RoleSessionName", "WebIdentityToken") if params.get(key) is not None}
-    entries.update(Action="AssumeRoleWithWebIdentity", Version=STS_VERSION)
+async def _call(
+    action: str,
+    params: Mapping[str, Any],
+    members: tuple[str, ...],
+    region: str,
+    app_id: str | None,
+    source_credentials: Credentials | None,
+) -> dict[str, ElementTree.Element]:
+    """``stsClient.send(command)``: the form body (``members`` in model order, then ``Action`` and
+    ``Version``), the endpoint (``AWS_ENDPOINT_URL_STS`` and the other configured endpoints, else
+    the regional one), SigV4 (service ``sts``) when there are source credentials, the standard
+    retry strategy; the members of ``<Action>Result``."""
+    entries = {key: params[key] for key in members if params.get(key) is not None}
+    entries.update(Action=action, Version=STS_VERSION)
     body = "&".join(
         f"{extended_encode_uri_component(key)}={extended_encode_uri_component(str(value))}" for key, value in entries.items()
     ).encode()
-    host = f"sts.{region}.{dns_suffix(region)}"
-    x_amz_user_agent, user_agent = user_agent_headers({"RETRY_MODE_STANDARD": "E"}, app_id, "api/sts")
+    endpoint = configured_endpoint("STS") or f"https://sts.{region}.{dns_suffix(region)}"
+    url, host = request_url(endpoint, "/")
+    # the user agent carries the feature ids of the credentials the request is signed with
+    features = {"RETRY_MODE_STANDARD": "E"}
+    if source_credentials is not None:
+        if source_credentials.get("accountId"):
+            features["RESOLVED_ACCOUNT_ID"] = "T"
+        features.update(source_credentials.get("$source", {}))
+    x_amz_user_agent, user_agent = user_agent_headers(features, app_id, "api/sts")
     headers = {
         "content-type": "application/x-www-form-urlencoded",
         "content-length": str(len(body)),
@@ -110,8 +128,11 @@ async def assume_role_with_web_identity(region: str, params: Mapping[str, Any], 
     token = strategy.acquire_initial_retry_token()
     while True:
         headers["amz-sdk-request"] = f"attempt={token.retry_count + 1}; max={strategy.max_attempts}"
+        request_headers = headers
+        if source_credentials is not None:
+            request_headers = sign_sigv4("POST", url, headers, body, source_credentials, region, time.time(), "sts")
         try:
-            root = await _send(host, headers, body)
+            root = await _send(url, request_headers, body, host)
             strategy.record_success(token)
             break
         except JSError as error:
@@ -120,13 +141,17 @@ async def assume_role_with_web_identity(region: str, params: Mapping[str, Any], 
             except NoRetryTokenAvailable:
                 raise error from None
             await asyncio.sleep(token.get_retry_delay() / 1000)
-    result = _children(root).get("AssumeRoleWithWebIdentityResult") if root is not None else None
-    members = _children(result) if result is not None else {}
+    result = _children(root).get(f"{action}Result") if root is not None else None
+    return _children(result) if result is not None else {}
+
+
+def _role_credentials(members: Mapping[str, ElementTree.Element], operation: str, role_arn: Any) -> Credentials:
+    """The role's ``Credentials`` and the account of its ``AssumedRoleUser``."""
     sts_credentials = _children(members["Credentials"]) if "Credentials" in members else {}
     access_key = _text(sts_credentials.get("AccessKeyId"))
     secret_key = _text(sts_credentials.get("SecretAccessKey"))
     if not access_key or not secret_key:
-        raise JSError(f"Invalid response from STS.assumeRoleWithWebIdentity call with role {params.get('RoleArn')}")
+        raise JSError(f"Invalid response from STS.{operation} call with role {role_arn}")
     credentials: Credentials = {"accessKeyId": access_key, "secretAccessKey": secret_key}
     token = _text(sts_credentials.get("SessionToken"))
     if token is not None:
@@ -138,5 +163,38 @@ async def assume_role_with_web_identity(region: str, params: Mapping[str, Any], 
     account_id = _account_id(_text(user.get("Arn")))
     if account_id:
         credentials["accountId"] = account_id
+    return credentials
+
+
+async def assume_role(
+    region: str, source_credentials: Credentials, params: Mapping[str, Any], app_id: str | None
+) -> Credentials:
+    """``roleAssumer(sourceCreds, params)`` (``getDefaultRoleAssumer``): STS ``AssumeRole`` signed
+    with the source credentials; ``params`` are ``RoleArn``, ``RoleSessionName``,
+    ``DurationSeconds``, ``ExternalId``."""
+    members = await _call(
+        "AssumeRole",
+        params,
+        ("RoleArn", "RoleSessionName", "DurationSeconds", "ExternalId"),
+        region,
+        app_id,
+        source_credentials,
+    )
+    credentials = _role_credentials(members, "assumeRole", params.get("RoleArn"))
+    return set_credential_feature(credentials, "CREDENTIALS_STS_ASSUME_ROLE", "i")
+
+
+async def assume_role_with_web_identity(region: str, params: Mapping[str, Any], app_id: str | None) -> Credentials:
+    """``roleAssumerWithWebIdentity(params)``: the role's temporary credentials, unsigned.
+
+    ``params`` are ``RoleArn``, ``RoleSessionName``, ``WebIdentityToken`` (members set to ``None``
+    are left out, as ``se_AssumeRoleWithWebIdentityRequest`` does); ``app_id`` is the calling
+    client's ``userAgentAppId``.
+    """
+    members = await _call(
+        "AssumeRoleWithWebIdentity", params, ("RoleArn", "RoleSessionName", "WebIdentityToken"), region, app_id, None
+    )
+    credentials = _role_credentials(members, "assumeRoleWithWebIdentity", params.get("RoleArn"))
+    if "accountId" in credentials:
         set_credential_feature(credentials, "RESOLVED_ACCOUNT_ID", "T")
     return set_credential_feature(credentials, "CREDENTIALS_STS_ASSUME_ROLE_WEB_ID", "k")
