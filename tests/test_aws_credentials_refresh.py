@@ -551,3 +551,43 @@ async def test_sso_legacy_profile_with_an_expired_token(upstream: Upstream, aws_
         "To refresh this SSO session run aws sso login with the corresponding profile."
     )
     assert upstream.seen == []
+
+
+async def test_role_with_environment_credential_source(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``credential_source = Environment``: the environment's keys (CREDENTIALS_ENV_VARS "g",
+    CREDENTIALS_PROFILE_NAMED_PROVIDER "p") sign the AssumeRole call, in the profile's region."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT00000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "environmentSecret")
+    (aws_home / "config").write_text(
+        "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\ncredential_source = Environment\n"
+        "region = eu-west-1\nrole_session_name = roo\nduration_seconds = 900\n"
+    )
+    upstream.route("sts.eu-west-1.amazonaws.com", Reply(
+        200, {"content-type": "text/xml"}, [ASSUME_ROLE_RESPONSE.format(n=3, expiration=EXPIRES).encode()]))
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]))
+    await _say_hello(build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="ops")))
+    sts, bedrock = upstream.seen
+    assert sts.url == "https://sts.eu-west-1.amazonaws.com/"
+    assert sts.form() == {"RoleArn": "arn:aws:iam::123456789012:role/ops", "RoleSessionName": "roo",
+                          "DurationSeconds": "900", "Action": "AssumeRole", "Version": "2011-06-15"}
+    assert "Credential=AKIAENVIRONMENT00000/" in sts.headers["authorization"]
+    assert "/eu-west-1/sts/aws4_request" in sts.headers["authorization"]
+    assert _features(sts.headers["user-agent"]) == "m/E,g,p"
+    verify_sigv4(bedrock, "AKIAASSUMEDROLE00003", "assumedSecret3", "assumedToken3")
+
+
+async def test_source_profile_cycle(upstream: Upstream, aws_home: Path) -> None:
+    """Two role profiles naming each other as source: the SDK's cycle error, nothing sent."""
+    (aws_home / "config").write_text(
+        "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+        "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n"
+    )
+    _, error = await collect(build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="a")).create_message(
+        SYSTEM, HELLO))
+    assert isinstance(error, JSError)
+    assert error.message == (
+        "Unknown Error: Detected a cycle attempting to resolve credentials for profile a. Profiles visited: b, a"
+    )
+    assert upstream.seen == []
