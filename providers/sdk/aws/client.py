@@ -69,6 +69,7 @@ from .user_agent import user_agent_headers
 class _Settings:
     """What the client's runtime config loads from the environment and the shared config file."""
 
+    auth_scheme_preference: list[str]
     configured_endpoint: str | None
     use_fips: bool
     use_dualstack: bool
@@ -121,7 +122,7 @@ class BedrockRuntimeClient:
         )
         self._token: Mapping[str, Any] | None = config.get("token")
         preference = config.get("authSchemePreference")
-        self._auth_scheme_preference: list[str] = list(preference if preference is not None else auth_scheme_preference())
+        self._auth_scheme_preference: list[str] | None = list(preference) if preference is not None else None
         self._settings: _Settings | None = None
         self.system_clock_offset = 0.0
 
@@ -143,9 +144,15 @@ class BedrockRuntimeClient:
     # -- the middleware stack ------------------------------------------------------------------
 
     def _loaded_settings(self) -> _Settings:
-        """The runtime config's ``loadConfig`` providers, read on first use and memoized."""
+        """The runtime config's ``loadConfig`` providers, read on first use and memoized (building a
+        client reads nothing)."""
         if self._settings is None:
             self._settings = _Settings(
+                auth_scheme_preference=(
+                    self._auth_scheme_preference
+                    if self._auth_scheme_preference is not None
+                    else auth_scheme_preference()
+                ),
                 configured_endpoint=None if self._endpoint else configured_endpoint(),
                 use_fips=use_fips_endpoint(),
                 use_dualstack=use_dualstack_endpoint(),
@@ -158,7 +165,7 @@ class BedrockRuntimeClient:
         settings = self._loaded_settings()
         region = self._resolve_region()
         real_region = check_region(region)
-        scheme, identity, source = await self._select_auth(real_region)
+        scheme, identity, source = await self._select_auth(real_region, settings.auth_scheme_preference)
         endpoint = self._endpoint or settings.configured_endpoint
         base_url = resolve_endpoint(region, endpoint, settings.use_fips, settings.use_dualstack)
         url, host = request_url(base_url, model_path(input.get("modelId"), operation))
@@ -289,11 +296,11 @@ class BedrockRuntimeClient:
             raise JSError("Region is missing")
         return str(region)
 
-    async def _select_auth(self, region: str) -> tuple[str, Credentials, dict[str, str]]:
+    async def _select_auth(self, region: str, preference: list[str]) -> tuple[str, Credentials, dict[str, str]]:
         """``httpAuthSchemeMiddleware``: the preferred scheme and its identity, fetched again when
         it is about to expire (``memoizeIdentityProvider`` / ``memoizeChain``)."""
         candidates = ["sigv4", "httpBearerAuth"]
-        ordered = [s for p in self._auth_scheme_preference for s in candidates if s == p]
+        ordered = [s for p in preference for s in candidates if s == p]
         ordered += [s for s in candidates if s not in ordered]
         if ordered[0] == "httpBearerAuth":
             token = self._token or token_from_env()
