@@ -591,3 +591,31 @@ async def test_source_profile_cycle(upstream: Upstream, aws_home: Path) -> None:
         "Unknown Error: Detected a cycle attempting to resolve credentials for profile a. Profiles visited: b, a"
     )
     assert upstream.seen == []
+
+
+async def test_container_credentials_url_must_be_local_or_https(
+    upstream: Upstream, aws_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """credential-provider-http ``checkUrl`` refuses a plain-HTTP host that is neither loopback nor
+    a container host; the chain goes on to its final error without a request."""
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://credentials.example/v2/abc")
+    _, error = await collect(build_api_handler(_no_keys(upstream)).create_message(SYSTEM, HELLO))
+    assert isinstance(error, JSError)
+    assert error.message == "Unknown Error: Could not load credentials from any providers"
+    assert upstream.seen == []
+
+
+async def test_container_metadata_is_the_fallback_after_http_provider_failures(
+    upstream: Upstream, aws_home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``chain(fromHttp, fromContainerMetadata)``: after fromHttp's four failed attempts
+    (1 s apart, shortened here), fromContainerMetadata asks once more; its keys carry no feature id."""
+    monkeypatch.setattr(aws_credentials, "HTTP_PROVIDER_TIMEOUT_S", 0.05)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{upstream.base_url}/v2/credentials/abc")
+    upstream.route("/v2/credentials/abc", *(Reply(500) for _ in range(4)), _container_reply(5))
+    upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]))
+    await _say_hello(build_api_handler(_no_keys(upstream)))
+    assert len(upstream.requests_to("/v2/credentials/abc")) == 5
+    (bedrock,) = upstream.requests_to("/converse-stream")
+    verify_sigv4(bedrock, "AKIACONTAINER0000005", "containerSecret5", "ctoken5")
+    assert _features(bedrock.headers["user-agent"]) == "m/N,E"

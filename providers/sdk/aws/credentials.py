@@ -28,6 +28,7 @@ import subprocess
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 from ..errors import JSError
 from .shared_ini import parse_known_files
@@ -314,10 +315,16 @@ def _parse_int(value: str) -> float:
 async def _resolve_credential_source(source: Any, profile: str, properties: IdentityProperties) -> Credentials:
     """``resolveCredentialSource``: EcsContainer, Ec2InstanceMetadata or Environment, tagged
     CREDENTIALS_PROFILE_NAMED_PROVIDER ("p")."""
-    from .imds import from_instance_metadata
+    from .imds import from_container_metadata, from_instance_metadata
 
     if source == "EcsContainer":
-        credentials = await _from_http()
+        url = _http_provider_url()
+        try:
+            credentials = await _from_http(url)
+        except CredentialsProviderError as error:
+            if not error.try_next_link:
+                raise
+            credentials = await from_container_metadata()
     elif source == "Ec2InstanceMetadata":
         credentials = await from_instance_metadata(lambda: clock())
     elif source == "Environment":
@@ -467,11 +474,42 @@ def _sts_region(properties: IdentityProperties) -> str:
     return str(os.environ.get("AWS_REGION") or profile.get("region") or "us-east-1")
 
 
-async def _from_http() -> Credentials:
-    """``fromHttp`` of credential-provider-http: container credentials, 1 s timeouts, 3 retries 1 s apart."""
+# checkUrl's hosts besides 127.0.0.0/8 (WHATWG hostnames, IPv6 without its brackets here)
+_HTTP_PROVIDER_HOSTS = frozenset(
+    {"169.254.170.2", "169.254.170.23", "fd00:ec2::23", "::1", "0000:0000:0000:0000:0000:0000:0000:0001", "localhost"}
+)
+
+
+def _check_url(url: str) -> None:
+    """credential-provider-http ``checkUrl``: HTTPS, the ECS/EKS container hosts or loopback only."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" or host in _HTTP_PROVIDER_HOSTS:
+        return
+    components = host.split(".")
+    if len(components) == 4 and components[0] == "127" and all(0 <= _parse_int(part) <= 255 for part in components[1:]):
+        return
+    raise CredentialsProviderError(
+        "URL not accepted. It must either be HTTPS or match one of the following:\n"
+        "  - loopback CIDR 127.0.0.0/8 or [::1/128]\n"
+        "  - ECS container host 169.254.170.2\n"
+        "  - EKS container host 169.254.170.23 or [fd00:ec2::23]"
+    )
+
+
+def _http_provider_url() -> str:
+    """fromHttp's URL: the full URI, else the relative one on the ECS host; checked (``checkUrl``)
+    when the provider is made."""
     full = os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
     relative = os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
     url = full if full else f"http://169.254.170.2{relative}"
+    _check_url(url)
+    return url
+
+
+async def _from_http(url: str) -> Credentials:
+    """``fromHttp(init)()`` of credential-provider-http: container credentials, 1 s timeouts,
+    3 retries 1 s apart."""
     for attempt in range(HTTP_PROVIDER_MAX_RETRIES + 1):
         try:
             return await _fetch_http_credentials(url)
@@ -519,11 +557,18 @@ async def _fetch_http_credentials(url: str) -> Credentials:
 
 
 async def _from_remote(properties: IdentityProperties) -> Credentials:  # noqa: ARG001
-    """``remoteProvider``: container credentials (``fromHttp``), else instance metadata (``imds``)."""
-    from .imds import from_instance_metadata
+    """``remoteProvider``: container credentials (``fromHttp``, then ``fromContainerMetadata``), else
+    instance metadata (``imds``)."""
+    from .imds import from_container_metadata, from_instance_metadata
 
     if os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
-        return await _from_http()
+        url = _http_provider_url()  # fromHttp(init) throws before the chain is made
+        try:  # chain(fromHttp(init), fromContainerMetadata(init))
+            return await _from_http(url)
+        except CredentialsProviderError as error:
+            if not error.try_next_link:
+                raise
+        return await from_container_metadata()
     disabled = os.environ.get("AWS_EC2_METADATA_DISABLED")
     if disabled and disabled != "false":
         raise CredentialsProviderError("EC2 Instance Metadata Service access disabled")

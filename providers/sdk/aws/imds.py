@@ -1,6 +1,8 @@
-"""Instance credentials from the EC2 instance metadata service (IMDSv2, with the v1 fallback).
+"""Instance credentials from the EC2 instance metadata service (IMDSv2, with the v1 fallback), and
+the container metadata service as the remote chain's fallback after ``fromHttp``.
 
-Mirrors @smithy/credential-provider-imds 4.2.4 (``fromInstanceMetadata``,
+Mirrors @smithy/credential-provider-imds 4.2.4 (``fromInstanceMetadata``, ``fromContainerMetadata``,
+``getCmdsUri``,
 ``getInstanceMetadataProvider``, ``getInstanceMetadataEndpoint``, ``staticStabilityProvider``,
 ``getExtendedInstanceMetadataCredentials``, ``httpRequest``, ``fromImdsCredentials``). The default
 chain builds a new provider each time it runs (``remoteProvider``), so only the extension of
@@ -13,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import os
 import random
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import jsonjs
 from ..errors import JSError
@@ -126,6 +130,14 @@ async def from_instance_metadata(clock: Callable[[], float]) -> Credentials:
         _v1_fallback_blocked()
     profile = (await _http_request("GET", endpoint + IMDS_PATH, headers)).decode("utf-8", "replace").strip()
     data = jsonjs.loads((await _http_request("GET", endpoint + IMDS_PATH + profile, headers)).decode("utf-8", "replace"))
+    credentials = _imds_credentials(data)
+    if credentials["expiration"] < clock():
+        credentials = _extended(credentials, clock)
+    return credentials
+
+
+def _imds_credentials(data: Any) -> Credentials:
+    """``isImdsCredentials`` then ``fromImdsCredentials``."""
     if not (
         isinstance(data, dict)
         and all(isinstance(data.get(key), str) for key in ("AccessKeyId", "SecretAccessKey", "Token", "Expiration"))
@@ -139,9 +151,36 @@ async def from_instance_metadata(clock: Callable[[], float]) -> Credentials:
     }
     if data.get("AccountId"):
         credentials["accountId"] = data["AccountId"]
-    if credentials["expiration"] < clock():
-        credentials = _extended(credentials, clock)
     return credentials
+
+
+async def from_container_metadata() -> Credentials:
+    """``fromContainerMetadata()()``: one GET of the container credentials URI (the relative URI
+    first, here), only to the link-local or a local host, with AWS_CONTAINER_AUTHORIZATION_TOKEN."""
+    relative = os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    full = os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    if relative:
+        url = f"http://169.254.170.2{relative}"
+    elif full:
+        parts = urlsplit(full)
+        if not parts.hostname or parts.hostname not in ("localhost", "127.0.0.1"):
+            raise CredentialsProviderError(
+                f"{parts.hostname} is not a valid container metadata service hostname", try_next_link=False
+            )
+        if parts.scheme not in ("http", "https"):
+            raise CredentialsProviderError(
+                f"{parts.scheme}: is not a valid container metadata service protocol", try_next_link=False
+            )
+        url = full
+    else:
+        raise CredentialsProviderError(
+            "The container metadata credential provider cannot be used unless the "
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI environment variable is set",
+            try_next_link=False,
+        )
+    token = os.environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    headers = {"Authorization": token} if token else {}
+    return _imds_credentials(jsonjs.loads((await _http_request("GET", url, headers)).decode("utf-8", "replace")))
 
 
 def _extended(credentials: Credentials, clock: Callable[[], float]) -> Credentials:
