@@ -13,11 +13,12 @@ import email.utils
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import jsonjs
+from ..errors import JSError
 
 
 DEFAULT_MAX_ATTEMPTS = 3
@@ -296,3 +297,25 @@ class AdaptiveRetryStrategy(StandardRetryStrategy):
     def record_success(self, token: RetryToken) -> None:
         self.rate_limiter.update_client_sending_rate({})
         super().record_success(token)
+
+
+T = TypeVar("T")
+
+
+async def send_with_retries(attempt: Callable[[str], Awaitable[T]]) -> T:
+    """A nested client's ``retryMiddleware`` (standard strategy, default settings): ``attempt`` gets
+    the ``amz-sdk-request`` header value; a JSError it raises is retried while the strategy allows."""
+    strategy = StandardRetryStrategy()
+    token = strategy.acquire_initial_retry_token()
+    while True:
+        try:
+            result = await attempt(f"attempt={token.retry_count + 1}; max={strategy.max_attempts}")
+        except JSError as error:
+            try:
+                token = strategy.refresh_retry_token_for_retry(token, get_retry_error_type(error), None)
+            except NoRetryTokenAvailable:
+                raise error from None
+            await asyncio.sleep(token.get_retry_delay() / 1000)
+            continue
+        strategy.record_success(token)
+        return result

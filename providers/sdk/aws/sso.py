@@ -19,13 +19,17 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
 
 from .. import jsonjs, transport
 from ..errors import JSError, JSTypeError
 from .config import dns_suffix
 from .credentials import Credentials, CredentialsProviderError, set_credential_feature
-from .http_handler import read_body
+from .http_handler import connection_error, read_body
 from .protocol import extended_encode_uri_component
+from .retry import send_with_retries
 from .shared_ini import load_sso_session_data
 from .user_agent import user_agent_headers
 
@@ -162,20 +166,31 @@ def _headers(host: str, app_id: str | None, api: str) -> dict[str, str]:
         "x-amz-user-agent": x_amz_user_agent,
         "user-agent": user_agent,
         "amz-sdk-invocation-id": str(uuid.uuid4()),
-        "amz-sdk-request": "attempt=1; max=3",
     }
 
 
 async def _call(method: str, url: str, headers: dict[str, str], body: bytes | None = None) -> dict[str, Any]:
-    """One restJson1 call: the parsed body, or the modeled error (``name: message``)."""
-    response = await transport.request(method, url, headers=headers, body=body, limited=False)
+    """A restJson1 call with the standard retries: the parsed body, or the modeled error."""
+
+    async def attempt(request_header: str) -> dict[str, Any]:
+        headers["amz-sdk-request"] = request_header
+        return await _attempt(method, url, headers, body)
+
+    return await send_with_retries(attempt)
+
+
+async def _attempt(method: str, url: str, headers: dict[str, str], body: bytes | None) -> dict[str, Any]:
+    try:
+        response = await transport.request(method, url, headers=headers, body=body, limited=False)
+    except (aiohttp.ClientError, OSError) as error:
+        raise connection_error(error, urlsplit(url).hostname or "") from None
     text = (await read_body(response)).decode("utf-8", "replace")
     data = jsonjs.loads(text) if text else {}
     if response.status >= 300:
         error_type = response.headers.get("x-amzn-errortype") or (data.get("__type") if isinstance(data, dict) else None)
         name = str(error_type or response.status).split(":")[0].split("#")[-1]
         message = (data.get("message") or data.get("Message")) if isinstance(data, dict) else None
-        raise JSError(message or "UnknownError", name=name)
+        raise JSError(message or "UnknownError", name=name, metadata={"httpStatusCode": response.status})
     if not isinstance(data, dict):
         raise JSError("Expected object")
     return data

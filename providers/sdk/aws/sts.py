@@ -15,7 +15,6 @@ configured endpoints as every SDK client does.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import time
 import uuid
@@ -31,7 +30,7 @@ from .config import configured_endpoint, dns_suffix, request_url
 from .credentials import Credentials, set_credential_feature
 from .http_handler import connection_error, read_body
 from .protocol import extended_encode_uri_component
-from .retry import NoRetryTokenAvailable, StandardRetryStrategy, get_retry_error_type
+from .retry import send_with_retries
 from .signing import sign_sigv4
 from .user_agent import user_agent_headers
 
@@ -124,23 +123,15 @@ async def _call(
         "host": host,
         "amz-sdk-invocation-id": str(uuid.uuid4()),
     }
-    strategy = StandardRetryStrategy()
-    token = strategy.acquire_initial_retry_token()
-    while True:
-        headers["amz-sdk-request"] = f"attempt={token.retry_count + 1}; max={strategy.max_attempts}"
+
+    async def attempt(request_header: str) -> ElementTree.Element | None:
+        headers["amz-sdk-request"] = request_header
         request_headers = headers
         if source_credentials is not None:
             request_headers = sign_sigv4("POST", url, headers, body, source_credentials, region, time.time(), "sts")
-        try:
-            root = await _send(url, request_headers, body, host)
-            strategy.record_success(token)
-            break
-        except JSError as error:
-            try:
-                token = strategy.refresh_retry_token_for_retry(token, get_retry_error_type(error), None)
-            except NoRetryTokenAvailable:
-                raise error from None
-            await asyncio.sleep(token.get_retry_delay() / 1000)
+        return await _send(url, request_headers, body, host)
+
+    root = await send_with_retries(attempt)
     result = _children(root).get(f"{action}Result") if root is not None else None
     return _children(result) if result is not None else {}
 
