@@ -1,16 +1,15 @@
 """AWS credentials: the providers ``bedrock.ts`` configures and the SDK's default chain.
 
-Mirrors @aws-sdk/credential-provider-ini 3.922.0 (``fromIni``, ``resolveProfileData``,
-``resolveStaticCredentials``), @aws-sdk/credential-provider-env 3.922.0 (``fromEnv``),
-@aws-sdk/credential-provider-node 3.922.0 (``defaultProvider``, ``remoteProvider``),
-@smithy/property-provider (``CredentialsProviderError``), @aws-sdk/core 3.922.0
-(``setCredentialFeature``), @aws-sdk/credential-provider-process 3.922.0 (``fromProcess``),
-@aws-sdk/credential-provider-web-identity 3.922.0 (``fromTokenFile``, ``fromWebToken``, with STS
-through ``sts``), @aws-sdk/credential-provider-http 3.922.0 (``fromHttp``: container credentials
-through ``providers.sdk.transport``; instance metadata through ``imds``; SSO through ``sso``),
-@smithy/core 3.17.2 (``memoizeIdentityProvider``, ``isIdentityExpired``) and
-@aws-sdk/token-providers (``fromEnvSigningName``); role profiles (``resolveAssumeRoleCredentials``)
-assume their role through ``sts``.
+Mirrors, all at 3.922.0 unless named otherwise: @aws-sdk/credential-provider-ini (``fromIni``,
+``resolveProfileData``, ``resolveStaticCredentials``, ``resolveAssumeRoleCredentials``,
+``resolveCredentialSource``), -env (``fromEnv``), -process (``fromProcess``), -web-identity
+(``fromTokenFile``, ``fromWebToken``), -http (``fromHttp``, ``checkUrl``) and -node
+(``defaultProvider``, ``memoizeChain``, ``remoteProvider``); @smithy/core 3.17.2
+(``memoizeIdentityProvider``, ``isIdentityExpired``); @smithy/property-provider
+(``CredentialsProviderError``); @aws-sdk/core (``setCredentialFeature``); @aws-sdk/token-providers
+(``fromEnvSigningName``). The network-bound providers live beside it: ``sts`` (role assumption, web
+identity), ``sso``, ``imds`` (instance and container metadata); every request goes through
+``providers.sdk.transport``.
 
 An identity with an ``expiration`` is fetched again once it is within ``EXPIRATION_S`` of it;
 ``clock`` is the SDK's ``Date.now`` (epoch seconds), which tests may replace.
