@@ -513,15 +513,32 @@ async def test_sso_credentials_and_token_refresh(
 
     first_portal, second_portal = upstream.requests_to("portal.sso")
     assert first_portal.method == "GET"
+    # recorded from the SDK (Node 20, 3.922.0): the query, the header order and the feature ids
     assert first_portal.url == (
-        "https://portal.sso.us-east-1.amazonaws.com/federation/credentials?role_name=RooDeveloper&account_id=123456789012"
+        "https://portal.sso.us-east-1.amazonaws.com/federation/credentials?account_id=123456789012&role_name=RooDeveloper"
     )
+    assert [name for name in first_portal.headers if name != "host"] == [
+        "x-amz-sso_bearer_token",
+        "x-amz-user-agent",
+        "user-agent",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+    ]
+    assert _features(first_portal.headers["user-agent"]) == "m/E"
     assert (first_portal.headers["x-amz-sso_bearer_token"], second_portal.headers["x-amz-sso_bearer_token"]) == (
         "sso-access-1",
         "sso-access-2",
     )
     (oidc,) = upstream.requests_to("oidc.us-east-1.amazonaws.com")
     assert (oidc.method, oidc.url) == ("POST", "https://oidc.us-east-1.amazonaws.com/token")
+    assert [name for name in oidc.headers if name != "host"] == [
+        "content-type",
+        "content-length",
+        "x-amz-user-agent",
+        "user-agent",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+    ]
     assert oidc.json() == {"clientId": "client-id", "clientSecret": "client-secret", "grantType": "refresh_token",
                            "refreshToken": "refresh-1"}
     cached = json.loads(cache.read_text())

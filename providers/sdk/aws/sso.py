@@ -25,7 +25,7 @@ import aiohttp
 
 from .. import jsonjs, transport
 from ..errors import JSError, JSTypeError
-from .config import dns_suffix
+from .config import configured_endpoint, dns_suffix, request_url
 from .credentials import Credentials, CredentialsProviderError, set_credential_feature
 from .http_handler import connection_error, read_body
 from .protocol import extended_encode_uri_component
@@ -144,7 +144,7 @@ async def _from_sso_token(profile_name: str, profile: Mapping[str, Any], clock: 
 
 async def _create_token(token: Mapping[str, Any], region: str, app_id: str | None) -> dict[str, Any]:
     """SSO OIDC ``CreateToken`` with the refresh token (``grantType: refresh_token``)."""
-    host = f"oidc.{region}.{dns_suffix(region)}"
+    url, host = request_url(configured_endpoint("SSO OIDC") or f"https://oidc.{region}.{dns_suffix(region)}", "/token")
     body = jsonjs.dumps(
         {
             "clientId": token["clientId"],
@@ -153,18 +153,18 @@ async def _create_token(token: Mapping[str, Any], region: str, app_id: str | Non
             "refreshToken": token["refreshToken"],
         }
     ).encode()
-    headers = _headers(host, app_id, "api/sso-oidc")
-    headers = {"content-type": "application/json", **headers, "content-length": str(len(body))}
-    data = await _call("POST", f"https://{host}/token", headers, body)
+    headers = {"content-type": "application/json", "content-length": str(len(body)), **_headers(host, app_id, "api/sso-oidc")}
+    data = await _call("POST", url, headers, body)
     return data
 
 
 def _headers(host: str, app_id: str | None, api: str) -> dict[str, str]:
+    """The headers the middleware stack adds after the serializer's, in the SDK's order."""
     x_amz_user_agent, user_agent = user_agent_headers({"RETRY_MODE_STANDARD": "E"}, app_id, api)
     return {
-        "host": host,
         "x-amz-user-agent": x_amz_user_agent,
         "user-agent": user_agent,
+        "host": host,
         "amz-sdk-invocation-id": str(uuid.uuid4()),
     }
 
@@ -237,14 +237,16 @@ async def from_sso(
             f"The SSO session associated with this profile has expired. {_SSO_REFRESH_MESSAGE}", try_next_link=False
         )
     region = profile["sso_region"]
-    host = f"portal.sso.{region}.{dns_suffix(region)}"
+    url, host = request_url(
+        configured_endpoint("SSO") or f"https://portal.sso.{region}.{dns_suffix(region)}", "/federation/credentials"
+    )
     query = "&".join(
         f"{key}={extended_encode_uri_component(str(profile[member]))}"
-        for key, member in (("role_name", "sso_role_name"), ("account_id", "sso_account_id"))
+        for key, member in (("account_id", "sso_account_id"), ("role_name", "sso_role_name"))  # sorted by name
     )
     headers = {"x-amz-sso_bearer_token": access_token, **_headers(host, app_id, "api/sso")}
     try:
-        response = await _call("GET", f"https://{host}/federation/credentials?{query}", headers)
+        response = await _call("GET", f"{url}?{query}", headers)
     except JSError as error:
         # new CredentialsProviderError(e): the message is String(e), "name: message"
         raise CredentialsProviderError(f"{error.name}: {error.message}", try_next_link=False) from None
