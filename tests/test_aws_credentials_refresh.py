@@ -118,7 +118,11 @@ async def test_process_credentials_are_fetched_again_within_five_minutes_of_expi
     upstream: Upstream, aws_home: Path, clock: Clock
 ) -> None:
     """``fromIni`` → ``credential_process`` (expiration kept): the client reuses the identity until
-    ``expiration - now < 300 s``, then runs the process again before signing."""
+    ``expiration - now < 300 s``, then fetches it again. The process hands out the same expiration
+    each time, so within the window every call of the memoized provider runs it again: the auth
+    scheme's call and then the signer's own (``SignatureV4`` asks its credential provider), whose
+    keys sign. Recorded from the SDK (Node 20, 3.922.0, Date.now set as here): keys 1, 1, 3 and
+    three runs."""
     counter = _process_profile(aws_home, EXPIRES)
     upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]), times=3)
     handler = build_api_handler(_no_keys(upstream, awsUseProfile=True, awsProfile="proc"))
@@ -130,10 +134,10 @@ async def test_process_credentials_are_fetched_again_within_five_minutes_of_expi
     await _say_hello(handler)
 
     keys = [_access_key(seen.headers["authorization"]) for seen in upstream.seen]
-    assert keys == ["AKIAPROCESS000000001", "AKIAPROCESS000000001", "AKIAPROCESS000000002"]
-    assert counter.read_text() == "2"
-    assert [seen.headers["x-amz-security-token"] for seen in upstream.seen] == ["token1", "token1", "token2"]
-    verify_sigv4(upstream.seen[2], "AKIAPROCESS000000002", "secret2", "token2")
+    assert keys == ["AKIAPROCESS000000001", "AKIAPROCESS000000001", "AKIAPROCESS000000003"]
+    assert counter.read_text() == "3"
+    assert [seen.headers["x-amz-security-token"] for seen in upstream.seen] == ["token1", "token1", "token3"]
+    verify_sigv4(upstream.seen[2], "AKIAPROCESS000000003", "secret3", "token3")
     # CREDENTIALS_PROCESS "w", CREDENTIALS_PROFILE_PROCESS "v", then CREDENTIALS_CODE "e"
     assert _features(upstream.seen[0].headers["user-agent"]) == "m/N,E,w,v,e"
 
@@ -160,7 +164,8 @@ async def test_container_credentials_refresh_in_the_background_then_block_once_e
 ) -> None:
     """Default chain → ``remoteProvider`` → ``fromHttp`` (AWS_CONTAINER_CREDENTIALS_FULL_URI with
     AWS_CONTAINER_AUTHORIZATION_TOKEN). ``memoizeChain``: within 5 minutes of expiry the request is
-    signed with the old keys while new ones are fetched; once expired the caller waits for new ones."""
+    signed with the old keys while new ones are fetched; once expired the caller waits for new ones.
+    Recorded from the SDK (Node 20, 3.922.0, Date.now set as here): keys 1, 1, 2, 3, three fetches."""
     monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{upstream.base_url}/v2/credentials/abc")
     monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth-token")
     later, latest = "2030-03-17T19:46:40Z", "2030-03-17T20:46:40Z"  # EXPIRES_AT + 1 h, + 2 h
@@ -346,9 +351,9 @@ async def test_assumed_role_credentials_are_fetched_again_within_five_minutes_of
         "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n"
     )
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"{upstream.base_url}/sts")
-    replies = [
-        Reply(200, {"content-type": "text/xml"}, [ASSUME_ROLE_RESPONSE.format(n=n, expiration=EXPIRES).encode()])
-        for n in (1, 2)
+    replies = [  # the second role session lasts an hour longer than the first
+        Reply(200, {"content-type": "text/xml"}, [ASSUME_ROLE_RESPONSE.format(n=n, expiration=expiration).encode()])
+        for n, expiration in ((1, EXPIRES), (2, "2030-03-17T19:46:40Z"))
     ]
     upstream.route("/sts", *replies)
     upstream.route("/converse-stream", Reply(chunks=[text_delta("Hi"), usage()]), times=3)
@@ -483,8 +488,9 @@ def _sso_files(home: Path, token: dict[str, Any]) -> Path:
 
 
 def _portal_reply(n: int) -> Reply:
+    """Role credentials n, expiring n - 1 hours after EXPIRES_AT."""
     role = {"accessKeyId": f"AKIASSOROLE000000{n:03d}", "secretAccessKey": f"ssoSecret{n}",
-            "sessionToken": f"ssoToken{n}", "expiration": int(EXPIRES_AT * 1000)}
+            "sessionToken": f"ssoToken{n}", "expiration": int((EXPIRES_AT + (n - 1) * 3600) * 1000)}
     return Reply.json({"roleCredentials": role})
 
 

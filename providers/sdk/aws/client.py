@@ -240,10 +240,15 @@ class BedrockRuntimeClient:
     async def _attempt(
         self, url: str, headers: dict[str, str], body: bytes, scheme: str, identity: Credentials, region: str
     ) -> HttpResponse:
-        """One attempt: sign (httpSigningMiddleware), send, deserialize an error status."""
+        """One attempt: sign (httpSigningMiddleware), send, deserialize an error status.
+
+        The SigV4 signer (``SignatureV4.signRequest``) asks the credentials provider again rather than
+        using the identity the auth scheme selected: within 5 minutes of expiry that is a second
+        fetch, and its keys sign the request."""
         if scheme == "sigv4":
+            signing_identity = await self._credentials({"region": region, "userAgentAppId": self._app_id})
             signing_date = time.time() + self.system_clock_offset / 1000
-            request_headers = sign_sigv4("POST", url, headers, body, identity, region, signing_date)
+            request_headers = sign_sigv4("POST", url, headers, body, signing_identity, region, signing_date)
         else:
             if not identity.get("token"):
                 raise JSError("request could not be signed with `token` since the `token` is not defined")
