@@ -132,7 +132,7 @@ async def _from_sso_token(profile_name: str, profile: Mapping[str, Any], clock: 
             else:
                 refreshed.pop("refreshToken", None)  # JSON.stringify drops the undefined member
             with open(sso_token_filepath(session_name), "w", encoding="utf-8") as file:
-                file.write(json.dumps(refreshed, indent=2))
+                file.write(json.dumps(refreshed, indent=2, ensure_ascii=False))  # JSON.stringify(token, null, 2)
         except OSError:
             pass
         return new_token["accessToken"], new_expiration
