@@ -108,15 +108,22 @@ class OpenRouterHandler(BaseProvider):
 
     def _start_loading_dynamic_models(self) -> None:
         if self._dynamic_models_load is None:
-            self._dynamic_models_load = asyncio.ensure_future(self._load_dynamic_models())
+            self._dynamic_models_load = self._load_dynamic_models()
 
     # openrouter.ts: loadDynamicModels
-    async def _load_dynamic_models(self) -> None:
-        """Fill ``models`` and ``endpoints`` (a failure is logged, never raised)."""
-        try:
-            self.models, self.endpoints = await self._fetch_models_and_endpoints()
-        except Exception as error:
-            logger.error("[OpenRouterHandler] Error loading dynamic models: %s", error)
+    def _load_dynamic_models(self) -> asyncio.Task[None]:
+        """Fill ``models`` and ``endpoints`` (a failure is logged, never raised). An async
+        function runs up to its first ``await`` when called: both requests start here, before
+        those of a ``createMessage`` that follows."""
+        fetching = self._fetch_models_and_endpoints()
+
+        async def load() -> None:
+            try:
+                self.models, self.endpoints = await fetching
+            except Exception as error:
+                logger.error("[OpenRouterHandler] Error loading dynamic models: %s", error)
+
+        return asyncio.ensure_future(load())
 
     # openrouter.ts: getReasoningDetails
     def get_reasoning_details(self) -> list[dict[str, Any]] | None:
@@ -277,9 +284,10 @@ class OpenRouterHandler(BaseProvider):
         self.models, self.endpoints = await self._fetch_models_and_endpoints()
         return self.get_model()
 
-    async def _fetch_models_and_endpoints(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``Promise.all([getModels(...), getModelEndpoints(...)])``."""
-        models, endpoints = await asyncio.gather(
+    def _fetch_models_and_endpoints(self) -> asyncio.Future[tuple[dict[str, Any], dict[str, Any]]]:
+        """``Promise.all([getModels(...), getModelEndpoints(...)])``: both started at the call,
+        the model list first."""
+        return asyncio.gather(
             get_models({"provider": "openrouter"}),
             get_model_endpoints(
                 router="openrouter",
@@ -287,7 +295,6 @@ class OpenRouterHandler(BaseProvider):
                 endpoint=self.options.get("openRouterSpecificProvider"),
             ),
         )
-        return models, endpoints
 
     # openrouter.ts: getModel
     def get_model(self) -> dict[str, Any]:
