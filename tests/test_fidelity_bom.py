@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from loopback import SYSTEM, Reply, Upstream, collect
+from loopback import SYSTEM, Reply, Upstream, collect, sample_service_account
 
 from providers import build_api_handler
 from providers.sdk.errors import JSError
+from providers.sdk.google_auth import CLOUD_PLATFORM_SCOPE, V9, V10, GaxiosError, GoogleAuth
 from providers.sdk.sse import LineDecoder, SSEStream
 
 BOM = "\ufeff"
@@ -180,3 +181,33 @@ async def test_anthropic_stream_drops_events_whose_line_starts_with_a_bom(upstre
     handler = build_api_handler(anthropic_settings(upstream))
     chunks = await collect(handler.create_message(SYSTEM, HELLO))
     assert chunks == [{"type": "text", "text": "A"}]
+
+
+# --- google-auth-library: gaxios 7 on node-fetch 3.3.2 (10.5.0), gaxios 6 on node-fetch 2.7.0 (9.15.1)
+
+
+def bom_token(status: int = 200) -> Reply:
+    return bom_json({"access_token": "ya29.bom", "expires_in": 3599, "token_type": "Bearer"}, status)
+
+
+async def test_google_auth_10_reads_a_token_response_with_a_bom(upstream: Upstream) -> None:
+    """node-fetch 3.3.2's ``text()`` is ``new TextDecoder().decode(buffer)`` (oracle: the BOM is
+    gone), so gaxios 7's ``JSON.parse`` reads the token."""
+    upstream.route("/token", bom_token())
+    auth = GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], credentials=sample_service_account(), version=V10)
+    assert await auth.get_request_headers() == {"authorization": "Bearer ya29.bom"}
+
+
+async def test_google_auth_9_reads_a_bom_body_as_text(upstream: Upstream) -> None:
+    """node-fetch 2.7.0's ``text()`` is ``buffer.toString()`` (oracle: the BOM stays), so gaxios
+    6's ``JSON.parse`` fails and the body stays a string; transporters.js ``processError`` finds
+    no ``body.error`` on it and makes the whole text the message (``err.message = body``)."""
+    body = BOM + json.dumps({"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+    upstream.route("/token", Reply(400, {"content-type": "application/json"}, [body.encode()]))
+    auth = GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], credentials=sample_service_account(), version=V9)
+    try:
+        await auth.get_request_headers()
+    except GaxiosError as exc:
+        assert (exc.message, exc.status) == (body, 400)
+    else:
+        raise AssertionError("no error")
