@@ -103,14 +103,14 @@ class AnthropicHandler(BaseProvider):
             native_tool_params["tool_choice"] = tool_choice
 
         body: dict[str, Any] = {"model": model_id, "max_tokens": max_tokens}
-        _put(body, "temperature", model, "temperature")
+        _put_unless_nullish(body, "temperature", model, "temperature")
         if model_id in _PROMPT_CACHING_MODEL_IDS:
             # The latest user message is cached for the next request; the one before it tells
             # the server where the cached prefix of this request ends.
             user_indices = [i for i, message in enumerate(sanitized_messages) if message.get("role") == "user"]
             last_user_index = user_indices[-1] if user_indices else -1
             second_last_user_index = user_indices[-2] if len(user_indices) >= 2 else -1
-            _put(body, "thinking", model, "reasoning")
+            _put_unless_nullish(body, "thinking", model, "reasoning")
             # a cache breakpoint on the system prompt lets new tasks reuse it
             body["system"] = [{"text": system_prompt, "type": "text", "cache_control": cache_control}]
             body["messages"] = [
@@ -244,7 +244,7 @@ class AnthropicHandler(BaseProvider):
     async def complete_prompt(self, prompt: str) -> str:
         model = self.get_model()
         body: dict[str, Any] = {"model": model["id"], "max_tokens": ANTHROPIC_DEFAULT_MAX_TOKENS}
-        _put(body, "temperature", model, "temperature")
+        _put_unless_nullish(body, "temperature", model, "temperature")
         body["messages"] = [{"role": "user", "content": prompt}]
         body["stream"] = False
         message = await self.client.messages_create(body)
@@ -264,8 +264,9 @@ def metadata_tools(metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [] if tools is None else tools
 
 
-def _put(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
-    """``target[key] = source[sourceKey]``, left out where the TS value is undefined."""
+def _put_unless_nullish(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
+    """``target[key] = source[sourceKey]``, left out where that is undefined or null (the
+    getModel values it copies are never null)."""
     if source.get(source_key) is not None:
         target[key] = source[source_key]
 

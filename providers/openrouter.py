@@ -195,8 +195,8 @@ class OpenRouterHandler(BaseProvider):
         completion_params: dict[str, Any] = {"model": model_id}
         if js_truthy(max_tokens) and max_tokens > 0:
             completion_params["max_tokens"] = max_tokens
-        _put(completion_params, "temperature", model, "temperature")
-        _put(completion_params, "top_p", model, "topP")
+        _put_unless_nullish(completion_params, "temperature", model, "temperature")
+        _put_unless_nullish(completion_params, "top_p", model, "topP")
         completion_params["messages"] = open_ai_messages
         completion_params["stream"] = True
         completion_params["stream_options"] = {"include_usage": True}
@@ -332,8 +332,8 @@ class OpenRouterHandler(BaseProvider):
         model_id: str = model["id"]
 
         completion_params: dict[str, Any] = {"model": model_id}
-        _put(completion_params, "max_tokens", model, "maxTokens")
-        _put(completion_params, "temperature", model, "temperature")
+        _put_unless_nullish(completion_params, "max_tokens", model, "maxTokens")
+        _put_unless_nullish(completion_params, "temperature", model, "temperature")
         completion_params["messages"] = [{"role": "user", "content": prompt}]
         completion_params["stream"] = False
         completion_params.update(self._provider_routing())
@@ -370,8 +370,9 @@ def _request_headers(model_id: str) -> dict[str, str | None] | None:
     return dict(_ANTHROPIC_BETA_HEADERS) if model_id.startswith("anthropic/") else None
 
 
-def _put(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
-    """``target[key] = source[source_key]`` where that is defined (JSON leaves out the rest)."""
+def _put_unless_nullish(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
+    """``target[key] = source[source_key]``, left out where that is undefined or null (the
+    getModel values it copies are never null)."""
     if source.get(source_key) is not None:
         target[key] = source[source_key]
 
