@@ -40,6 +40,12 @@ def _invalid_json(url: str, error: JSError) -> JSError:
     return error
 
 
+def _is_json(content_type: str) -> bool:
+    # internal/parse.ts: the media type (before any `;`) names JSON or ends with +json
+    media_type = content_type.split(";")[0].strip()
+    return "application/json" in media_type or media_type.endswith("+json")
+
+
 OPENAI_NODE = Flavor(
     package_version=VERSION,
     # undici's own request headers (Node 20): added when the request has none of them
@@ -47,6 +53,7 @@ OPENAI_NODE = Flavor(
     body_indent=None,
     strips_bom=True,
     invalid_json=_invalid_json,
+    is_json=_is_json,
     error_is_body_member=True,
     request_id_attr="requestID",
     request_id_header="x-request-id",

@@ -162,6 +162,8 @@ class Flavor:
     strips_bom: bool
     # what response.json() rejects with for a body that is not JSON (the URL, JSON.parse's error)
     invalid_json: Callable[[str, JSError], Exception]
+    # defaultParseResponse: whether a success body with this content-type header is read as JSON
+    is_json: Callable[[str], bool]
     # status errors: the `error` is the body's `error` member (OpenAI) or the whole body (Anthropic)
     error_is_body_member: bool
     request_id_attr: str
@@ -467,10 +469,8 @@ class StainlessClient:
             raw = await self._read_body(response)
         finally:
             response.release()
-        content_type = response.headers.get("content-type", "")
-        media_type = content_type.split(";")[0].strip()
         text = self._text(raw)
-        if "application/json" in media_type or media_type.endswith("+json"):
+        if self.flavor.is_json(response.headers.get("content-type", "")):
             try:
                 return loads(text)
             except JSError as exc:
