@@ -146,8 +146,8 @@ class AnthropicHandler(BaseProvider):
                     usage = properties_of(message.get("usage", UNDEFINED), "input_tokens")
                     start_input = usage.get("input_tokens", 0)
                     start_output = usage.get("output_tokens", 0)
-                    cache_creation = usage.get("cache_creation_input_tokens")
-                    cache_read = usage.get("cache_read_input_tokens")
+                    cache_creation: Any = usage.get("cache_creation_input_tokens")
+                    cache_read: Any = usage.get("cache_read_input_tokens")
                     usage_chunk: dict[str, Any] = {
                         "type": "usage",
                         "inputTokens": start_input,
