@@ -19,6 +19,7 @@ of its own. None of the transforms or utils start work they do not await.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from test_openrouter_handler import ENDPOINTS_URL, sonnet_endpoints, text_stream
@@ -92,6 +93,9 @@ async def test_handler_built_in_a_loop_starts_its_requests_at_once(tls_files: TL
                 "openRouterSpecificProvider": "anthropic",
             }
         )
-        await handler._dynamic_models_load
+        for _ in range(200):  # the background load ends within a few ms
+            if handler.endpoints:
+                break
+            await asyncio.sleep(0.01)
         assert arrivals(server.requests) == [f"GET {MODELS_URL}", f"GET {ENDPOINTS_URL}"]
         assert set(handler.endpoints) == {"anthropic", "Google"}
