@@ -15,7 +15,7 @@ from typing import Any
 from .base_provider import BaseProvider
 from .sdk.anthropic_sdk import Anthropic
 from .sdk.errors import JSTypeError
-from .sdk.jsonjs import UNDEFINED, Undefined, js_truthy
+from .sdk.jsonjs import UNDEFINED, Undefined, js_to_number, js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
 from .transform.model_params import get_model_params
 from .transform.tool_converters import (
@@ -103,14 +103,14 @@ class AnthropicHandler(BaseProvider):
             native_tool_params["tool_choice"] = tool_choice
 
         body: dict[str, Any] = {"model": model_id, "max_tokens": max_tokens}
-        _put(body, "temperature", model, "temperature")
+        _put_unless_nullish(body, "temperature", model, "temperature")
         if model_id in _PROMPT_CACHING_MODEL_IDS:
             # The latest user message is cached for the next request; the one before it tells
             # the server where the cached prefix of this request ends.
             user_indices = [i for i, message in enumerate(sanitized_messages) if message.get("role") == "user"]
             last_user_index = user_indices[-1] if user_indices else -1
             second_last_user_index = user_indices[-2] if len(user_indices) >= 2 else -1
-            _put(body, "thinking", model, "reasoning")
+            _put_unless_nullish(body, "thinking", model, "reasoning")
             # a cache breakpoint on the system prompt lets new tasks reuse it
             body["system"] = [{"text": system_prompt, "type": "text", "cache_control": cache_control}]
             body["messages"] = [
@@ -139,14 +139,15 @@ class AnthropicHandler(BaseProvider):
 
         try:
             async for chunk in stream:
-                chunk_type = chunk.get("type") if isinstance(chunk, dict) else None
+                chunk_type = properties_of(chunk, "type").get("type")
                 if chunk_type == "message_start":
                     # cache reads/writes, input and output so far
-                    usage = chunk["message"]["usage"]
+                    message = properties_of(chunk.get("message", UNDEFINED), "usage")
+                    usage = properties_of(message.get("usage", UNDEFINED), "input_tokens")
                     start_input = usage.get("input_tokens", 0)
                     start_output = usage.get("output_tokens", 0)
-                    cache_creation = usage.get("cache_creation_input_tokens")
-                    cache_read = usage.get("cache_read_input_tokens")
+                    cache_creation: Any = usage.get("cache_creation_input_tokens")
+                    cache_read: Any = usage.get("cache_read_input_tokens")
                     usage_chunk: dict[str, Any] = {
                         "type": "usage",
                         "inputTokens": start_input,
@@ -163,29 +164,29 @@ class AnthropicHandler(BaseProvider):
                     cache_read_tokens += cache_read if js_truthy(cache_read) else 0
                 elif chunk_type == "message_delta":
                     # stop_reason, stop_sequence and the output tokens so far
-                    delta_output = chunk["usage"].get("output_tokens")
+                    delta_output = properties_of(chunk.get("usage", UNDEFINED), "output_tokens").get("output_tokens")
                     yield {
                         "type": "usage",
                         "inputTokens": 0,
                         "outputTokens": delta_output if js_truthy(delta_output) else 0,
                     }
                 elif chunk_type == "content_block_start":
-                    block = chunk["content_block"]
+                    block = properties_of(chunk.get("content_block", UNDEFINED), "type")
                     block_type = block.get("type")
                     if block_type == "thinking":
                         # several blocks: a line break between them
-                        if chunk.get("index", 0) > 0:
+                        if js_to_number(chunk.get("index", UNDEFINED)) > 0:
                             yield {"type": "reasoning", "text": "\n"}
                         yield text_chunk("reasoning", block, "thinking")
                     elif block_type == "text":
-                        if chunk.get("index", 0) > 0:
+                        if js_to_number(chunk.get("index", UNDEFINED)) > 0:
                             yield {"type": "text", "text": "\n"}
                         yield text_chunk("text", block, "text")
                     elif block_type == "tool_use":
                         # the tool call's id and name first; its arguments follow as deltas
                         yield tool_call_partial(chunk, block, "id", "name", None)
                 elif chunk_type == "content_block_delta":
-                    delta = chunk["delta"]
+                    delta = properties_of(chunk.get("delta", UNDEFINED), "type")
                     delta_type = delta.get("type")
                     if delta_type == "thinking_delta":
                         yield text_chunk("reasoning", delta, "thinking")
@@ -243,7 +244,7 @@ class AnthropicHandler(BaseProvider):
     async def complete_prompt(self, prompt: str) -> str:
         model = self.get_model()
         body: dict[str, Any] = {"model": model["id"], "max_tokens": ANTHROPIC_DEFAULT_MAX_TOKENS}
-        _put(body, "temperature", model, "temperature")
+        _put_unless_nullish(body, "temperature", model, "temperature")
         body["messages"] = [{"role": "user", "content": prompt}]
         body["stream"] = False
         message = await self.client.messages_create(body)
@@ -263,8 +264,9 @@ def metadata_tools(metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [] if tools is None else tools
 
 
-def _put(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
-    """``target[key] = source[sourceKey]``, left out where the TS value is undefined."""
+def _put_unless_nullish(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
+    """``target[key] = source[sourceKey]``, left out where that is undefined or null (the
+    getModel values it copies are never null)."""
     if source.get(source_key) is not None:
         target[key] = source[source_key]
 
@@ -281,6 +283,14 @@ def _with_cache_breakpoint(message: dict[str, Any], cache_control: dict[str, str
             {**block, "cache_control": cache_control} if index == last else block for index, block in enumerate(content)
         ],
     }
+
+
+def properties_of(value: Any, key: str) -> Mapping[str, Any]:
+    """A streamed event's ``value`` whose ``key`` the reference reads next: V8's TypeError when
+    it is undefined (``UNDEFINED``) or null; a primitive has none of the properties read."""
+    if value is None or value is UNDEFINED:
+        raise JSTypeError(f"Cannot read properties of {'null' if value is None else 'undefined'} (reading '{key}')")
+    return value if isinstance(value, dict) else {}
 
 
 def text_chunk(chunk_type: str, source: Mapping[str, Any], key: str) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from .anthropic import metadata_tools, text_chunk, tool_call_partial
+from .anthropic import metadata_tools, properties_of, text_chunk, tool_call_partial
 from .base_provider import BaseProvider
 from .sdk.anthropic_vertex_sdk import AnthropicVertex
 from .sdk.errors import JSError, JSTypeError
 from .sdk.google_auth import CLOUD_PLATFORM_SCOPE, V9, GoogleAuth
-from .sdk.jsonjs import js_truthy
+from .sdk.jsonjs import UNDEFINED, js_to_number, js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
 from .transform.caching.vertex import add_cache_breakpoints
 from .transform.model_params import get_model_params
@@ -103,9 +103,10 @@ class AnthropicVertexHandler(BaseProvider):
 
         try:
             async for chunk in stream:
-                chunk_type = chunk.get("type") if isinstance(chunk, dict) else None
+                chunk_type = properties_of(chunk, "type").get("type")
                 if chunk_type == "message_start":
-                    usage = chunk["message"]["usage"]
+                    message = properties_of(chunk.get("message", UNDEFINED), "usage")
+                    usage = properties_of(message.get("usage", UNDEFINED), "input_tokens")
                     usage_chunk: dict[str, Any] = {
                         "type": "usage",
                         "inputTokens": _or_zero(usage.get("input_tokens")),
@@ -117,23 +118,24 @@ class AnthropicVertexHandler(BaseProvider):
                         usage_chunk["cacheReadTokens"] = usage["cache_read_input_tokens"]
                     yield usage_chunk
                 elif chunk_type == "message_delta":
-                    yield {"type": "usage", "inputTokens": 0, "outputTokens": _or_zero(chunk["usage"].get("output_tokens"))}
+                    delta_usage = properties_of(chunk.get("usage", UNDEFINED), "output_tokens")
+                    yield {"type": "usage", "inputTokens": 0, "outputTokens": _or_zero(delta_usage.get("output_tokens"))}
                 elif chunk_type == "content_block_start":
-                    block = chunk["content_block"]
+                    block = properties_of(chunk.get("content_block", UNDEFINED), "type")
                     block_type = block.get("type")
                     if block_type == "text":
-                        if chunk.get("index", 0) > 0:
+                        if js_to_number(chunk.get("index", UNDEFINED)) > 0:
                             yield {"type": "text", "text": "\n"}
                         yield text_chunk("text", block, "text")
                     elif block_type == "thinking":
-                        if chunk.get("index", 0) > 0:
+                        if js_to_number(chunk.get("index", UNDEFINED)) > 0:
                             yield {"type": "reasoning", "text": "\n"}
                         yield text_chunk("reasoning", block, "thinking")
                     elif block_type == "tool_use":
                         # the tool call's id and name first; its arguments follow as deltas
                         yield tool_call_partial(chunk, block, "id", "name", None)
                 elif chunk_type == "content_block_delta":
-                    delta = chunk["delta"]
+                    delta = properties_of(chunk.get("delta", UNDEFINED), "type")
                     delta_type = delta.get("type")
                     if delta_type == "text_delta":
                         yield text_chunk("text", delta, "text")

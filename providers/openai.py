@@ -176,12 +176,10 @@ class OpenAiHandler(BaseProvider):
                 "temperature": temperature,
                 "messages": converted_messages,
                 "stream": True,
+                **({} if is_grok_xai else {"stream_options": {"include_usage": True}}),
+                **(reasoning if isinstance(reasoning, dict) else {}),
+                **self._tool_options(metadata),
             }
-            if not is_grok_xai:
-                request_options["stream_options"] = {"include_usage": True}
-            if isinstance(reasoning, dict):
-                request_options.update(reasoning)
-            self._add_tool_options(request_options, metadata)
 
             self.add_max_tokens_if_needed(request_options, model_info)
 
@@ -241,9 +239,9 @@ class OpenAiHandler(BaseProvider):
                     if deepseek_reasoner
                     else [system_message, *convert_to_openai_messages(messages)]
                 ),
+                # tools are always present (at least ALWAYS_AVAILABLE_TOOLS)
+                **self._tool_options(metadata),
             }
-            # tools are always present (at least ALWAYS_AVAILABLE_TOOLS)
-            self._add_tool_options(request_options, metadata)
 
             self.add_max_tokens_if_needed(request_options, model_info)
 
@@ -334,13 +332,12 @@ class OpenAiHandler(BaseProvider):
                 "model": model_id,
                 "messages": [developer_message, *convert_to_openai_messages(messages)],
                 "stream": True,
+                **({} if is_grok_xai else {"stream_options": {"include_usage": True}}),
+                **_reasoning_effort(model_info),
+                # temperature: undefined (left out); tools are always present (at least
+                # ALWAYS_AVAILABLE_TOOLS)
+                **self._tool_options(metadata),
             }
-            if not is_grok_xai:
-                request_options["stream_options"] = {"include_usage": True}
-            # temperature: undefined (left out)
-            _put(request_options, "reasoning_effort", model_info, "reasoningEffort")
-            # tools are always present (at least ALWAYS_AVAILABLE_TOOLS)
-            self._add_tool_options(request_options, metadata)
 
             # max_completion_tokens (not the deprecated max_tokens) when includeMaxTokens is on
             self.add_max_tokens_if_needed(request_options, model_info)
@@ -353,9 +350,9 @@ class OpenAiHandler(BaseProvider):
             request_options = {
                 "model": model_id,
                 "messages": [developer_message, *convert_to_openai_messages(messages)],
+                **_reasoning_effort(model_info),
+                **self._tool_options(metadata),
             }
-            _put(request_options, "reasoning_effort", model_info, "reasoningEffort")
-            self._add_tool_options(request_options, metadata)
 
             self.add_max_tokens_if_needed(request_options, model_info)
 
@@ -457,16 +454,19 @@ class OpenAiHandler(BaseProvider):
         enabled = self.options.get("openAiStreamingEnabled")
         return True if enabled is None else js_truthy(enabled)
 
-    def _add_tool_options(self, request_options: dict[str, Any], metadata: Mapping[str, Any] | None) -> None:
-        """``tools``, ``tool_choice`` and ``parallel_tool_calls`` from the call's metadata."""
+    def _tool_options(self, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The request's last properties: ``tools``, ``tool_choice`` and ``parallel_tool_calls``
+        from the call's metadata (the undefined ones left out)."""
         meta = metadata or {}
+        options: dict[str, Any] = {}
         tools = self.convert_tools_for_openai(meta.get("tools"))
         if tools is not None:
-            request_options["tools"] = tools
+            options["tools"] = tools
         if "tool_choice" in meta:
-            request_options["tool_choice"] = meta["tool_choice"]
+            options["tool_choice"] = meta["tool_choice"]
         parallel_tool_calls = meta.get("parallelToolCalls")
-        request_options["parallel_tool_calls"] = True if parallel_tool_calls is None else parallel_tool_calls
+        options["parallel_tool_calls"] = True if parallel_tool_calls is None else parallel_tool_calls
+        return options
 
     async def _create(self, request_options: dict[str, Any], is_azure_ai_inference: bool) -> Any:
         """``client.chat.completions.create(requestOptions, isAzureAiInference ? { path } : {})``,
@@ -542,10 +542,10 @@ def _non_streaming_chunks(response: Any) -> Iterator[ApiStreamToolCallChunk | Ap
     yield {"type": "text", "text": content if js_truthy(content) else ""}
 
 
-def _put(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
-    """``target[key] = source[sourceKey]``, left out where the TS value is undefined."""
-    if source_key in source:
-        target[key] = source[source_key]
+def _reasoning_effort(model_info: Mapping[str, Any]) -> dict[str, Any]:
+    """``reasoning_effort: modelInfo.reasoningEffort``: left out only when the info has none
+    (undefined); a null one is sent."""
+    return {"reasoning_effort": model_info["reasoningEffort"]} if "reasoningEffort" in model_info else {}
 
 
 def _js_nullish(owner: Mapping[str, Any], key: str) -> str:

@@ -108,15 +108,22 @@ class OpenRouterHandler(BaseProvider):
 
     def _start_loading_dynamic_models(self) -> None:
         if self._dynamic_models_load is None:
-            self._dynamic_models_load = asyncio.ensure_future(self._load_dynamic_models())
+            self._dynamic_models_load = self._load_dynamic_models()
 
     # openrouter.ts: loadDynamicModels
-    async def _load_dynamic_models(self) -> None:
-        """Fill ``models`` and ``endpoints`` (a failure is logged, never raised)."""
-        try:
-            self.models, self.endpoints = await self._fetch_models_and_endpoints()
-        except Exception as error:
-            logger.error("[OpenRouterHandler] Error loading dynamic models: %s", error)
+    def _load_dynamic_models(self) -> asyncio.Task[None]:
+        """Fill ``models`` and ``endpoints`` (a failure is logged, never raised). An async
+        function runs up to its first ``await`` when called: both requests start here, before
+        those of a ``createMessage`` that follows."""
+        fetching = self._fetch_models_and_endpoints()
+
+        async def load() -> None:
+            try:
+                self.models, self.endpoints = await fetching
+            except Exception as error:
+                logger.error("[OpenRouterHandler] Error loading dynamic models: %s", error)
+
+        return asyncio.ensure_future(load())
 
     # openrouter.ts: getReasoningDetails
     def get_reasoning_details(self) -> list[dict[str, Any]] | None:
@@ -188,8 +195,8 @@ class OpenRouterHandler(BaseProvider):
         completion_params: dict[str, Any] = {"model": model_id}
         if js_truthy(max_tokens) and max_tokens > 0:
             completion_params["max_tokens"] = max_tokens
-        _put(completion_params, "temperature", model, "temperature")
-        _put(completion_params, "top_p", model, "topP")
+        _put_unless_nullish(completion_params, "temperature", model, "temperature")
+        _put_unless_nullish(completion_params, "top_p", model, "topP")
         completion_params["messages"] = open_ai_messages
         completion_params["stream"] = True
         completion_params["stream_options"] = {"include_usage": True}
@@ -277,9 +284,10 @@ class OpenRouterHandler(BaseProvider):
         self.models, self.endpoints = await self._fetch_models_and_endpoints()
         return self.get_model()
 
-    async def _fetch_models_and_endpoints(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``Promise.all([getModels(...), getModelEndpoints(...)])``."""
-        models, endpoints = await asyncio.gather(
+    def _fetch_models_and_endpoints(self) -> asyncio.Future[tuple[dict[str, Any], dict[str, Any]]]:
+        """``Promise.all([getModels(...), getModelEndpoints(...)])``: both started at the call,
+        the model list first."""
+        return asyncio.gather(
             get_models({"provider": "openrouter"}),
             get_model_endpoints(
                 router="openrouter",
@@ -287,7 +295,6 @@ class OpenRouterHandler(BaseProvider):
                 endpoint=self.options.get("openRouterSpecificProvider"),
             ),
         )
-        return models, endpoints
 
     # openrouter.ts: getModel
     def get_model(self) -> dict[str, Any]:
@@ -325,8 +332,8 @@ class OpenRouterHandler(BaseProvider):
         model_id: str = model["id"]
 
         completion_params: dict[str, Any] = {"model": model_id}
-        _put(completion_params, "max_tokens", model, "maxTokens")
-        _put(completion_params, "temperature", model, "temperature")
+        _put_unless_nullish(completion_params, "max_tokens", model, "maxTokens")
+        _put_unless_nullish(completion_params, "temperature", model, "temperature")
         completion_params["messages"] = [{"role": "user", "content": prompt}]
         completion_params["stream"] = False
         completion_params.update(self._provider_routing())
@@ -363,8 +370,9 @@ def _request_headers(model_id: str) -> dict[str, str | None] | None:
     return dict(_ANTHROPIC_BETA_HEADERS) if model_id.startswith("anthropic/") else None
 
 
-def _put(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
-    """``target[key] = source[source_key]`` where that is defined (JSON leaves out the rest)."""
+def _put_unless_nullish(target: dict[str, Any], key: str, source: Mapping[str, Any], source_key: str) -> None:
+    """``target[key] = source[source_key]``, left out where that is undefined or null (the
+    getModel values it copies are never null)."""
     if source.get(source_key) is not None:
         target[key] = source[source_key]
 

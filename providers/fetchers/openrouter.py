@@ -3,7 +3,9 @@
 OpenRouter's model list (``GET <base>/models``) and a model's endpoints (``GET
 <base>/models/<id>/endpoints``), fetched with axios and turned into ModelInfo records. Neither
 function raises: a failed fetch is logged and whatever was parsed so far (usually ``{}``) is
-returned. A response that fails the reference's zod schema is logged and read as it is.
+returned. A response that fails the reference's zod schema is logged and read as it is, with
+JavaScript's rules: a ``null`` field is a value (kept in the ModelInfo, ``0`` in arithmetic), a
+missing one is ``undefined`` (left out, ``NaN`` in arithmetic), and record keys are ``String(key)``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any, Final
 
 from ..sdk import axios
 from ..sdk import zod as z
-from ..sdk.jsonjs import js_get, js_truthy
+from ..sdk.errors import JSTypeError
+from ..sdk.jsonjs import UNDEFINED, js_get, js_string, js_to_number, js_truthy
 from ..types.anthropic import ANTHROPIC_MODELS
 from ..types.model import is_model_parameter
 from ..types.openrouter import OPEN_ROUTER_REASONING_BUDGET_MODELS, OPEN_ROUTER_REQUIRED_REASONING_BUDGET_MODELS
@@ -94,8 +97,30 @@ _ABSENT: Final[Any] = object()
 
 def _outputs_images(architecture: Any) -> bool:
     """``architecture?.output_modalities?.includes("image")``."""
-    output_modalities = js_get(architecture, "output_modalities")
-    return isinstance(output_modalities, list) and "image" in output_modalities
+    return _includes(js_get(architecture, "output_modalities"), "image") is True
+
+
+def _includes(value: Any, item: str) -> Any:
+    """``value?.includes(item)``: an array's or a string's; ``UNDEFINED`` for null or undefined;
+    V8's TypeError for a value without ``includes``."""
+    if value is None or value is UNDEFINED:
+        return UNDEFINED
+    if isinstance(value, (list, str)):
+        return item in value
+    raise JSTypeError("value.includes is not a function")
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """What destructuring ``value`` reads: V8's TypeError for null or undefined; a primitive has
+    none of the fields."""
+    if value is None or value is UNDEFINED:
+        raise JSTypeError(f"Cannot destructure '{js_string(value)}' as it is {js_string(value)}.")
+    return value if isinstance(value, dict) else {}
+
+
+def _property_key(value: Any) -> str:
+    """``String(key)``: the key a JS object stores a value under."""
+    return "undefined" if value is UNDEFINED else js_string(value)
 
 
 # openrouter.ts: getOpenRouterModels
@@ -112,8 +137,9 @@ async def get_open_router_models(options: Mapping[str, Any] | None = None) -> di
         if not success:
             logger.error("OpenRouter models response is invalid")
 
-        for model in data:
-            model_id = model.get("id")
+        for item in data:
+            model = _fields(item)
+            model_id = model.get("id", UNDEFINED)
             architecture = model.get("architecture")
             top_provider = model.get("top_provider")
             supported_parameters = model.get("supported_parameters", _ABSENT)
@@ -124,7 +150,7 @@ async def get_open_router_models(options: Mapping[str, Any] | None = None) -> di
             if _outputs_images(architecture):
                 continue
 
-            models[model_id] = parse_open_router_model(
+            models[_property_key(model_id)] = parse_open_router_model(
                 model_id=model_id,
                 model=model,
                 input_modality=js_get(architecture, "input_modalities"),
@@ -162,14 +188,16 @@ async def get_open_router_model_endpoints(
         if _outputs_images(architecture):
             return models
 
-        for endpoint in endpoints:
-            tag = endpoint.get("tag")
-            models[endpoint.get("provider_name") if tag is None else tag] = parse_open_router_model(
+        for item in endpoints:
+            endpoint = _fields(item)
+            tag = endpoint.get("tag", UNDEFINED)
+            key = endpoint.get("provider_name", UNDEFINED) if tag is None or tag is UNDEFINED else tag
+            models[_property_key(key)] = parse_open_router_model(
                 model_id=endpoint_model_id,
                 model=endpoint,
                 input_modality=js_get(architecture, "input_modalities"),
                 output_modality=js_get(architecture, "output_modalities"),
-                max_tokens=endpoint.get("max_completion_tokens"),
+                max_tokens=endpoint.get("max_completion_tokens", UNDEFINED),
             )
     except Exception as error:  # the reference logs any failure and returns what it has
         logger.error("Error fetching OpenRouter model endpoints: %s", _describe(error))
@@ -188,45 +216,47 @@ def _describe(error: BaseException) -> str:
 # openrouter.ts: parseOpenRouterModel
 def parse_open_router_model(
     *,
-    model_id: str,
+    model_id: Any,
     model: Mapping[str, Any],
-    input_modality: list[str] | None,
-    output_modality: list[str] | None,
+    input_modality: Any,
+    output_modality: Any,
     max_tokens: Any,
-    supported_parameters: list[str] | None = None,
+    supported_parameters: Any = None,
 ) -> dict[str, Any]:
     """One model (or endpoint) of the API as ModelInfo, with the reference's per-model fixes."""
     pricing = model.get("pricing")
     input_cache_write = js_get(pricing, "input_cache_write")
     input_cache_read = js_get(pricing, "input_cache_read")
-    cache_writes_price = parse_api_price(input_cache_write) if js_truthy(input_cache_write) else None
-    cache_reads_price = parse_api_price(input_cache_read) if js_truthy(input_cache_read) else None
+    cache_writes_price = _price(input_cache_write) if js_truthy(input_cache_write) else UNDEFINED
+    cache_reads_price = _price(input_cache_read) if js_truthy(input_cache_read) else UNDEFINED
 
     # some models cache without charging for cache writes (e.g. GPT-5)
-    supports_prompt_cache = cache_reads_price is not None
+    supports_prompt_cache = cache_reads_price is not UNDEFINED
 
-    context_length: Any = model.get("context_length")
+    context_length: Any = model.get("context_length", UNDEFINED)
+    supports_images = _includes(input_modality, "image")
     model_info: dict[str, Any] = {
-        "maxTokens": max_tokens if js_truthy(max_tokens) else math.ceil(context_length * 0.2),
+        "maxTokens": max_tokens if js_truthy(max_tokens) else _ceil_fifth(context_length),
         "contextWindow": context_length,
-        "supportsImages": "image" in input_modality if input_modality is not None else False,
+        "supportsImages": False if supports_images is UNDEFINED else supports_images,
         "supportsPromptCache": supports_prompt_cache,
-        "inputPrice": parse_api_price(js_get(pricing, "prompt")),
-        "outputPrice": parse_api_price(js_get(pricing, "completion")),
+        "inputPrice": _price(js_get(pricing, "prompt")),
+        "outputPrice": _price(js_get(pricing, "completion")),
         "cacheWritesPrice": cache_writes_price,
         "cacheReadsPrice": cache_reads_price,
-        "description": model.get("description"),
-        "supportsReasoningEffort": "reasoning" in supported_parameters if supported_parameters is not None else None,
-        "supportedParameters": (
-            [p for p in supported_parameters if is_model_parameter(p)] if supported_parameters is not None else None
+        "description": model.get("description", UNDEFINED),
+        "supportsReasoningEffort": (
+            _includes(supported_parameters, "reasoning") if js_truthy(supported_parameters) else UNDEFINED
         ),
+        "supportedParameters": _model_parameters(supported_parameters) if js_truthy(supported_parameters) else UNDEFINED,
     }
-    model_info = {key: value for key, value in model_info.items() if value is not None}
+    model_info = {key: value for key, value in model_info.items() if value is not UNDEFINED}
 
-    if model_id in OPEN_ROUTER_REASONING_BUDGET_MODELS:
+    # (Set.has: only a string id can be in these sets)
+    if isinstance(model_id, str) and model_id in OPEN_ROUTER_REASONING_BUDGET_MODELS:
         model_info["supportsReasoningBudget"] = True
 
-    if model_id in OPEN_ROUTER_REQUIRED_REASONING_BUDGET_MODELS:
+    if isinstance(model_id, str) and model_id in OPEN_ROUTER_REQUIRED_REASONING_BUDGET_MODELS:
         model_info["requiredReasoningBudget"] = True
 
     # backwards compatibility with the old model definitions: extended thinking stays off for
@@ -263,3 +293,22 @@ def parse_open_router_model(
         model_info["maxTokens"] = 32768
 
     return model_info
+
+
+def _price(price: Any) -> Any:
+    """``parseApiPrice(price)``, ``UNDEFINED`` where it is undefined."""
+    parsed = parse_api_price(price)
+    return UNDEFINED if parsed is None else parsed
+
+
+def _ceil_fifth(context_length: Any) -> float | int:
+    """``Math.ceil(context_length * 0.2)``: null counts as 0, undefined as NaN (kept)."""
+    value = js_to_number(context_length) * 0.2
+    return math.ceil(value) if math.isfinite(value) else value
+
+
+def _model_parameters(supported_parameters: Any) -> list[Any]:
+    """``supportedParameters.filter(isModelParameter)`` (V8's TypeError for a non-array)."""
+    if not isinstance(supported_parameters, list):
+        raise JSTypeError("supportedParameters.filter is not a function")
+    return [p for p in supported_parameters if is_model_parameter(p)]

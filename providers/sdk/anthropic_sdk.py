@@ -42,11 +42,24 @@ def _fetch_error(exc: BaseException) -> JSError:
     return JSError(str(exc), name="FetchError", type="system")
 
 
+def _invalid_json(url: str, error: JSError) -> JSError:
+    # node-fetch 2.7: json() rejects with FetchError "invalid json response body at <url> reason: …"
+    return JSError(f"invalid json response body at {url} reason: {error.message}", name="FetchError", type="invalid-json")
+
+
+def _is_json(content_type: str) -> bool:
+    # core.ts defaultParseResponse: anywhere in the header, case as sent
+    return "application/json" in content_type or "application/vnd.api+json" in content_type
+
+
 ANTHROPIC_SDK = Flavor(
     package_version=VERSION,
     # node-fetch's own request headers: added when the request has none of them
     fetch_headers=(("accept-encoding", "gzip,deflate"), ("accept", "*/*")),
     body_indent=2,
+    strips_bom=False,
+    invalid_json=_invalid_json,
+    is_json=_is_json,
     error_is_body_member=False,
     request_id_attr="request_id",
     request_id_header="request-id",

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
-import json
 import math
 import os
 import platform
@@ -177,9 +176,12 @@ async def _fetch_once(url: str, headers: dict[str, str], body: bytes) -> tuple[i
     return response.status, response.reason or "", resp_headers, raw
 
 
-def _response_data(response_type: str, headers: dict[str, str], raw: bytes) -> Any:
-    """``getResponseData``: ``json`` parses when it can; otherwise by content-type."""
+def _response_data(response_type: str, headers: dict[str, str], raw: bytes, strip_bom: bool) -> Any:
+    """``getResponseData``: ``json`` parses when it can; otherwise by content-type. ``res.text()``
+    drops a leading BOM on node-fetch 3.3.2 (``strip_bom``, gaxios 7) and keeps it on 2.7."""
     text = raw.decode("utf-8", "replace")
+    if strip_bom and text[:1] == "\ufeff":
+        text = text[1:]
     if response_type == "json":
         return _parse_or_text(text)
     content_type = headers.get("content-type")
@@ -195,8 +197,8 @@ def _response_data(response_type: str, headers: dict[str, str], raw: bytes) -> A
 
 def _parse_or_text(text: str) -> Any:
     try:
-        return json.loads(text)
-    except ValueError:
+        return loads(text)
+    except JSError:
         return text
 
 
@@ -276,7 +278,7 @@ async def _gaxios_post(
                 attempt += 1
                 continue
             raise GaxiosError(exc.message, code=exc.code) from None
-        payload = _response_data(response_type, resp_headers, raw)
+        payload = _response_data(response_type, resp_headers, raw, lib.version == V10)
         if 200 <= status < 300:
             return payload
         if attempt < RETRY_COUNT and any(lo <= status <= hi for lo, hi in STATUS_CODES_TO_RETRY):

@@ -17,7 +17,7 @@ import json.scanner
 import math
 import re
 from array import array
-from typing import Any, NoReturn
+from typing import Any, Iterable, NoReturn
 
 from .errors import JSSyntaxError
 
@@ -138,7 +138,7 @@ def _needs_rewrite(value: Any) -> bool:
     if isinstance(value, float):
         return True
     if isinstance(value, dict):
-        return any(_needs_rewrite(v) for v in value.values())
+        return any(_index_key(k) for k in value) or any(_needs_rewrite(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_needs_rewrite(v) for v in value)
     return False
@@ -156,7 +156,7 @@ def _write(value: Any, out: list[str], indent: str = "", level: str = "") -> Non
         sep = ",\n" + inner if indent else ","
         out.append("{\n" + inner if indent else "{")
         first = True
-        for key, item in value.items():
+        for key, item in _js_property_order(value):
             if not first:
                 out.append(sep)
             first = False
@@ -180,10 +180,26 @@ def _write(value: Any, out: list[str], indent: str = "", level: str = "") -> Non
         out.append(_encode(value))
 
 
+def _index_key(key: Any) -> bool:
+    """A key JS objects list first: a canonical array index (``"0"`` … ``"4294967294"``)."""
+    text = key if isinstance(key, str) else str(key)
+    return text[:1].isdigit() and _is_array_index(text)
+
+
+def _js_property_order(obj: dict[Any, Any]) -> Iterable[tuple[Any, Any]]:
+    """An object's properties in JS order: array-index keys ascending, then the rest as inserted."""
+    indices = [key for key in obj if _index_key(key)]
+    if not indices:
+        return obj.items()
+    ordered = [(key, obj[key]) for key in sorted(indices, key=lambda key: int(key))]
+    return ordered + [(key, item) for key, item in obj.items() if not _index_key(key)]
+
+
 def dumps(value: Any, indent: int | None = None) -> str:
     """``JSON.stringify(value, null, indent)``; compact without ``indent``.
 
-    Callers leave out keys whose JS value is undefined.
+    Callers leave out keys whose JS value is undefined. Keys come in JS property order, whatever
+    order the dict holds them in (integer-like keys first, ascending).
     """
     if not indent and not _needs_rewrite(value):
         text = _encode(value)

@@ -35,11 +35,25 @@ def _fetch_failed(exc: BaseException) -> JSError:
     return JSTypeError("fetch failed", cause=str(exc))
 
 
+def _invalid_json(url: str, error: JSError) -> JSError:
+    # undici: response.json() rejects with JSON.parse's SyntaxError itself
+    return error
+
+
+def _is_json(content_type: str) -> bool:
+    # internal/parse.ts: the media type (before any `;`) names JSON or ends with +json
+    media_type = content_type.split(";")[0].strip()
+    return "application/json" in media_type or media_type.endswith("+json")
+
+
 OPENAI_NODE = Flavor(
     package_version=VERSION,
     # undici's own request headers (Node 20): added when the request has none of them
     fetch_headers=(("accept-language", "*"), ("sec-fetch-mode", "cors"), ("accept-encoding", "gzip, deflate")),
     body_indent=None,
+    strips_bom=True,
+    invalid_json=_invalid_json,
+    is_json=_is_json,
     error_is_body_member=True,
     request_id_attr="requestID",
     request_id_header="x-request-id",

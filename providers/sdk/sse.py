@@ -6,6 +6,10 @@ algorithm (``src/internal/decoders/line.ts``, ``src/streaming.ts``). Bytes in, e
 stream is cut at blank lines first, each piece goes through the line decoder (``\\r``, ``\\n`` and
 ``\\r\\n`` across any chunk boundary, UTF-8 decoded per line so a character split between network
 chunks comes out whole), and lines become events by the WHATWG field rules.
+
+A byte order mark at the start of a line: openai-node decodes each line with a fresh
+``TextDecoder().decode()``, which drops one (``strip_bom``); the Anthropic SDK on Node decodes
+with ``Buffer.toString()``, which keeps it (the line's field name then starts with it).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ def _decode_utf8(data: bytes | bytearray) -> str:
     return data.decode("utf-8", "replace")
 
 
+def _without_bom(lines: list[str]) -> list[str]:
+    """Each line without one leading U+FEFF (``TextDecoder().decode()`` per line)."""
+    return [line[1:] if line[:1] == "\ufeff" else line for line in lines]
+
+
 def _find_newline(buffer: bytearray, start: int) -> tuple[int, bool] | None:
     """``findNewlineIndex``: index of the first ``\\n`` or ``\\r`` at or after ``start``."""
     lf = buffer.find(b"\n", start)
@@ -42,11 +51,12 @@ def _find_newline(buffer: bytearray, start: int) -> tuple[int, bool] | None:
 class LineDecoder:
     """``LineDecoder``: incremental line splitting over bytes (httpx's algorithm, as ported)."""
 
-    __slots__ = ("_buffer", "_cr_index")
+    __slots__ = ("_buffer", "_cr_index", "_strip_bom")
 
-    def __init__(self) -> None:
+    def __init__(self, strip_bom: bool = False) -> None:
         self._buffer = bytearray()
         self._cr_index: int | None = None
+        self._strip_bom = strip_bom
 
     @property
     def idle(self) -> bool:
@@ -60,7 +70,8 @@ class LineDecoder:
             # nothing pending and no \r: the lines are the pieces between the \n
             *pieces, rest = chunk.split(b"\n")
             buffer += rest
-            return [piece.decode("utf-8", "replace") for piece in pieces]
+            decoded = [piece.decode("utf-8", "replace") for piece in pieces]
+            return _without_bom(decoded) if self._strip_bom else decoded
         buffer += chunk
         lines: list[str] = []
         while True:
@@ -83,7 +94,7 @@ class LineDecoder:
             lines.append(_decode_utf8(buffer[:end]))
             del buffer[:index]
             self._cr_index = None
-        return lines
+        return _without_bom(lines) if self._strip_bom else lines
 
     def flush(self) -> list[str]:
         """``flush()``: what is left, as if a final newline came."""
@@ -157,12 +168,13 @@ class SSEStream:
     them at once gives the same text as line by line: no byte of a bad sequence is a ``\n``).
     """
 
-    __slots__ = ("_data", "_lines", "_events")
+    __slots__ = ("_data", "_lines", "_events", "_strip_bom")
 
-    def __init__(self) -> None:
+    def __init__(self, strip_bom: bool = False) -> None:
         self._data = bytearray()
-        self._lines = LineDecoder()
+        self._lines = LineDecoder(strip_bom)
         self._events = SSEDecoder()
+        self._strip_bom = strip_bom
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         data = self._data
@@ -171,9 +183,12 @@ class SSEStream:
             end = data.rfind(b"\n\n")
             if end < 0:
                 return []
-            lines = data[: end + 2].decode("utf-8", "replace").split("\n")
+            text = data[: end + 2].decode("utf-8", "replace")
             del data[: end + 2]
+            lines = text.split("\n")
             lines.pop()  # what follows the last \n: nothing
+            if self._strip_bom and "\ufeff" in text:
+                lines = _without_bom(lines)
             return self._events.decode_lines(lines)
         events: list[ServerSentEvent] = []
         while True:
@@ -190,9 +205,9 @@ class SSEStream:
         return self._events.decode_lines([*lines, *self._lines.flush()])
 
 
-async def iter_sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """``_iterSSEMessages``: the events of a response body."""
-    stream = SSEStream()
+async def iter_sse_messages(chunks: AsyncIterator[bytes], strip_bom: bool = False) -> AsyncIterator[ServerSentEvent]:
+    """``_iterSSEMessages``: the events of a response body (``strip_bom``: openai-node's lines)."""
+    stream = SSEStream(strip_bom)
     async for chunk in chunks:
         if chunk:
             for sse in stream.feed(chunk):

@@ -157,6 +157,13 @@ class Flavor:
     fetch_headers: tuple[tuple[str, str], ...]
     # JSON.stringify(body, null, indent): Anthropic 0.37 pretty-prints with 2
     body_indent: int | None
+    # a leading BOM dropped by the body's text()/json() and per SSE line: undici and openai-node's
+    # TextDecoder do; node-fetch 2.7's Buffer.toString() (the Anthropic SDK's) keeps it
+    strips_bom: bool
+    # what response.json() rejects with for a body that is not JSON (the URL, JSON.parse's error)
+    invalid_json: Callable[[str, JSError], Exception]
+    # defaultParseResponse: whether a success body with this content-type header is read as JSON
+    is_json: Callable[[str], bool]
     # status errors: the `error` is the body's `error` member (OpenAI) or the whole body (Anthropic)
     error_is_body_member: bool
     request_id_attr: str
@@ -407,7 +414,12 @@ class StainlessClient:
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError) as exc:
             # response.text().catch(e => castToError(e).message)
             return str(getattr(self.flavor.terminated(), "message", "")) or str(exc)
-        return raw.decode("utf-8", "replace")
+        return self._text(raw)
+
+    def _text(self, raw: bytes) -> str:
+        """``response.text()``: UTF-8 with replacement, a leading BOM as the fetch has it."""
+        text = raw.decode("utf-8", "replace")
+        return text[1:] if self.flavor.strips_bom and text[:1] == "\ufeff" else text
 
     def make_status_error(
         self, status: int | None, error_response: Any, message: str | None, headers: dict[str, str] | None
@@ -457,11 +469,12 @@ class StainlessClient:
             raw = await self._read_body(response)
         finally:
             response.release()
-        content_type = response.headers.get("content-type", "")
-        media_type = content_type.split(";")[0].strip()
-        text = raw.decode("utf-8", "replace")
-        if "application/json" in media_type or media_type.endswith("+json"):
-            return loads(text)
+        text = self._text(raw)
+        if self.flavor.is_json(response.headers.get("content-type", "")):
+            try:
+                return loads(text)
+            except JSError as exc:
+                raise self.flavor.invalid_json(str(response.url), exc) from None
         return text
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
@@ -524,7 +537,7 @@ class Stream:
         the end of the body completes (one step per read, not per event)."""
         content = self.response.content
         terminated = self._client.flavor.terminated
-        decoder = SSEStream()
+        decoder = SSEStream(self._client.flavor.strips_bom)
         while True:
             try:
                 chunk = await content.readany()

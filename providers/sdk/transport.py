@@ -77,7 +77,7 @@ def get_session() -> aiohttp.ClientSession:
             limit_per_host=0,
             ssl=_default_ssl_context(),
             resolver=_resolver_factory() if _resolver_factory else None,
-            ttl_dns_cache=300,
+            use_dns_cache=False,  # as Node: each new connection looks its host up, in the order started
         )
         session = aiohttp.ClientSession(
             connector=connector,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from ..sdk.errors import JSError
-from ..sdk.jsonjs import js_truthy
+from ..sdk.jsonjs import UNDEFINED, js_to_number, js_truthy
 from ..types.anthropic import ANTHROPIC_DEFAULT_MAX_TOKENS
 
 __all__ = [
@@ -121,7 +121,7 @@ def get_model_max_output_tokens(
     if js_truthy(max_tokens):
         if "gpt-5" in model_id.lower():
             return max_tokens
-        return _js_min(max_tokens, _js_ceil(_js_mul(model.get("contextWindow"), 0.2)))
+        return _js_min(max_tokens, _js_ceil(_js_mul(model.get("contextWindow", UNDEFINED), 0.2)))
 
     # non-Anthropic formats without an explicit maxTokens
     if format:
@@ -131,8 +131,8 @@ def get_model_max_output_tokens(
 
 
 def _js_mul(value: Any, factor: float) -> float:
-    """``value * factor`` where ``value`` may be undefined (NaN)."""
-    return value * factor if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    """``value * factor``: undefined (``UNDEFINED``) is NaN, null is 0 (``Number(value)``)."""
+    return js_to_number(value) * factor
 
 
 def _js_ceil(value: float) -> float | int:
