@@ -28,7 +28,7 @@ from providers.sdk.anthropic_sdk import Anthropic
 from providers.sdk.errors import JSError
 from providers.sdk.genai import GoogleGenAI
 from providers.sdk.openai_node import OpenAI
-from providers.sdk.stainless import APIConnectionError, APIConnectionTimeoutError
+from providers.sdk.stainless import APIConnectionError, APIConnectionTimeoutError, InternalServerError
 
 SHORT_S = 0.3  # the stack's timeouts in these tests
 
@@ -48,7 +48,8 @@ class Connection:
 class StallingServer:
     """Plain HTTP on 127.0.0.1: reads a request, then by the path's first segment stalls before
     the headers (``/headers``), after the headers and one chunk of an SSE body (``/sse``), or
-    after the headers and the first bytes of a JSON body (``/json``); never answers more."""
+    after the headers and the first bytes of a JSON body (``/json``) or of a 500's (``/error``);
+    never answers more."""
 
     def __init__(self) -> None:
         self.connections: list[Connection] = []
@@ -80,6 +81,8 @@ class StallingServer:
                 )
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
                 writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+            elif mode == "error":
+                writer.write(b'HTTP/1.1 500 Internal Server Error\r\ncontent-length: 100\r\n\r\n{"error":')
             elif mode == "json":
                 writer.write(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":')
             while await reader.read(65536):  # the request body, then nothing until the client closes
@@ -165,6 +168,16 @@ async def test_openai_stream_silent_mid_body_is_terminated_by_body_timeout(
     assert await server.all_closed()
 
 
+async def test_body_timeout_applies_from_the_headers_on(server: StallingServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # headersTimeout and bodyTimeout are separate settings: once the headers are in, the body's
+    # silence is bounded by bodyTimeout (here far shorter than the headers' bound)
+    monkeypatch.setattr(transport, "UNDICI_HEADERS_TIMEOUT_S", 30.0)
+    monkeypatch.setattr(transport, "UNDICI_BODY_TIMEOUT_S", SHORT_S)
+    stream = await openai_client(server.base + "/sse").chat_completions_create({**CHAT, "stream": True})
+    with pytest.raises(JSError, match="^terminated$"):
+        await asyncio.wait_for(drain(stream), 5.0)
+
+
 async def test_openai_json_body_silent_is_terminated_by_body_timeout(
     server: StallingServer, short_undici: None
 ) -> None:
@@ -172,6 +185,14 @@ async def test_openai_json_body_silent_is_terminated_by_body_timeout(
         await openai_client(server.base + "/json").chat_completions_create(CHAT)
     assert (caught.value.name, caught.value.message, caught.value.cause.name) == ("TypeError", "terminated", "BodyTimeoutError")
     assert len(server.connections) == 1
+    assert await server.all_closed()
+
+
+async def test_openai_error_body_silent_reads_as_terminated(server: StallingServer, short_undici: None) -> None:
+    # response.text().catch(e => e.message): the status error's message is "terminated"
+    with pytest.raises(InternalServerError) as caught:
+        await openai_client(server.base + "/error", max_retries=0).chat_completions_create(CHAT)
+    assert (caught.value.message, caught.value.status) == ("500 terminated", 500)
     assert await server.all_closed()
 
 
@@ -246,6 +267,17 @@ async def test_anthropic_json_body_silent_is_fetch_error(server: StallingServer,
         "FetchError", "FetchError", "ERR_SOCKET_TIMEOUT", "system"
     )
     assert error.message == f"Invalid response body while trying to fetch {server.base}/json/v1/messages: Socket timeout"
+    assert await server.all_closed()
+
+
+async def test_anthropic_error_body_silent_reads_as_fetch_error_message(
+    server: StallingServer, short_agent: None
+) -> None:
+    with pytest.raises(InternalServerError) as caught:
+        await anthropic_client(server.base + "/error", timeout_ms=100, max_retries=0).messages_create(MESSAGE)
+    assert caught.value.message == (
+        f"500 Invalid response body while trying to fetch {server.base}/error/v1/messages: Socket timeout"
+    )
     assert await server.all_closed()
 
 
