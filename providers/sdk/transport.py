@@ -177,10 +177,11 @@ async def _send(
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect_s, sock_read=timeouts.headers_s),
     )
     connection = response.connection
-    if connection is not None and connection.protocol is not None and timeouts.body_s != timeouts.headers_s:
-        # from the headers on, the silence allowed is the body's
+    if timeouts.body_s != timeouts.headers_s and connection is not None and connection.protocol is not None:
+        # from the headers on, the silence allowed is the body's (if any of it is still to come)
         connection.protocol.read_timeout = timeouts.body_s
-        connection.protocol.start_timeout()
+        if not response.content.at_eof():
+            connection.protocol.start_timeout()
     return response
 
 
