@@ -29,6 +29,7 @@ from providers.sdk.errors import JSError
 from providers.sdk.genai import GoogleGenAI
 from providers.sdk.openai_node import OpenAI
 from providers.sdk.stainless import APIConnectionError, APIConnectionTimeoutError, InternalServerError
+from providers.utils import timeout_config
 
 SHORT_S = 0.3  # the stack's timeouts in these tests
 
@@ -337,4 +338,40 @@ async def test_genai_json_body_silent_is_terminated(server: StallingServer, shor
     assert (caught.value.js_constructor, caught.value.message, caught.value.cause.name) == (
         "TypeError", "terminated", "BodyTimeoutError"
     )
+    assert await server.all_closed()
+
+
+# --- through the handlers ----------------------------------------------------------------------
+
+
+def openai_handler(base: str) -> Any:
+    return providers.build_api_handler(
+        {"apiProvider": "openai", "openAiBaseUrl": base, "openAiApiKey": "sk-test", "openAiModelId": "gpt-4o"}
+    )
+
+
+async def test_openai_handler_api_request_timeout_bounds_each_attempt(
+    server: StallingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # openai.ts passes getApiRequestTimeout() (the setting, in seconds) as the SDK's timeout;
+    # handleOpenAIError wraps the SDK's error after its retries
+    monkeypatch.setattr(timeout_config, "WORKSPACE_CONFIGURATION", {"apiRequestTimeout": SHORT_S})
+    with pytest.raises(JSError) as caught:
+        await drain(openai_handler(server.base + "/headers").create_message("You are Roo.", [{"role": "user", "content": "Hi"}]))
+    assert caught.value.message == "OpenAI completion error: Request timed out."
+    assert len(server.connections) == 3
+    assert await server.all_closed()
+
+
+async def test_openai_handler_stream_silent_mid_body_ends_with_terminated(
+    server: StallingServer, short_undici: None
+) -> None:
+    # the stream is read outside openai.ts's try: undici's TypeError reaches the caller as is,
+    # after the text that came before it
+    chunks: list[Any] = []
+    with pytest.raises(JSError) as caught:
+        async for chunk in openai_handler(server.base + "/sse").create_message("You are Roo.", [{"role": "user", "content": "Hi"}]):
+            chunks.append(chunk)
+    assert chunks == [{"type": "text", "text": "hi"}]
+    assert (caught.value.name, caught.value.message, caught.value.cause.name) == ("TypeError", "terminated", "BodyTimeoutError")
     assert await server.all_closed()
