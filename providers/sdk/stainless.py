@@ -5,8 +5,8 @@ openai-node 5.12.2 (``src/client.ts``: ``buildURL``, ``buildHeaders``, ``makeReq
 ``src/core/streaming.ts``; ``src/internal/parse.ts``) and @anthropic-ai/sdk 0.37.0 (``src/core.ts``,
 ``src/error.ts``, ``src/streaming.ts``) share one request/retry/error/stream design. It is
 written here once; what differs between them (headers, body layout, the error body, how the
-fetch underneath reports a cut stream, which SSE events count) is a ``Flavor``, defined in
-``openai_node.py`` and ``anthropic_sdk.py``.
+fetch underneath reports a cut stream, its own timeouts, which SSE events count) is a
+``Flavor``, defined in ``openai_node.py`` and ``anthropic_sdk.py``.
 """
 
 from __future__ import annotations
