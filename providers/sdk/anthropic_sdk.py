@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
+from . import transport
 from .errors import JSError
 from .jsonjs import UNDEFINED, Undefined, js_number
 from .stainless import DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, StainlessError, merge_headers
@@ -18,6 +19,9 @@ from .stainless import DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, StainlessErr
 VERSION = "0.37.0"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
+KEEPALIVE_AGENT_TIMEOUT_MS = 5 * 60 * 1000
+"""``_shims/node-runtime.ts``: the default agents are agentkeepalive's with ``timeout: 5 min``
+(a socket silent that long is destroyed); a test may lower it."""
 
 
 class AnthropicError(StainlessError):
@@ -52,6 +56,38 @@ def _is_json(content_type: str) -> bool:
     return "application/json" in content_type or "application/vnd.api+json" in content_type
 
 
+def _aborted_only(exc: BaseException) -> bool:
+    # core.ts makeRequest: only an AbortError (the SDK's own timer) is a timeout
+    return False
+
+
+def _agent_timeouts(timeout_ms: float) -> transport.StackTimeouts:
+    """node-fetch on node:http with the SDK's agentkeepalive agent: no connect timeout; the socket
+    timeout, which ``buildRequest`` raises to the request's timeout + 1 s, bounds every silence.
+
+    The agent is shared and keeps the largest value it was raised to; every request of the
+    reference has the same timeout, so that is this request's.
+    """
+    agent_s = max(KEEPALIVE_AGENT_TIMEOUT_MS, timeout_ms + 1000) / 1000
+    return transport.StackTimeouts(connect_s=None, headers_s=agent_s, body_s=agent_s)
+
+
+def _socket_timeout(url: str, stream: bool, stack: transport.StackTimeouts) -> Exception:
+    """agentkeepalive destroys the silent socket with ``Error('Socket timeout')``: a stream's read
+    rejects with it, ``response.json()``/``text()`` with node-fetch's ``FetchError`` around it."""
+    timeout_ms = round((stack.body_s or 0) * 1000)
+    if stream:
+        return JSError("Socket timeout", code="ERR_SOCKET_TIMEOUT", timeout=timeout_ms)
+    return JSError(
+        f"Invalid response body while trying to fetch {url}: Socket timeout",
+        name="FetchError",
+        js_constructor="FetchError",
+        type="system",
+        errno="ERR_SOCKET_TIMEOUT",
+        code="ERR_SOCKET_TIMEOUT",
+    )
+
+
 ANTHROPIC_SDK = Flavor(
     package_version=VERSION,
     # node-fetch's own request headers: added when the request has none of them
@@ -67,6 +103,9 @@ ANTHROPIC_SDK = Flavor(
     terminated=_premature_close,
     sse_mode="anthropic",
     connection_error_cause=_fetch_error,
+    connection_timed_out=_aborted_only,
+    stack_timeouts=_agent_timeouts,
+    body_timeout=_socket_timeout,
 )
 
 

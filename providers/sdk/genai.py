@@ -7,7 +7,8 @@ headers, ``requestStream``/``request``, ``throwErrorIfNotOK``, ``processStreamRe
 (``generateContentParametersToMldev``/``…ToVertex``) and the response converters
 (``generateContentResponseFromMldev``/``…FromVertex``), and the ``GenerateContentResponse.text``
 getter. The SDK does not retry. The fetch underneath is Node's (undici): its own request headers,
-``fetch failed`` when no response comes, ``terminated`` when the body is cut.
+``fetch failed`` when no response comes (undici gives up after 10 s connecting and 300 s waiting
+for the headers), ``terminated`` when the body is cut (or silent for 300 s).
 
 Its stream decoder is its own, not the WHATWG SSE one in ``sse.py``: each network chunk is
 ``JSON.parse``d on its own to catch an error object, and events are cut from the decoded text by
@@ -16,7 +17,6 @@ Its stream decoder is its own, not the WHATWG SSE one in ``sse.py``: each networ
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import os
 import platform
@@ -30,6 +30,7 @@ from . import transport
 from .errors import JSError, JSTypeError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V10, GoogleAuth
 from .jsonjs import dumps, js_string, js_to_number, js_trim, loads
+from .node_net import body_timeout_terminated
 from .whatwg_url import url_search_params
 
 __all__ = ["ApiError", "GoogleGenAI", "Models", "GenerateContentStream", "response_text"]
@@ -48,9 +49,6 @@ FETCH_HEADERS = (
     ("sec-fetch-mode", "cors"),
     ("accept-encoding", "gzip, deflate"),
 )
-# undici's default headersTimeout: no response headers within 300 s fails the fetch.
-HEADERS_TIMEOUT_S = 300.0
-
 # JavaScript's \s: WhiteSpace and LineTerminator (what jsonjs.js_trim removes).
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 # what JSON.parse skips around a value
@@ -305,16 +303,18 @@ async def _api_call(url: str, headers: dict[str, str], body: str) -> aiohttp.Cli
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise JSError("exception TypeError: fetch failed sending request")
     try:
-        return await asyncio.wait_for(
-            transport.request("POST", url, headers=headers, body=body.encode()), HEADERS_TIMEOUT_S
+        return await transport.request(
+            "POST", url, headers=headers, body=body.encode(), timeouts=transport.undici_timeouts()
         )
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+    except (aiohttp.ClientError, OSError):
         raise JSError("exception TypeError: fetch failed sending request") from None
 
 
 async def _read_body(response: aiohttp.ClientResponse) -> bytes:
     try:
         return await response.read()
+    except aiohttp.SocketTimeoutError:
+        raise body_timeout_terminated() from None
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
         raise JSTypeError("terminated") from None
 
@@ -397,6 +397,8 @@ async def _process_stream_response(response: aiohttp.ClientResponse) -> AsyncGen
     while True:
         try:
             value = await content.readany()
+        except aiohttp.SocketTimeoutError:
+            raise body_timeout_terminated() from None
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
             raise JSTypeError("terminated") from None
         if not value:

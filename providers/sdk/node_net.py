@@ -3,6 +3,7 @@
 gaxios (through node-fetch) and axios both surface Node's ``err.message`` / ``err.code`` when a
 request gets no response: ``getaddrinfo ENOTFOUND <host>``, ``connect ECONNREFUSED <host>:<port>``,
 ``socket hang up``. ``node_error_reason`` maps an aiohttp connection failure onto them.
+Node's fetch (undici) has words of its own: ``body_timeout_terminated``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import socket
 import urllib.parse
 
 import aiohttp
+
+from .errors import JSError, JSTypeError
 
 
 def node_error_reason(exc: BaseException, url: str) -> tuple[str, str | None]:
@@ -32,3 +35,12 @@ def node_error_reason(exc: BaseException, url: str) -> tuple[str, str | None]:
     if isinstance(exc, (aiohttp.ServerDisconnectedError, ConnectionResetError)):
         return "socket hang up", "ECONNRESET"
     return str(exc) or type(exc).__name__, None
+
+
+def body_timeout_terminated() -> JSTypeError:
+    """Node's fetch when undici's ``bodyTimeout`` fires during a body read: the read rejects with
+    ``TypeError('terminated')`` whose cause is undici's ``BodyTimeoutError``."""
+    cause = JSError(
+        "Body Timeout Error", name="BodyTimeoutError", js_constructor="BodyTimeoutError", code="UND_ERR_BODY_TIMEOUT"
+    )
+    return JSTypeError("terminated", cause=cause)

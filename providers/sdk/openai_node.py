@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from typing import Any, Mapping
 
+from . import transport
 from .errors import JSError, JSTypeError
 from .jsonjs import js_get, js_string
+from .node_net import body_timeout_terminated
 from .stainless import Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "5.12.2"
@@ -46,6 +49,24 @@ def _is_json(content_type: str) -> bool:
     return "application/json" in media_type or media_type.endswith("+json")
 
 
+_TIMED_OUT = re.compile(r"timed? ?out", re.I)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    # makeRequest's isTimeout: /timed? ?out/i on the error and its cause (undici's
+    # HeadersTimeoutError / ConnectTimeoutError, an OS "timed out")
+    return bool(_TIMED_OUT.search(str(exc)))
+
+
+def _undici_timeouts(timeout_ms: float) -> transport.StackTimeouts:
+    # the SDK's own timeout does not change the global dispatcher's
+    return transport.undici_timeouts()
+
+
+def _body_timeout(url: str, stream: bool, stack: transport.StackTimeouts) -> Exception:
+    return body_timeout_terminated()
+
+
 OPENAI_NODE = Flavor(
     package_version=VERSION,
     # undici's own request headers (Node 20): added when the request has none of them
@@ -61,6 +82,9 @@ OPENAI_NODE = Flavor(
     terminated=_terminated,
     sse_mode="openai",
     connection_error_cause=_fetch_failed,
+    connection_timed_out=_timed_out,
+    stack_timeouts=_undici_timeouts,
+    body_timeout=_body_timeout,
 )
 
 API_KEY_SENTINEL = "<Missing Key>"

@@ -5,8 +5,8 @@ openai-node 5.12.2 (``src/client.ts``: ``buildURL``, ``buildHeaders``, ``makeReq
 ``src/core/streaming.ts``; ``src/internal/parse.ts``) and @anthropic-ai/sdk 0.37.0 (``src/core.ts``,
 ``src/error.ts``, ``src/streaming.ts``) share one request/retry/error/stream design. It is
 written here once; what differs between them (headers, body layout, the error body, how the
-fetch underneath reports a cut stream, which SSE events count) is a ``Flavor``, defined in
-``openai_node.py`` and ``anthropic_sdk.py``.
+fetch underneath reports a cut stream, its own timeouts, which SSE events count) is a
+``Flavor``, defined in ``openai_node.py`` and ``anthropic_sdk.py``.
 """
 
 from __future__ import annotations
@@ -175,6 +175,12 @@ class Flavor:
     # which SSE stream semantics (Stream.fromSSEResponse)
     sse_mode: str  # "openai" | "anthropic"
     connection_error_cause: Callable[[BaseException], JSError]
+    # whether a failed attempt (not the SDK's own abort) counts as a timeout after the retries
+    connection_timed_out: Callable[[BaseException], bool]
+    # the HTTP stack's own timeouts for a request with the SDK's timeout (ms)
+    stack_timeouts: Callable[[float], transport.StackTimeouts]
+    # what a read of the body raises when the stack's body timeout fires (url, streaming, timeouts)
+    body_timeout: Callable[[str, bool, transport.StackTimeouts], Exception]
 
 
 def platform_headers(package_version: str) -> dict[str, str]:
@@ -352,6 +358,7 @@ class StainlessClient:
         effective_timeout_ms = self.timeout_ms if timeout_ms is None else timeout_ms
         data = self.serialize_body(body) if body is not None else None
         url = self.build_url(path, query)
+        stack = self.flavor.stack_timeouts(effective_timeout_ms)
         retries_remaining = max_retries
         while True:
             # prepareOptions mutates the options that every retry reuses
@@ -361,27 +368,26 @@ class StainlessClient:
             )
             for name, value in self.flavor.fetch_headers:
                 request_headers.setdefault(name, value)
+            outcome: aiohttp.ClientResponse | BaseException | None
             try:
-                response = await asyncio.wait_for(
-                    transport.request(method, url, headers=request_headers, body=data),
-                    effective_timeout_ms / 1000,
+                outcome = await asyncio.wait_for(
+                    _fetch(method, url, request_headers, data, stack), effective_timeout_ms / 1000
                 )
-            except asyncio.TimeoutError:
+            except asyncio.TimeoutError:  # fetchWithTimeout's own timer: an AbortError
+                outcome = None
+            if not isinstance(outcome, aiohttp.ClientResponse):
                 if retries_remaining:
                     await asyncio.sleep(self.retry_delay_ms(None, retries_remaining, max_retries) / 1000)
                     retries_remaining -= 1
                     continue
-                raise APIConnectionTimeoutError("Request timed out.") from None
-            except (aiohttp.ClientError, OSError) as exc:
-                if retries_remaining:
-                    await asyncio.sleep(self.retry_delay_ms(None, retries_remaining, max_retries) / 1000)
-                    retries_remaining -= 1
-                    continue
-                if re.search(r"timed? ?out", str(exc), re.I):
-                    raise APIConnectionTimeoutError("Request timed out.") from exc
+                if outcome is None:
+                    raise APIConnectionTimeoutError("Request timed out.") from None
+                if self.flavor.connection_timed_out(outcome):
+                    raise APIConnectionTimeoutError("Request timed out.") from outcome
                 raise APIConnectionError(
-                    "Connection error.", cause=self.flavor.connection_error_cause(exc)
-                ) from exc
+                    "Connection error.", cause=self.flavor.connection_error_cause(outcome)
+                ) from outcome
+            response = outcome
 
             if 200 <= response.status < 300:
                 return response
@@ -395,7 +401,7 @@ class StainlessClient:
                 continue
 
             try:
-                err_text = await self._read_text(response)
+                err_text = await self._read_text(response, stack)
             finally:
                 response.release()
             try:
@@ -408,9 +414,11 @@ class StainlessClient:
                 headers_dict(response.headers),
             )
 
-    async def _read_text(self, response: aiohttp.ClientResponse) -> str:
+    async def _read_text(self, response: aiohttp.ClientResponse, stack: transport.StackTimeouts) -> str:
         try:
             raw = await response.read()
+        except aiohttp.SocketTimeoutError:
+            return str(getattr(self.flavor.body_timeout(str(response.url), False, stack), "message", ""))
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError) as exc:
             # response.text().catch(e => castToError(e).message)
             return str(getattr(self.flavor.terminated(), "message", "")) or str(exc)
@@ -461,12 +469,13 @@ class StainlessClient:
         response = await self.make_request(
             method, path, body=body, query=query, headers=headers, timeout_ms=timeout_ms
         )
+        stack = self.flavor.stack_timeouts(self.timeout_ms if timeout_ms is None else timeout_ms)
         if stream:
-            return Stream(self, response)
+            return Stream(self, response, stack)
         try:
             if response.status == 204:
                 return None
-            raw = await self._read_body(response)
+            raw = await self._read_body(response, stack)
         finally:
             response.release()
         text = self._text(raw)
@@ -477,11 +486,24 @@ class StainlessClient:
                 raise self.flavor.invalid_json(str(response.url), exc) from None
         return text
 
-    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+    async def _read_body(self, response: aiohttp.ClientResponse, stack: transport.StackTimeouts) -> bytes:
         try:
             return await response.read()
+        except aiohttp.SocketTimeoutError:
+            raise self.flavor.body_timeout(str(response.url), False, stack) from None
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
             raise self.flavor.terminated() from None
+
+
+async def _fetch(
+    method: str, url: str, headers: Mapping[str, str], body: bytes | None, stack: transport.StackTimeouts
+) -> aiohttp.ClientResponse | BaseException:
+    """``fetch(…).catch(castToError)``: the response, or the error the fetch failed with (returned,
+    so that only the SDK's own timer surfaces as a timeout: the stack's are ``asyncio`` ones too)."""
+    try:
+        return await transport.request(method, url, headers=headers, body=body, timeouts=stack)
+    except (aiohttp.ClientError, OSError) as exc:
+        return exc
 
 
 def _date_parse_ms(text: str) -> float:
@@ -516,11 +538,14 @@ class Stream:
     SDK's ``controller.abort()``); a fully read stream hands its connection back to the pool.
     """
 
-    __slots__ = ("_client", "response", "_iterator")
+    __slots__ = ("_client", "response", "_stack", "_iterator")
 
-    def __init__(self, client: StainlessClient, response: aiohttp.ClientResponse) -> None:
+    def __init__(
+        self, client: StainlessClient, response: aiohttp.ClientResponse, stack: transport.StackTimeouts
+    ) -> None:
         self._client = client
         self.response = response
+        self._stack = stack
         mode = client.flavor.sse_mode
         self._iterator = self._iter_openai() if mode == "openai" else self._iter_anthropic()
 
@@ -541,6 +566,8 @@ class Stream:
         while True:
             try:
                 chunk = await content.readany()
+            except aiohttp.SocketTimeoutError:
+                raise self._client.flavor.body_timeout(str(self.response.url), True, self._stack) from None
             except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):
                 raise terminated() from None
             if not chunk:

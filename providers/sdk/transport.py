@@ -8,6 +8,13 @@ Tests and harnesses plug in here, never by patching: ``configure(resolver=…, s
 DNS resolver (so hard-coded hosts such as ``api.anthropic.com`` can be sent to a loopback fixture
 server while the URL, the ``Host`` header and the TLS server name stay what they are) and the TLS
 context. Nothing here is bound at import time or to a loop that has ended.
+
+Each request carries the timeouts of the Node HTTP stack it stands in for (``StackTimeouts``):
+Node 20's fetch (undici: the ``UNDICI_*`` constants below) under openai-node and @google/genai,
+agentkeepalive's socket timeout under the Anthropic SDK (``anthropic_sdk.py``), none at all under
+node:http (axios, and gaxios's node-fetch for Google tokens). Tests shorten them by setting the
+module constants (``monkeypatch.setattr(transport, "UNDICI_HEADERS_TIMEOUT_S", 0.2)``): they are
+read on every request, and nothing else changes what is sent.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import contextvars
 import ssl as _ssl
 import time
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping
 
 import aiohttp
@@ -37,6 +45,38 @@ POOL_LIMIT = 1000
 # Headers aiohttp would otherwise add on its own: every request states them itself or, like the
 # reference's SDKs, leaves them out.
 SKIP_AUTO_HEADERS = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
+
+UNDICI_CONNECT_TIMEOUT_S = 10.0
+"""undici's ``connect.timeout``: a connection (TCP and TLS) not open within 10 s fails."""
+UNDICI_HEADERS_TIMEOUT_S = 300.0
+"""undici's ``headersTimeout``: no complete response headers within 300 s destroys the socket."""
+UNDICI_BODY_TIMEOUT_S = 300.0
+"""undici's ``bodyTimeout``: 300 s without a byte of the body (while it is read) destroys it."""
+
+
+@dataclass(frozen=True)
+class StackTimeouts:
+    """What the HTTP client under an SDK gives up on by itself, in seconds (``None``: never).
+
+    ``connect_s`` bounds opening a connection; ``headers_s`` the silence after the request is
+    sent until the response headers; ``body_s`` the silence between two reads of the body while
+    the caller reads it. A read timeout raises ``aiohttp.SocketTimeoutError`` (from ``request``
+    before the headers, from the body's reads after) and closes the connection.
+    """
+
+    connect_s: float | None = None
+    headers_s: float | None = None
+    body_s: float | None = None
+
+
+NODE_HTTP = StackTimeouts()
+"""node:http with its default agent: it never gives up on an open request by itself."""
+
+
+def undici_timeouts() -> StackTimeouts:
+    """Node 20's fetch with undici's default global dispatcher (read at call time)."""
+    return StackTimeouts(UNDICI_CONNECT_TIMEOUT_S, UNDICI_HEADERS_TIMEOUT_S, UNDICI_BODY_TIMEOUT_S)
+
 
 _resolver_factory: Callable[[], aiohttp.abc.AbstractResolver] | None = None
 _ssl_context: _ssl.SSLContext | None = None
@@ -104,13 +144,15 @@ async def request(
     headers: Mapping[str, str],
     body: bytes | None = None,
     limited: bool = True,
+    timeouts: StackTimeouts = NODE_HTTP,
 ) -> aiohttp.ClientResponse:
     """Send one request on the shared session and return the response once its headers arrive.
 
     ``url`` is sent as written: it must already be percent-encoded the way the reference's
     ``new URL()`` would have it (nothing is re-quoted). ``headers`` are sent as given (names and
     order); aiohttp adds only ``Host`` and, for a body, ``Content-Length``. The caller reads (and
-    releases) the body; callers bound the wait with their own timeout.
+    releases) the body. ``timeouts`` are the stack's own (``StackTimeouts``); an SDK's own
+    timeout is the caller's.
 
     Inside a call of a handler built with a limiter (``providers.ratelimit``), a ``limited``
     request first waits its turn, and a throttled answer is sent again while the limiter's
@@ -118,23 +160,38 @@ async def request(
     """
     limiter = current_limiter.get() if limited else None
     if limiter is not None:
-        return await _limited_request(limiter, method, url, headers, body)
-    return await _send(method, url, headers, body)
+        return await _limited_request(limiter, method, url, headers, body, timeouts)
+    return await _send(method, url, headers, body, timeouts)
 
 
-async def _send(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> aiohttp.ClientResponse:
-    return await get_session().request(
+async def _send(
+    method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeouts: StackTimeouts
+) -> aiohttp.ClientResponse:
+    response = await get_session().request(
         method,
         URL(url, encoded=True),
         headers=headers,
         data=body,
         allow_redirects=False,
         compress=None,
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect_s, sock_read=timeouts.headers_s),
     )
+    connection = response.connection
+    if timeouts.body_s != timeouts.headers_s and connection is not None and connection.protocol is not None:
+        # from the headers on, the silence allowed is the body's (if any of it is still to come)
+        connection.protocol.read_timeout = timeouts.body_s
+        if not response.content.at_eof():
+            connection.protocol.start_timeout()
+    return response
 
 
 async def _limited_request(
-    limiter: AdaptiveLimiter, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    limiter: AdaptiveLimiter,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    timeouts: StackTimeouts,
 ) -> aiohttp.ClientResponse:
     from .. import ratelimit
 
@@ -142,7 +199,7 @@ async def _limited_request(
     while True:
         budget = limiter.max_wait_s - (time.monotonic() - first_attempt)
         in_turn = await limiter.acquire(ratelimit.estimate_tokens(body), budget)
-        response = await _send(method, url, headers, body)
+        response = await _send(method, url, headers, body, timeouts)
         if not ratelimit.is_throttled(response.status, response.headers):
             limiter.observe(response.status, response.headers)
             return response
