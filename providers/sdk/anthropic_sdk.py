@@ -9,8 +9,10 @@ core is ``stainless.py``; @anthropic-ai/vertex-sdk builds on ``AnthropicCore`` h
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Mapping
 
+from . import whatwg_url
 from .errors import JSError
 from .jsonjs import UNDEFINED, Undefined, js_number
 from .stainless import DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, StainlessError, merge_headers
@@ -42,6 +44,20 @@ def _fetch_error(exc: BaseException) -> JSError:
     return JSError(str(exc), name="FetchError", type="system")
 
 
+# Node's legacy url.parse escapes these after the host (its autoEscape characters)
+_URL_PARSE_ESCAPES = re.compile(r"[\t\n\r \"'<>\\^`{|}]")
+
+
+def _node_fetch_url(href: str) -> str:
+    """node-fetch 2.7's ``parseURL``: ``new URL(href).toString()`` through Node's legacy
+    ``url.parse``, which percent-encodes the characters WHATWG leaves alone (``|``, ``^``, and in
+    a query ``{}`` and ``\\``) in path, query and fragment."""
+    url = whatwg_url.parse(href)
+    tail = url.pathname + ("?" + url.query if url.query is not None else "")
+    tail += "#" + url.fragment if url.fragment is not None else ""
+    return href[: len(href) - len(tail)] + _URL_PARSE_ESCAPES.sub(lambda m: f"%{ord(m.group()):02X}", tail)
+
+
 ANTHROPIC_SDK = Flavor(
     package_version=VERSION,
     # node-fetch's own request headers: added when the request has none of them
@@ -54,6 +70,7 @@ ANTHROPIC_SDK = Flavor(
     terminated=_premature_close,
     sse_mode="anthropic",
     connection_error_cause=_fetch_error,
+    fetch_url=_node_fetch_url,
 )
 
 

@@ -13,7 +13,7 @@ import os
 from typing import Any, Mapping
 
 from .errors import JSError, JSTypeError
-from .jsonjs import js_get, js_string
+from .jsonjs import js_get, js_string, js_truthy
 from .stainless import Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "5.12.2"
@@ -311,7 +311,8 @@ class AzureOpenAI(OpenAI):
     def route(self, path: str, body: dict[str, Any]) -> str:
         """``buildRequest``: ``/deployments/<model>`` in front, unless the base URL has it."""
         if path in DEPLOYMENTS_ENDPOINTS:
-            model = self.deployment_name or body.get("model")
+            # this.deploymentName || body.model || undefined: "" adds no segment
+            model = next((value for value in (self.deployment_name, body.get("model")) if js_truthy(value)), None)
             if model is not None and "/deployments" not in self.base_url:
-                return f"/deployments/{model}{path}"
+                return f"/deployments/{js_string(model)}{path}"
         return path

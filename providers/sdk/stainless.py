@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from . import transport
+from . import transport, whatwg_url
 from .errors import JSError
 from .jsonjs import dumps, js_get, js_string, js_truthy, loads
 from .sse import ServerSentEvent, SSEStream
@@ -168,6 +168,8 @@ class Flavor:
     # which SSE stream semantics (Stream.fromSSEResponse)
     sse_mode: str  # "openai" | "anthropic"
     connection_error_cause: Callable[[BaseException], JSError]
+    # what the fetch underneath makes of the href it is given (undici sends it as it is)
+    fetch_url: Callable[[str], str] = str
 
 
 def platform_headers(package_version: str) -> dict[str, str]:
@@ -249,24 +251,24 @@ class StainlessClient:
     # -- request building --
 
     def build_url(self, path: str, query: Mapping[str, Any] | None) -> str:
-        """``buildURL``: base URL + path (one slash between), default query merged in."""
+        """``buildURL``: ``new URL(base + path)`` (one slash between), the default query merged
+        in and set as ``url.search``; the ``href``, as the SDK's fetch sends it."""
         if _ABSOLUTE_URL.match(path):
-            url = path
+            url = whatwg_url.parse(path)
         else:
             base = self.base_url
-            url = base + (path[1:] if base.endswith("/") and path.startswith("/") else path)
+            url = whatwg_url.parse(base + (path[1:] if base.endswith("/") and path.startswith("/") else path))
         if self.default_query:
             query = {**self.default_query, **(query or {})}
         if query is not None:
-            url = url.split("?", 1)[0].split("#", 1)[0]
-            search = "&".join(
-                f"{encode_uri_component(str(k))}={encode_uri_component(js_string(v))}"
-                for k, v in query.items()
-                if v is not None
+            url.set_search(
+                "&".join(
+                    f"{encode_uri_component(str(k))}={encode_uri_component(js_string(v))}"
+                    for k, v in query.items()
+                    if v is not None
+                )
             )
-            if search:
-                url += "?" + search
-        return url
+        return self.flavor.fetch_url(url.href)
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {}
