@@ -176,3 +176,55 @@ async def test_openrouter_model_list_url(upstream: Upstream, suffix: str, path: 
     assert await get_open_router_models({"openRouterBaseUrl": upstream.base_url + suffix}) == {}
     (seen,) = upstream.seen
     assert (seen.method, seen.path) == ("GET", path)
+
+
+# --- user name and password in a base URL ------------------------------------------------------
+
+
+def _with_userinfo(upstream: Upstream, userinfo: str) -> str:
+    return f"http://{userinfo}@{_origin(upstream)}"
+
+
+async def test_openai_credentials_in_base_url_are_refused(upstream: Upstream) -> None:
+    """undici's ``new Request(url)`` throws ``TypeError: Request cannot be constructed from a URL
+    that includes credentials``; openai-node retries it as a connection failure and ends with
+    ``Connection error.``; nothing is sent."""
+    with pytest.raises(Exception) as info:
+        await collect(_openai(_with_userinfo(upstream, "u:p") + "/v1").create_message(SYSTEM, USER))
+    assert str(info.value) == "OpenAI completion error: Connection error."
+    assert upstream.seen == []
+
+
+async def test_gemini_credentials_in_base_url_are_refused(upstream: Upstream) -> None:
+    """genai's apiCall wraps undici's TypeError: ``exception TypeError: … sending request``."""
+    with pytest.raises(Exception) as info:
+        await collect(_gemini(_with_userinfo(upstream, "u") + "/v1").create_message(SYSTEM, USER))
+    assert str(info.value) == (
+        "Gemini generate context stream error: exception TypeError: Request cannot be constructed from a URL"
+        f" that includes credentials: http://u@{_origin(upstream)}/v1/v1beta/models/gemini-2.5-flash"
+        ":streamGenerateContent?alt=sse sending request"
+    )
+    assert upstream.seen == []
+
+
+@pytest.mark.parametrize(
+    ("userinfo", "authorization"),
+    [("u", "Basic dQ=="), ("%75:p%20q", "Basic dTpwIHE="), ("us%C3%A9r:p", "Basic dXPDqXI6cA==")],
+)
+async def test_anthropic_credentials_in_base_url_become_basic_auth(
+    upstream: Upstream, userinfo: str, authorization: str
+) -> None:
+    """node-fetch's legacy ``url.parse`` percent-decodes the user info into ``auth``, which
+    ``http.request`` sends as ``Basic`` (UTF-8); the request line has no user info."""
+    assert await _request_line(upstream, _anthropic(_with_userinfo(upstream, userinfo))) == (
+        "/v1/messages", _origin(upstream))
+    (seen,) = upstream.seen
+    assert seen.headers["authorization"] == authorization
+
+
+async def test_openrouter_model_list_credentials_become_basic_auth(upstream: Upstream) -> None:
+    """axios takes ``username:password`` as serialized (not decoded) for ``http.request``'s auth."""
+    upstream.reply(BAD_THING)
+    await get_open_router_models({"openRouterBaseUrl": _with_userinfo(upstream, "u:p%20q") + "/api"})
+    (seen,) = upstream.seen
+    assert (seen.path, seen.headers["authorization"]) == ("/api/models", "Basic dTpwJTIwcQ==")

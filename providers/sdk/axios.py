@@ -23,7 +23,7 @@ import aiohttp
 from . import transport, whatwg_url
 from .errors import JSError
 from .jsonjs import loads
-from .node_net import node_error_reason
+from .node_net import basic_auth, node_error_reason, strip_credentials
 
 VERSION = "1.12.0"
 MAX_REDIRECTS = 21  # follow-redirects' default, which axios keeps
@@ -125,10 +125,18 @@ async def get(url: str, headers: Mapping[str, str] | None = None) -> AxiosRespon
     """``axios.get(url, { headers })``: the response of a 2xx answer, else an ``AxiosError``."""
     current = _request_url(url)
     request_headers = _request_headers(headers)
+    # lib/adapters/http.js: the URL's user info, as serialized, replaces any Authorization and
+    # goes to http.request as its `auth` (a Basic header); a redirect keeps no `auth`
+    basic: dict[str, str] = {}
+    parsed = whatwg_url.parse(current)
+    if parsed.username:
+        request_headers = {name: value for name, value in request_headers.items() if name.lower() != "authorization"}
+        basic = {"Authorization": basic_auth(f"{parsed.username}:{parsed.password}")}
+        current = strip_credentials(parsed)
     redirects = 0
     while True:
         try:
-            response = await transport.request("GET", current, headers=request_headers, limited=False)
+            response = await transport.request("GET", current, headers={**request_headers, **basic}, limited=False)
         except (aiohttp.ClientError, OSError) as exc:
             message, code = node_error_reason(exc, current)
             raise AxiosError(message, code) from None
@@ -140,9 +148,9 @@ async def get(url: str, headers: Mapping[str, str] | None = None) -> AxiosRespon
         redirects += 1
         if redirects > MAX_REDIRECTS:
             raise AxiosError("Maximum number of redirects exceeded", ERR_FR_TOO_MANY_REDIRECTS)
-        target = _request_url(location, current)
+        target = strip_credentials(whatwg_url.parse(_request_url(location, current)))
         request_headers = _redirect_headers(request_headers, current, target)
-        current = target
+        current, basic = target, {}
     try:
         raw = await response.read()
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):

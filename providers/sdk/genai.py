@@ -30,6 +30,7 @@ from . import transport, whatwg_url
 from .errors import JSError, JSTypeError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V10, GoogleAuth
 from .jsonjs import dumps, js_string, js_to_number, js_trim, loads
+from .node_net import RequestRefused, undici_request_url
 
 __all__ = ["ApiError", "GoogleGenAI", "Models", "GenerateContentStream", "response_text"]
 
@@ -286,6 +287,10 @@ def _patch_http_options(base: Mapping[str, Any], patch: Mapping[str, Any]) -> di
 
 async def _api_call(url: str, headers: dict[str, str], body: str) -> aiohttp.ClientResponse:
     """``apiCall``: ``fetch(url, init)``; no response is ``exception TypeError: fetch failed sending request``."""
+    try:
+        url = undici_request_url(url)
+    except RequestRefused as exc:
+        raise JSError(f"exception {exc.js_error.name}: {exc.js_error.message} sending request") from None
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise JSError("exception TypeError: fetch failed sending request")
     try:

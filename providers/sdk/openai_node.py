@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from .errors import JSError, JSTypeError
 from .jsonjs import js_get, js_string, js_truthy
+from .node_net import RequestRefused, undici_request_url
 from .stainless import Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "5.12.2"
@@ -32,7 +33,14 @@ def _terminated() -> Exception:
 
 def _fetch_failed(exc: BaseException) -> JSError:
     # undici: a request that never got a response rejects with TypeError('fetch failed')
+    if isinstance(exc, RequestRefused):
+        return exc.js_error
     return JSTypeError("fetch failed", cause=str(exc))
+
+
+def _undici_fetch_url(href: str, headers: dict[str, str]) -> str:
+    # undici's new Request(url): a URL with credentials throws before connecting
+    return undici_request_url(href)
 
 
 OPENAI_NODE = Flavor(
@@ -47,6 +55,7 @@ OPENAI_NODE = Flavor(
     terminated=_terminated,
     sse_mode="openai",
     connection_error_cause=_fetch_failed,
+    fetch_url=_undici_fetch_url,
 )
 
 API_KEY_SENTINEL = "<Missing Key>"

@@ -168,8 +168,9 @@ class Flavor:
     # which SSE stream semantics (Stream.fromSSEResponse)
     sse_mode: str  # "openai" | "anthropic"
     connection_error_cause: Callable[[BaseException], JSError]
-    # what the fetch underneath makes of the href it is given (undici sends it as it is)
-    fetch_url: Callable[[str], str] = str
+    # what the fetch underneath makes of buildURL's href, per attempt: the URL it sends (it may
+    # add a header, or raise node_net.RequestRefused where the fetch throws before connecting)
+    fetch_url: Callable[[str, dict[str, str]], str]
 
 
 def platform_headers(package_version: str) -> dict[str, str]:
@@ -252,7 +253,7 @@ class StainlessClient:
 
     def build_url(self, path: str, query: Mapping[str, Any] | None) -> str:
         """``buildURL``: ``new URL(base + path)`` (one slash between), the default query merged
-        in and set as ``url.search``; the ``href``, as the SDK's fetch sends it."""
+        in and set as ``url.search``; the ``href``."""
         if _ABSOLUTE_URL.match(path):
             url = whatwg_url.parse(path)
         else:
@@ -268,7 +269,7 @@ class StainlessClient:
                     if v is not None
                 )
             )
-        return self.flavor.fetch_url(url.href)
+        return url.href
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {}
@@ -358,7 +359,9 @@ class StainlessClient:
                 request_headers.setdefault(name, value)
             try:
                 response = await asyncio.wait_for(
-                    transport.request(method, url, headers=request_headers, body=data),
+                    transport.request(
+                        method, self.flavor.fetch_url(url, request_headers), headers=request_headers, body=data
+                    ),
                     effective_timeout_ms / 1000,
                 )
             except asyncio.TimeoutError:
