@@ -228,3 +228,13 @@ async def test_openrouter_model_list_credentials_become_basic_auth(upstream: Ups
     await get_open_router_models({"openRouterBaseUrl": _with_userinfo(upstream, "u:p%20q") + "/api"})
     (seen,) = upstream.seen
     assert (seen.path, seen.headers["authorization"]) == ("/api/models", "Basic dTpwJTIwcQ==")
+
+
+async def test_refused_credentials_keep_the_password_out_of_the_error(upstream: Upstream) -> None:
+    """The reference's text shows the whole URL; the port shows the password as ``***`` (a
+    caller's secret never appears in an error text)."""
+    with pytest.raises(Exception) as info:
+        await _gemini(_with_userinfo(upstream, "u:s3cret") + "/v1").complete_prompt("Hi")
+    assert f"credentials: http://u:***@{_origin(upstream)}/v1/v1beta/" in str(info.value)
+    assert "s3cret" not in str(info.value)
+    assert upstream.seen == []
