@@ -14,10 +14,11 @@ ERR_INVALID_URL``, as Node does.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import JSTypeError
 
@@ -141,7 +142,16 @@ def parse(text: str, base: URLRecord | str | None = None) -> URLRecord:
     """``new URL(text, base)``; raises ``JSTypeError("Invalid URL")`` where Node throws."""
     if isinstance(base, str):
         base = parse(base)
+    if base is None:
+        # every request of a client parses the same few URLs: parse each once, hand out copies
+        url = _parse_absolute(text)
+        return replace(url, path=url.path if isinstance(url.path, str) else list(url.path))
     return _Parser(text, base).run()
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_absolute(text: str) -> URLRecord:
+    return _Parser(text, None).run()
 
 
 class _Parser:
