@@ -113,6 +113,14 @@ async def test_azure_empty_model_adds_no_deployment(upstream: Upstream) -> None:
     assert path == "/openai/chat/completions?api-version=2024-08-01-preview"
 
 
+async def test_openai_query_is_encoded_by_qs(upstream: Upstream) -> None:
+    """openai-node's ``stringifyQuery`` is ``qs.stringify``: RFC 3986 encoding, ``!*'()`` too
+    (the Anthropic SDK's ``encodeURIComponent`` leaves them)."""
+    handler = _openai(upstream.base_url + "/openai", openAiUseAzure=True, azureApiVersion="2024-08-01-preview (x)!*'")
+    path, _ = await _request_line(upstream, handler)
+    assert path == "/openai/deployments/gpt-4o/chat/completions?api-version=2024-08-01-preview%20%28x%29%21%2A%27"
+
+
 # --- @anthropic-ai/sdk buildURL and node-fetch ------------------------------------------------
 
 

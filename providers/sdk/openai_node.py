@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from .errors import JSError, JSTypeError
 from .jsonjs import js_get, js_string, js_truthy
@@ -117,6 +118,13 @@ class OpenAI(StainlessClient):
         self.api_key = api_key
         self.organization = organization
         self.project = project
+
+    def stringify_query(self, query: Mapping[str, Any]) -> str:
+        """``qs.stringify(query, {arrayFormat: 'brackets'})``: RFC 3986 percent-encoding, which
+        takes ``!*'()`` too."""
+        return "&".join(
+            f"{quote(str(k), safe='-._~')}={quote(js_string(v), safe='-._~')}" for k, v in query.items() if v is not None
+        )
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {"Authorization": f"Bearer {self.api_key}"}

@@ -262,14 +262,16 @@ class StainlessClient:
         if self.default_query:
             query = {**self.default_query, **(query or {})}
         if query is not None:
-            url.set_search(
-                "&".join(
-                    f"{encode_uri_component(str(k))}={encode_uri_component(js_string(v))}"
-                    for k, v in query.items()
-                    if v is not None
-                )
-            )
+            url.set_search(self.stringify_query(query))
         return url.href
+
+    def stringify_query(self, query: Mapping[str, Any]) -> str:
+        """The Anthropic SDK's ``stringifyQuery``: ``encodeURIComponent`` of names and values."""
+        return "&".join(
+            f"{encode_uri_component(str(k))}={encode_uri_component(js_string(v))}"
+            for k, v in query.items()
+            if v is not None
+        )
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {}
