@@ -9,10 +9,13 @@ core is ``stainless.py``; @anthropic-ai/vertex-sdk builds on ``AnthropicCore`` h
 from __future__ import annotations
 
 import os
+import re
+import urllib.parse
 from typing import Any, Mapping
 
-from . import transport
+from . import transport, whatwg_url
 from .errors import JSError
+from .node_net import RequestRefused, basic_auth, shown_href, strip_credentials
 from .jsonjs import UNDEFINED, Undefined, js_number
 from .stainless import DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, StainlessError, merge_headers
 
@@ -43,6 +46,8 @@ def _premature_close() -> Exception:
 
 def _fetch_error(exc: BaseException) -> JSError:
     # node-fetch: FetchError "request to <url> failed, reason: …"
+    if isinstance(exc, RequestRefused):
+        return exc.js_error
     return JSError(str(exc), name="FetchError", type="system")
 
 
@@ -88,6 +93,40 @@ def _socket_timeout(url: str, stream: bool, stack: transport.StackTimeouts) -> E
     )
 
 
+# Node's legacy url.parse escapes these after the host (its autoEscape characters)
+_URL_PARSE_ESCAPES = re.compile(r"[\t\n\r \"'<>\\^`{|}]")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _node_fetch_url(href: str, headers: dict[str, str]) -> str:
+    """node-fetch 2.7's ``parseURL``: ``new URL(href).toString()`` through Node's legacy
+    ``url.parse``, which percent-encodes the characters WHATWG leaves alone (``|``, ``^``, and in
+    a query ``{}`` and ``\\``) in path, query and fragment, and whose ``auth`` (the user info,
+    percent-decoded) ``http.request`` sends as ``Basic`` unless there is an ``Authorization``."""
+    url = whatwg_url.parse(href)
+    if url.username or url.password:
+        userinfo = url.username + (":" + url.password if url.password else "")
+        auth = _decode_uri_component(userinfo)
+        if auth is None:
+            raise RequestRefused(shown_href(url), JSError("URI malformed", name="URIError"))
+        if "authorization" not in {name.lower() for name in headers}:
+            headers["Authorization"] = basic_auth(auth)
+        href = strip_credentials(url)
+    tail = url.pathname + ("?" + url.query if url.query is not None else "")
+    tail += "#" + url.fragment if url.fragment is not None else ""
+    return href[: len(href) - len(tail)] + _URL_PARSE_ESCAPES.sub(lambda m: f"%{ord(m.group()):02X}", tail)
+
+
+def _decode_uri_component(text: str) -> str | None:
+    """``decodeURIComponent``; ``None`` where it throws ``URIError: URI malformed``."""
+    if _BAD_PERCENT.search(text):
+        return None
+    try:
+        return urllib.parse.unquote_to_bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 ANTHROPIC_SDK = Flavor(
     package_version=VERSION,
     # node-fetch's own request headers: added when the request has none of them
@@ -106,6 +145,7 @@ ANTHROPIC_SDK = Flavor(
     connection_timed_out=_aborted_only,
     stack_timeouts=_agent_timeouts,
     body_timeout=_socket_timeout,
+    fetch_url=_node_fetch_url,
 )
 
 

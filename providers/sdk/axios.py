@@ -16,14 +16,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from . import transport
+from . import transport, whatwg_url
 from .errors import JSError
 from .jsonjs import loads
-from .node_net import node_error_reason
+from .node_net import basic_auth, node_error_reason, strip_credentials
 
 VERSION = "1.12.0"
 MAX_REDIRECTS = 21  # follow-redirects' default, which axios keeps
@@ -69,23 +69,12 @@ class AxiosError(JSError):
             self.status = response.status or None
 
 
-# lib/adapters/http.js: `new URL(fullPath)` then `parsed.pathname + parsed.search`
-_PATH_UNSAFE = re.compile(r'[\x00-\x20"#<>`{}\x7f]|[^\x00-\x7f]')
-_QUERY_UNSAFE = re.compile(r"[\x00-\x20\"#<>'\x7f]|[^\x00-\x7f]")
-
-
-def _percent_encode(match: re.Match[str]) -> str:
-    return "".join(f"%{byte:02X}" for byte in match.group(0).encode("utf-8"))
-
-
-def _whatwg_url(url: str) -> str:
-    """The URL as WHATWG ``new URL()`` serialises it (path and query percent-encoding)."""
-    url = url.split("#", 1)[0]
-    base, sep, query = url.partition("?")
-    scheme, _, rest = base.partition("://")
-    host, slash, path = rest.partition("/")
-    path = _PATH_UNSAFE.sub(_percent_encode, slash + path) or "/"
-    return f"{scheme.lower()}://{host.lower()}{path}" + (sep + _QUERY_UNSAFE.sub(_percent_encode, query) if sep else "")
+def _request_url(url: str, base: str | None = None) -> str:
+    """lib/adapters/http.js (and follow-redirects for a ``Location``): ``new URL(url, base)``,
+    sent as origin, ``pathname`` and ``search``."""
+    parsed = whatwg_url.parse(url, base)
+    parsed.fragment = None
+    return parsed.href
 
 
 def _transform_response(text: str) -> Any:
@@ -134,12 +123,20 @@ def _is_subdomain(subdomain: str, domain: str) -> bool:
 
 async def get(url: str, headers: Mapping[str, str] | None = None) -> AxiosResponse:
     """``axios.get(url, { headers })``: the response of a 2xx answer, else an ``AxiosError``."""
-    current = _whatwg_url(url)
+    current = _request_url(url)
     request_headers = _request_headers(headers)
+    # lib/adapters/http.js: the URL's user info, as serialized, replaces any Authorization and
+    # goes to http.request as its `auth` (a Basic header); a redirect keeps no `auth`
+    basic: dict[str, str] = {}
+    parsed = whatwg_url.parse(current)
+    if parsed.username:
+        request_headers = {name: value for name, value in request_headers.items() if name.lower() != "authorization"}
+        basic = {"Authorization": basic_auth(f"{parsed.username}:{parsed.password}")}
+        current = strip_credentials(parsed)
     redirects = 0
     while True:
         try:
-            response = await transport.request("GET", current, headers=request_headers, limited=False)
+            response = await transport.request("GET", current, headers={**request_headers, **basic}, limited=False)
         except (aiohttp.ClientError, OSError) as exc:
             message, code = node_error_reason(exc, current)
             raise AxiosError(message, code) from None
@@ -151,9 +148,9 @@ async def get(url: str, headers: Mapping[str, str] | None = None) -> AxiosRespon
         redirects += 1
         if redirects > MAX_REDIRECTS:
             raise AxiosError("Maximum number of redirects exceeded", ERR_FR_TOO_MANY_REDIRECTS)
-        target = _whatwg_url(urljoin(current, location))
+        target = strip_credentials(whatwg_url.parse(_request_url(location, current)))
         request_headers = _redirect_headers(request_headers, current, target)
-        current = target
+        current, basic = target, {}
     try:
         raw = await response.read()
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError):

@@ -26,12 +26,11 @@ from typing import Any, AsyncGenerator, AsyncIterator, Mapping
 
 import aiohttp
 
-from . import transport
+from . import transport, whatwg_url
 from .errors import JSError, JSTypeError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V10, GoogleAuth
 from .jsonjs import dumps, js_string, js_to_number, js_trim, loads
-from .node_net import body_timeout_terminated
-from .whatwg_url import url_search_params
+from .node_net import RequestRefused, body_timeout_terminated, undici_request_url
 
 __all__ = ["ApiError", "GoogleGenAI", "Models", "GenerateContentStream", "response_text"]
 
@@ -147,25 +146,13 @@ def _build_google_auth_options(options: dict[str, Any] | None) -> dict[str, Any]
 # --- ApiClient ------------------------------------------------------------------------------------
 
 
-def _with_alt_sse(url: str) -> str:
-    """``url.searchParams.set('alt', 'sse')`` unless ``alt`` is already ``sse``."""
-    parts = urllib.parse.urlsplit(url)
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    alts = [v for k, v in pairs if k == "alt"]
-    if alts and alts[0] == "sse":
-        return url
-    out: list[tuple[str, str]] = []
-    placed = False
-    for key, value in pairs:
-        if key == "alt":
-            if not placed:
-                out.append(("alt", "sse"))
-                placed = True
-            continue
-        out.append((key, value))
-    if not placed:
-        out.append(("alt", "sse"))
-    return urllib.parse.urlunsplit(parts._replace(query=url_search_params(out)))
+def _with_alt_sse(url: whatwg_url.URLRecord) -> whatwg_url.URLRecord:
+    """``url.searchParams.set('alt', 'sse')`` unless ``alt`` is already ``sse`` (setting it
+    re-serializes the whole query as a form)."""
+    alts = [value for name, value in url.search_params() if name == "alt"]
+    if not alts or alts[0] != "sse":
+        url.set_search_param("alt", "sse")
+    return url
 
 
 class _ApiClient:
@@ -224,8 +211,9 @@ class _ApiClient:
             return False
         return not path.startswith("projects/")
 
-    def construct_url(self, path: str, http_options: Mapping[str, Any]) -> str:
-        """``constructUrl``: base (one trailing ``/`` dropped), version, project path, path."""
+    def construct_url(self, path: str, http_options: Mapping[str, Any]) -> whatwg_url.URLRecord:
+        """``constructUrl``: ``new URL`` of base (one trailing ``/`` dropped), version, project
+        path and path joined by ``/``."""
         base_url = http_options.get("baseUrl")
         api_version = http_options.get("apiVersion")
         if base_url is None or api_version is None:
@@ -238,11 +226,7 @@ class _ApiClient:
             elements.append(f"projects/{js_string(self.project)}/locations/{js_string(self.location)}")
         if path:
             elements.append(path)
-        url = "/".join(elements)
-        parts = urllib.parse.urlsplit(url)
-        if not parts.scheme or (parts.scheme in ("http", "https") and not parts.hostname):
-            raise JSTypeError("Invalid URL", code="ERR_INVALID_URL")
-        return url
+        return whatwg_url.parse("/".join(elements))
 
     async def _headers(self, http_options: Mapping[str, Any], url: str) -> dict[str, str]:
         """``getHeadersInternal``, then what undici adds."""
@@ -262,7 +246,7 @@ class _ApiClient:
     async def request(self, path: str, body: str, http_options: Mapping[str, Any] | None) -> Any:
         """``request`` + ``unaryApiCall``: the parsed JSON of an ok response."""
         options = self._patched(http_options)
-        url = self.construct_url(path, options)
+        url = self.construct_url(path, options).href
         headers = await self._headers(options, url)
         response = await _api_call(url, headers, body)
         try:
@@ -276,7 +260,7 @@ class _ApiClient:
     ) -> aiohttp.ClientResponse:
         """``requestStream`` + ``streamApiCall``: the ok response, its body not yet read."""
         options = self._patched(http_options)
-        url = _with_alt_sse(self.construct_url(path, options))
+        url = _with_alt_sse(self.construct_url(path, options)).href
         headers = await self._headers(options, url)
         response = await _api_call(url, headers, body)
         try:
@@ -300,6 +284,10 @@ def _patch_http_options(base: Mapping[str, Any], patch: Mapping[str, Any]) -> di
 
 async def _api_call(url: str, headers: dict[str, str], body: str) -> aiohttp.ClientResponse:
     """``apiCall``: ``fetch(url, init)``; no response is ``exception TypeError: fetch failed sending request``."""
+    try:
+        url = undici_request_url(url)
+    except RequestRefused as exc:
+        raise JSError(f"exception {exc.js_error.name}: {exc.js_error.message} sending request") from None
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise JSError("exception TypeError: fetch failed sending request")
     try:

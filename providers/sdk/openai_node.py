@@ -12,11 +12,12 @@ import math
 import os
 import re
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from . import transport
 from .errors import JSError, JSTypeError
-from .jsonjs import js_get, js_string
-from .node_net import body_timeout_terminated
+from .jsonjs import js_get, js_string, js_truthy
+from .node_net import RequestRefused, body_timeout_terminated, undici_request_url
 from .stainless import Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "5.12.2"
@@ -35,6 +36,8 @@ def _terminated() -> Exception:
 
 def _fetch_failed(exc: BaseException) -> JSError:
     # undici: a request that never got a response rejects with TypeError('fetch failed')
+    if isinstance(exc, RequestRefused):
+        return exc.js_error
     return JSTypeError("fetch failed", cause=str(exc))
 
 
@@ -67,6 +70,11 @@ def _body_timeout(url: str, stream: bool, stack: transport.StackTimeouts) -> Exc
     return body_timeout_terminated()
 
 
+def _undici_fetch_url(href: str, headers: dict[str, str]) -> str:
+    # undici's new Request(url): a URL with credentials throws before connecting
+    return undici_request_url(href)
+
+
 OPENAI_NODE = Flavor(
     package_version=VERSION,
     # undici's own request headers (Node 20): added when the request has none of them
@@ -85,6 +93,7 @@ OPENAI_NODE = Flavor(
     connection_timed_out=_timed_out,
     stack_timeouts=_undici_timeouts,
     body_timeout=_body_timeout,
+    fetch_url=_undici_fetch_url,
 )
 
 API_KEY_SENTINEL = "<Missing Key>"
@@ -146,6 +155,13 @@ class OpenAI(StainlessClient):
         self.api_key = api_key
         self.organization = organization
         self.project = project
+
+    def stringify_query(self, query: Mapping[str, Any]) -> str:
+        """``qs.stringify(query, {arrayFormat: 'brackets'})``: RFC 3986 percent-encoding, which
+        takes ``!*'()`` too."""
+        return "&".join(
+            f"{quote(str(k), safe='-._~')}={quote(js_string(v), safe='-._~')}" for k, v in query.items() if v is not None
+        )
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {"Authorization": f"Bearer {self.api_key}"}
@@ -349,7 +365,8 @@ class AzureOpenAI(OpenAI):
     def route(self, path: str, body: dict[str, Any]) -> str:
         """``buildRequest``: ``/deployments/<model>`` in front, unless the base URL has it."""
         if path in DEPLOYMENTS_ENDPOINTS:
-            model = self.deployment_name or body.get("model")
+            # this.deploymentName || body.model || undefined: "" adds no segment
+            model = next((value for value in (self.deployment_name, body.get("model")) if js_truthy(value)), None)
             if model is not None and "/deployments" not in self.base_url:
-                return f"/deployments/{model}{path}"
+                return f"/deployments/{js_string(model)}{path}"
         return path

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from . import transport
+from . import transport, whatwg_url
 from .errors import JSError
 from .jsonjs import dumps, js_get, js_string, js_truthy, loads
 from .sse import ServerSentEvent, SSEStream
@@ -181,6 +181,9 @@ class Flavor:
     stack_timeouts: Callable[[float], transport.StackTimeouts]
     # what a read of the body raises when the stack's body timeout fires (url, streaming, timeouts)
     body_timeout: Callable[[str, bool, transport.StackTimeouts], Exception]
+    # what the fetch underneath makes of buildURL's href, per attempt: the URL it sends (it may
+    # add a header, or raise node_net.RequestRefused where the fetch throws before connecting)
+    fetch_url: Callable[[str, dict[str, str]], str]
 
 
 def platform_headers(package_version: str) -> dict[str, str]:
@@ -262,24 +265,26 @@ class StainlessClient:
     # -- request building --
 
     def build_url(self, path: str, query: Mapping[str, Any] | None) -> str:
-        """``buildURL``: base URL + path (one slash between), default query merged in."""
+        """``buildURL``: ``new URL(base + path)`` (one slash between), the default query merged
+        in and set as ``url.search``; the ``href``."""
         if _ABSOLUTE_URL.match(path):
-            url = path
+            url = whatwg_url.parse(path)
         else:
             base = self.base_url
-            url = base + (path[1:] if base.endswith("/") and path.startswith("/") else path)
+            url = whatwg_url.parse(base + (path[1:] if base.endswith("/") and path.startswith("/") else path))
         if self.default_query:
             query = {**self.default_query, **(query or {})}
         if query is not None:
-            url = url.split("?", 1)[0].split("#", 1)[0]
-            search = "&".join(
-                f"{encode_uri_component(str(k))}={encode_uri_component(js_string(v))}"
-                for k, v in query.items()
-                if v is not None
-            )
-            if search:
-                url += "?" + search
-        return url
+            url.set_search(self.stringify_query(query))
+        return url.href
+
+    def stringify_query(self, query: Mapping[str, Any]) -> str:
+        """The Anthropic SDK's ``stringifyQuery``: ``encodeURIComponent`` of names and values."""
+        return "&".join(
+            f"{encode_uri_component(str(k))}={encode_uri_component(js_string(v))}"
+            for k, v in query.items()
+            if v is not None
+        )
 
     def auth_headers(self) -> Mapping[str, str | None]:
         return {}
@@ -371,7 +376,7 @@ class StainlessClient:
             outcome: aiohttp.ClientResponse | BaseException | None
             try:
                 outcome = await asyncio.wait_for(
-                    _fetch(method, url, request_headers, data, stack), effective_timeout_ms / 1000
+                    _fetch(method, self.flavor.fetch_url, url, request_headers, data, stack), effective_timeout_ms / 1000
                 )
             except asyncio.TimeoutError:  # fetchWithTimeout's own timer: an AbortError
                 outcome = None
@@ -496,12 +501,18 @@ class StainlessClient:
 
 
 async def _fetch(
-    method: str, url: str, headers: Mapping[str, str], body: bytes | None, stack: transport.StackTimeouts
+    method: str,
+    fetch_url: Callable[[str, dict[str, str]], str],
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    stack: transport.StackTimeouts,
 ) -> aiohttp.ClientResponse | BaseException:
     """``fetch(…).catch(castToError)``: the response, or the error the fetch failed with (returned,
-    so that only the SDK's own timer surfaces as a timeout: the stack's are ``asyncio`` ones too)."""
+    so that only the SDK's own timer surfaces as a timeout: the stack's are ``asyncio`` ones too).
+    ``fetch_url`` is what the fetch makes of the href (it may refuse it before connecting)."""
     try:
-        return await transport.request(method, url, headers=headers, body=body, timeouts=stack)
+        return await transport.request(method, fetch_url(url, headers), headers=headers, body=body, timeouts=stack)
     except (aiohttp.ClientError, OSError) as exc:
         return exc
 
