@@ -566,7 +566,7 @@ class Impersonated(_OAuth2Client):
             body = {"delegates": self.delegates, "scope": self.target_scopes, "lifetime": f"{js_string(self.lifetime)}s"}
             data = await self.source_client.request_json(url, body)
         except JSError as err:
-            error = js_get(js_get(err, "response_data") if isinstance(err, GaxiosError) else None, "error")
+            error = js_get(err.response_data if isinstance(err, GaxiosError) else None, "error")
             status, message = js_get(error, "status"), js_get(error, "message")
             if js_truthy(status) and js_truthy(message):
                 err.message = f"{js_string(status)}: unable to impersonate: {js_string(message)}"
