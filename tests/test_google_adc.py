@@ -530,3 +530,37 @@ async def test_anthropic_vertex_handler_with_an_external_account(
     (call,) = metadata.requests_to("aiplatform")
     assert call.headers["authorization"] == "Bearer sts-token"
     assert call.url.startswith("https://us-east5-aiplatform.googleapis.com/v1/projects/sample-project/")
+
+
+# --- self-signed JWTs (JWTAccess) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [V10, V9])
+async def test_self_signed_jwt_outside_googleapis_com(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    """A service account of another universe signs its own token: no request; header and claims
+    as recorded (``kid``; ``scope`` instead of ``aud`` since scopes are given), re-signed only
+    within 5 minutes of ``exp``."""
+    from loopback import sample_service_account
+    from test_gemini_support import jwt_claims
+
+    now = [1_796_328_542.25]
+    monkeypatch.setattr(google_auth, "clock", lambda: now[0])
+    credentials = {**sample_service_account(), "universe_domain": "example.com"}
+    auth = GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], credentials=credentials, version=version)
+
+    first = await auth.get_request_headers("https://us-central1-aiplatform.example.com/v1/x")
+
+    header, claims = jwt_claims(first[AUTH[version]].removeprefix("Bearer "))
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": credentials["private_key_id"]}
+    assert list(claims.items()) == [
+        ("iss", credentials["client_email"]), ("sub", credentials["client_email"]),
+        ("scope", CLOUD_PLATFORM_SCOPE), ("exp", 1796332142), ("iat", 1796328542),
+    ]
+    now[0] += 3600 - 300 - 1
+    assert await auth.get_request_headers("https://us-central1-aiplatform.example.com/v1/x") == first
+    now[0] += 1
+    renewed = await auth.get_request_headers("https://us-central1-aiplatform.example.com/v1/x")
+    assert jwt_claims(renewed[AUTH[version]].removeprefix("Bearer "))[1]["iat"] == 1796328542 + 3300
+    assert upstream.seen == []

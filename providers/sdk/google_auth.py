@@ -178,11 +178,11 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _sign_rs256(private_key: str, payload: dict[str, Any]) -> str:
-    """``jws.sign({header: {alg: 'RS256'}, payload, secret})``."""
+def _sign_rs256(private_key: str, payload: dict[str, Any], header: dict[str, Any] | None = None) -> str:
+    """``jws.sign({header: {alg: 'RS256', …}, payload, secret})``."""
     from google.auth import crypt  # lazy: only service-account users pay for it
 
-    signing_input = _b64url(b'{"alg":"RS256"}') + "." + _b64url(dumps(payload).encode())
+    signing_input = _b64url(dumps(header or {"alg": "RS256"}).encode()) + "." + _b64url(dumps(payload).encode())
     try:
         signer = crypt.RSASigner.from_string(private_key)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError, IndexError):
@@ -367,6 +367,57 @@ class _OAuth2Client:
         return response.data
 
 
+class _JWTAccess:
+    """``JWTAccess``: self-signed JWTs, cached per URL and scopes (an LRU of 500; its one-hour
+    age limit never outlives a token), re-signed 5 minutes before they expire."""
+
+    CAPACITY = 500
+
+    def __init__(self, lib: _Library, email: str | None, key: str | None, key_id: str | None) -> None:
+        self._lib = lib
+        self.email = email
+        self.key = key
+        self.key_id = key_id
+        self.eager_refresh_threshold_millis = DEFAULT_EAGER_REFRESH_THRESHOLD_MILLIS
+        self._cache: dict[str, tuple[float, dict[str, str]]] = {}  # key → (expiration, headers), by use
+
+    @staticmethod
+    def _cache_key(url: str | None, scopes: list[str] | str | None) -> str:
+        key: str | None = url
+        if isinstance(scopes, list) and scopes:
+            key = f"{url}_{'_'.join(scopes)}" if url else "_".join(scopes)
+        elif isinstance(scopes, str):
+            key = f"{url}_{scopes}" if url else scopes
+        if not key:
+            raise JSError("Scopes or url must be provided")
+        return key
+
+    def get_request_headers(self, url: str | None, scopes: list[str] | str | None) -> dict[str, str]:
+        """``getRequestHeaders(url, additionalClaims, scopes)``: ``scope`` claims when scopes are
+        given, else ``aud`` = the URL."""
+        key = self._cache_key(url, scopes)
+        now = now_ms()
+        cached = self._cache.pop(key, None)
+        if cached is not None:
+            self._cache[key] = cached  # most recently used
+            if cached[0] - now > self.eager_refresh_threshold_millis:
+                return dict(cached[1])
+        iat = math.floor(now / 1000)
+        exp = iat + 3600
+        scope = " ".join(scopes) if isinstance(scopes, list) else scopes
+        claims: dict[str, Any] = {"iss": self.email, "sub": self.email}
+        claims.update({"scope": scope} if scope else {"aud": url})
+        claims.update({"exp": exp, "iat": iat})
+        header: dict[str, Any] = {"alg": "RS256", "typ": "JWT", **({"kid": self.key_id} if self.key_id else {})}
+        signed = _sign_rs256(self.key or "", {k: v for k, v in claims.items() if v is not None}, header)
+        headers = {self._lib.auth_header_name: f"Bearer {signed}"}
+        self._cache.pop(key, None)
+        self._cache[key] = (exp * 1000, headers)
+        while len(self._cache) > self.CAPACITY:
+            del self._cache[next(iter(self._cache))]
+        return dict(headers)
+
+
 class JWT(_OAuth2Client):
     """``JWT``: a service account's key, traded for an access token through gtoken."""
 
@@ -377,6 +428,7 @@ class JWT(_OAuth2Client):
         self.key: str | None = None
         self.key_id: str | None = None
         self._gtoken: _GoogleToken | None = None
+        self._access: _JWTAccess | None = None
         # start with an expired placeholder so the first request fetches a token
         self.credentials = {"refresh_token": "jwt-placeholder", "expiry_date": 1}
 
@@ -396,13 +448,18 @@ class JWT(_OAuth2Client):
         self.universe_domain = json_.get("universe_domain") or self.universe_domain
 
     async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
-        """``JWT.getRequestMetadataAsync``: with scopes, the OAuth2 token flow."""
-        has_scopes = bool(self.scopes)
-        if (not has_scopes and url) or self.universe_domain != DEFAULT_UNIVERSE:
-            # Self-signed JWTs (JWTAccess): the reference's handlers always pass the
-            # cloud-platform scope, so only a non-JSON key file or another universe gets here.
-            raise JSError("google-auth-library self-signed JWT access (JWTAccess) is not ported")
-        if not has_scopes:
+        """``JWT.getRequestMetadataAsync``: a self-signed JWT (``JWTAccess``) without scopes but
+        with a URL, or in a universe other than googleapis.com; else, with scopes, the OAuth2
+        token flow."""
+        has_user_scopes = bool(self.scopes)
+        other_universe = self.universe_domain != DEFAULT_UNIVERSE
+        if (not has_user_scopes and url) or other_universe:
+            if self._access is None:
+                self._access = _JWTAccess(self._lib, self.email, self.key, self.key_id)
+            scopes = self.scopes if has_user_scopes else None
+            headers = self._access.get_request_headers(url, scopes if other_universe else None)
+            return self._add_shared_metadata_headers(headers)
+        if not has_user_scopes:
             return {}
         return await super().get_request_headers(url)
 
