@@ -418,6 +418,67 @@ async def test_external_account_token_refreshed_near_expiry(
     assert len(metadata.requests_to("sts.googleapis.com")) == 2
 
 
+# --- external_account_authorized_user ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [V10, V9])
+async def test_external_account_authorized_user(
+    metadata: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    """A workforce user's refresh token, traded at sts.googleapis.com/v1/oauthtoken with the
+    client as HTTP Basic; a new refresh token in the answer replaces the old one."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(google_auth, "clock", lambda: now[0])
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
+    adc_file(tmp_path, monkeypatch, {
+        "type": "external_account_authorized_user",
+        "audience": "//iam.googleapis.com/locations/global/workforcePools/wfp/providers/prov",
+        "refresh_token": "refresh-x", "token_info_url": "https://sts.googleapis.com/v1/introspect",
+        "client_id": "cid", "client_secret": "csec", "quota_project_id": "qp",
+    })
+    metadata.route("sts.googleapis.com/v1/oauthtoken",
+                   Reply.json({"access_token": "ya29.eau", "expires_in": 3600, "refresh_token": "refresh-2"}),
+                   Reply.json({"access_token": "ya29.eau2", "expires_in": 3600}))
+    auth = GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], version=version)
+
+    assert await auth.get_request_headers() == {AUTH[version]: "Bearer ya29.eau", "x-goog-user-project": "qp"}
+    now[0] += 3600 - 300
+    assert await auth.get_request_headers() == {AUTH[version]: "Bearer ya29.eau2", "x-goog-user-project": "qp"}
+
+    first, second = metadata.seen
+    assert first.url == "https://sts.googleapis.com/v1/oauthtoken"
+    assert first.body == b"grant_type=refresh_token&refresh_token=refresh-x"
+    assert second.body == b"grant_type=refresh_token&refresh_token=refresh-2"
+    if version == V10:
+        assert headers_of(first) == [
+            ("accept", "*/*"), ("accept-encoding", "gzip, deflate, br"), ("authorization", "Basic Y2lkOmNzZWM="),
+            ("content-type", "application/x-www-form-urlencoded;charset=UTF-8"),
+            ("user-agent", "google-api-nodejs-client/10.5.0"), ("x-goog-api-client", API_CLIENT),
+        ]
+    else:
+        assert headers_of(first) == [
+            ("content-type", "application/x-www-form-urlencoded"), ("authorization", "Basic Y2lkOmNzZWM="),
+            ("user-agent", "google-api-nodejs-client/9.15.1"), ("x-goog-api-client", API_CLIENT),
+            ("accept", "application/json"), ("accept-encoding", "gzip,deflate"),
+        ]
+
+
+@pytest.mark.parametrize(("version", "code"), [(V10, 400), (V9, None)])
+async def test_external_account_authorized_user_refused(
+    metadata: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str, code: int | None
+) -> None:
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
+    adc_file(tmp_path, monkeypatch, {"type": "external_account_authorized_user", "refresh_token": "refresh-x",
+                                     "client_id": "cid", "client_secret": "csec"})
+    metadata.route("sts.googleapis.com/v1/oauthtoken", Reply.json(
+        {"error": "invalid_grant", "error_description": "expired", "error_uri": "https://x/doc"}, 400))
+    with pytest.raises(JSError) as caught:
+        await GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], version=version).get_request_headers()
+    assert (caught.value.message, caught.value.status, caught.value.code) == (
+        "Error code invalid_grant: expired - https://x/doc", 400, code
+    )
+
+
 # --- impersonated_service_account ---------------------------------------------------------------------
 
 TARGET = "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/target@proj.iam.gserviceaccount.com"

@@ -47,7 +47,7 @@ from .jsonjs import dumps, js_get, js_string, js_truthy, loads
 from .whatwg_url import url_search_params
 
 if TYPE_CHECKING:
-    from .google_external_account import BaseExternalAccountClient
+    from .google_external_account import BaseExternalAccountClient, ExternalAccountAuthorizedUserClient
 
 __all__ = [
     "V10",
@@ -70,6 +70,7 @@ JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 USER_REFRESH_ACCOUNT_TYPE = "authorized_user"
 IMPERSONATED_ACCOUNT_TYPE = "impersonated_service_account"
 EXTERNAL_ACCOUNT_TYPE = "external_account"
+EXTERNAL_ACCOUNT_AUTHORIZED_USER_TYPE = "external_account_authorized_user"
 _TARGET_PRINCIPAL = re.compile(r"(?P<target>[^/]+):(generateAccessToken|generateIdToken)$")
 _ENV = object()  # "read GOOGLE_CLOUD_QUOTA_PROJECT": #prepareAndCacheClient's default argument
 
@@ -645,7 +646,7 @@ def _date_parse(value: Any) -> float:
         return math.nan
 
 
-AuthClient: TypeAlias = "_OAuth2Client | BaseExternalAccountClient"
+AuthClient: TypeAlias = "_OAuth2Client | BaseExternalAccountClient | ExternalAccountAuthorizedUserClient"
 
 
 # --- GoogleAuth: which client, from where --------------------------------------------------------
@@ -837,8 +838,10 @@ class GoogleAuth:
 
             client = external_account_client_from_json(self._lib, json_)
             client.scopes = self.scopes
-        elif kind == "external_account_authorized_user":
-            raise JSError(f"google-auth-library credentials of type {kind!r} are not ported")
+        elif kind == EXTERNAL_ACCOUNT_AUTHORIZED_USER_TYPE:
+            from .google_external_account import ExternalAccountAuthorizedUserClient
+
+            client = ExternalAccountAuthorizedUserClient(self._lib, json_)
         else:
             client = JWT(self._lib, scopes=self.scopes)
             client.from_json(json_)

@@ -5,14 +5,16 @@ Both versions behind the goldens (10.5.0 and 9.15.1, see ``google_auth``): ``ext
 service-account impersonation, the project lookup at Cloud Resource Manager),
 ``identitypoolclient.js`` with ``filesubjecttokensupplier.js`` and ``urlsubjecttokensupplier.js``
 (the subject token), ``stscredentials.js`` and ``oauth2common.js`` (the token exchange request and
-its OAuth error). AWS-, executable- and certificate-sourced subject tokens are not ported: they
-raise ``JSError`` naming the source.
+its OAuth error); ``externalAccountAuthorizedUserClient.js`` (``external_account_authorized_user``:
+a workforce user's refresh token). AWS-, executable- and certificate-sourced subject tokens are not
+ported: they raise ``JSError`` naming the source.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import os
 import re
 from typing import Any
@@ -35,12 +37,18 @@ from .google_auth import (
 )
 from .jsonjs import dumps, js_get, js_string, js_truthy, loads
 
-__all__ = ["BaseExternalAccountClient", "IdentityPoolClient", "external_account_client_from_json"]
+__all__ = [
+    "BaseExternalAccountClient",
+    "ExternalAccountAuthorizedUserClient",
+    "IdentityPoolClient",
+    "external_account_client_from_json",
+]
 
 STS_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 STS_REQUEST_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 DEFAULT_TOKEN_LIFESPAN = 3600
 DEFAULT_TOKEN_URL = "https://sts.{universeDomain}/v1/token"
+DEFAULT_AUTHORIZED_USER_TOKEN_URL = "https://sts.{universeDomain}/v1/oauthtoken"
 WORKFORCE_AUDIENCE_PATTERN = re.compile(r"//iam\.googleapis\.com/locations/[^/]+/workforcePools/[^/]+/providers/.+")
 _PROJECT_NUMBER = re.compile(r"/projects/([^/]+)")
 
@@ -188,7 +196,7 @@ class BaseExternalAccountClient:
 
     async def get_access_token(self) -> Any:
         """``getAccessToken()``: the cached token unless it expires within the threshold."""
-        if self.cached_access_token is None or self._is_expired(self.cached_access_token):
+        if self.cached_access_token is None or _is_expired(self.cached_access_token, self.eager_refresh_threshold_millis):
             await self._refresh_access_token_async()
         assert self.cached_access_token is not None
         return self.cached_access_token.get("access_token")
@@ -277,12 +285,6 @@ class BaseExternalAccountClient:
             "expiry_date": _date_parse(js_get(response.data, "expireTime")),
         }
 
-    def _is_expired(self, access_token: dict[str, Any]) -> bool:
-        expiry_date = access_token.get("expiry_date")
-        if not js_truthy(expiry_date) or expiry_date != expiry_date:  # undefined, 0 or NaN
-            return False
-        return bool(now_ms() >= expiry_date - self.eager_refresh_threshold_millis)
-
     def _get_scopes_array(self) -> list[Any]:
         if isinstance(self.scopes, str):
             return [self.scopes]
@@ -366,3 +368,80 @@ class IdentityPoolClient(BaseExternalAccountClient):
         if not js_truthy(token):
             raise JSError("Unable to parse the subject_token from the credential_source URL")
         return token
+
+
+class ExternalAccountAuthorizedUserClient:
+    """``ExternalAccountAuthorizedUserClient`` (``externalAccountAuthorizedUserClient.js``): a
+    workforce user's refresh token, traded at ``token_url`` with the client id as HTTP Basic."""
+
+    def __init__(self, lib: _Library, options: dict[str, Any]) -> None:
+        self._lib = lib
+        self.universe_domain: str = options.get("universe_domain") or DEFAULT_UNIVERSE
+        self.project_id: Any = None
+        self.scopes: Any = None
+        self.refresh_token = options.get("refresh_token")
+        token_url = options.get("token_url")
+        self.token_url = js_string(token_url if token_url is not None else DEFAULT_AUTHORIZED_USER_TOKEN_URL.replace(
+            "{universeDomain}", self.universe_domain
+        ))
+        self.client_auth = (_js_text(options.get("client_id")), js_string(options.get("client_secret") or ""))
+        self.quota_project_id: Any = options.get("quota_project_id")
+        self.eager_refresh_threshold_millis = DEFAULT_EAGER_REFRESH_THRESHOLD_MILLIS
+        self.cached_access_token: dict[str, Any] | None = None
+
+    async def get_access_token(self) -> Any:
+        if self.cached_access_token is None or _is_expired(self.cached_access_token, self.eager_refresh_threshold_millis):
+            await self._refresh_access_token_async()
+        assert self.cached_access_token is not None
+        return self.cached_access_token.get("access_token")
+
+    async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
+        token = await self.get_access_token()
+        headers = {self._lib.auth_header_name: f"Bearer {_js_text(token)}"}
+        if self.quota_project_id:
+            headers["x-goog-user-project"] = js_string(self.quota_project_id)
+        return headers
+
+    async def get_project_id(self) -> Any:
+        return self.project_id
+
+    async def _refresh_access_token_async(self) -> None:
+        """``ExternalAccountAuthorizedUserHandler.refreshToken`` through the client's transporter."""
+        lib = self._lib
+        basic = base64.b64encode(":".join(self.client_auth).encode()).decode("ascii")
+        if lib.version == V10:
+            headers = {"authorization": f"Basic {basic}", "content-type": "application/x-www-form-urlencoded;charset=UTF-8"}
+        else:
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"}
+        headers = _finish_headers(lib, _interceptor_headers(lib, headers), json_response=True)
+        pairs = [("grant_type", "refresh_token"), ("refresh_token", _js_text(self.refresh_token))]
+        try:
+            response = await gaxios.request(
+                lib.gaxios, "POST", self.token_url, headers, lib.form_encode(pairs).encode(),
+                response_type="json" if lib.version == V9 else "unknown", retry=RETRY_POST,
+                transporter=lib.version == V9,
+            )
+        except GaxiosError as err:
+            if not err.has_response:
+                raise
+            raise _oauth_error(err) from None
+        data = response.data
+        self.cached_access_token = {
+            "access_token": js_get(data, "access_token"),
+            "expiry_date": now_ms() + _number(js_get(data, "expires_in")) * 1000,
+        }
+        if js_get(data, "refresh_token") is not None:
+            self.refresh_token = data["refresh_token"]
+
+
+def _number(value: Any) -> float:
+    """JavaScript's ``*`` on a response field: NaN for anything not a number."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def _is_expired(token: dict[str, Any], eager_refresh_threshold_millis: float) -> bool:
+    """``isExpired``: no (or a NaN) expiry never expires."""
+    expiry_date = token.get("expiry_date")
+    if not js_truthy(expiry_date) or expiry_date != expiry_date:
+        return False
+    return bool(now_ms() >= expiry_date - eager_refresh_threshold_millis)
