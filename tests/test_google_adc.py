@@ -418,6 +418,113 @@ async def test_external_account_token_refreshed_near_expiry(
     assert len(metadata.requests_to("sts.googleapis.com")) == 2
 
 
+# recorded: the subject tokens google-auth-library builds at 2027-01-15T08:00:00.123Z
+AWS_SIGNATURE_IMDS = "3cc5edecb8f23613214dc9c12bbff8a8cf8103ce94119f0ce6dd7f8f8b9dd3c2"
+AWS_SIGNATURE_ENV = "9e41dc78729bc1728239bf5ba41c3bc7d96c1b2d5a98440c12f11f4cdc3eb0c0"
+
+
+def aws_subject(version: str, region: str, key_id: str, signature: str, token: str | None) -> list[dict[str, str]]:
+    signed = "host;x-amz-date;x-amz-security-token" if token else "host;x-amz-date"
+    authorization = (f"AWS4-HMAC-SHA256 Credential={key_id}/20270115/{region}/sts/aws4_request, "
+                     f"SignedHeaders={signed}, Signature={signature}")
+    session = [("x-amz-security-token", token)] if token else []
+    if version == V10:
+        pairs = [("authorization", authorization), ("host", f"sts.{region}.amazonaws.com"),
+                 ("x-amz-date", "20270115T080000Z"), *session, ("x-goog-cloud-target-resource", AUDIENCE)]
+    else:
+        pairs = [("x-goog-cloud-target-resource", AUDIENCE), ("x-amz-date", "20270115T080000Z"),
+                 ("Authorization", authorization), ("host", f"sts.{region}.amazonaws.com"), *session]
+    return [{"key": k, "value": v} for k, v in pairs]
+
+
+def aws_config(metadata: Upstream, **source: str) -> dict[str, Any]:
+    return {"type": "external_account", "audience": AUDIENCE,
+            "subject_token_type": "urn:ietf:params:aws:token-type:aws4_request",
+            "credential_source": {"environment_id": "aws1", **source, "regional_cred_verification_url":
+                                  "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"}}
+
+
+def sts_subject_token(seen: Seen) -> Any:
+    from urllib.parse import unquote
+
+    return json.loads(unquote(seen.form()["subject_token"]))
+
+
+@pytest.mark.parametrize("version", [V10, V9])
+async def test_external_account_aws_from_the_instance_metadata(
+    metadata: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    """IMDSv2: a session token (asked for twice), the zone (minus its letter), the role, its
+    keys; the subject token is a SigV4-signed GetCallerIdentity request, as recorded."""
+    monkeypatch.setattr(google_auth, "clock", lambda: 1_800_000_000.123)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    base = metadata.base_url
+    adc_file(tmp_path, monkeypatch, aws_config(
+        metadata, region_url=f"{base}/latest/meta-data/placement/availability-zone",
+        url=f"{base}/latest/meta-data/iam/security-credentials", imdsv2_session_token_url=f"{base}/latest/api/token"))
+    plain = {"content-type": "text/plain"}
+    serve(metadata, r"/latest/api/token$", Reply(200, plain, [b"imds-session"]), times=2)
+    serve(metadata, r"availability-zone$", Reply(200, plain, [b"us-east-2b"]))
+    serve(metadata, r"security-credentials$", Reply(200, plain, [b"my-role"]))
+    serve(metadata, r"security-credentials/my-role$", Reply.json(
+        {"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "Token": "session-tok"}))
+    metadata.route("sts.googleapis.com", Reply.json({"access_token": "sts-aws", "expires_in": 3600}))
+
+    assert await GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], version=version).get_request_headers() == {
+        AUTH[version]: "Bearer sts-aws"
+    }
+
+    *imds, sts = metadata.seen
+    assert [(s.method, s.path) for s in imds] == [
+        ("PUT", "/latest/api/token"), ("GET", "/latest/meta-data/placement/availability-zone"),
+        ("PUT", "/latest/api/token"), ("GET", "/latest/meta-data/iam/security-credentials"),
+        ("GET", "/latest/meta-data/iam/security-credentials/my-role"),
+    ]
+    if version == V10:
+        assert headers_of(imds[0]) == [("accept", "*/*"), ("accept-encoding", "gzip, deflate, br"),
+                                       ("user-agent", "google-api-nodejs-client/10.5.0"),
+                                       ("x-aws-ec2-metadata-token-ttl-seconds", "300"), ("x-goog-api-client", API_CLIENT)]
+        assert headers_of(imds[4]) == [("accept", "*/*"), ("accept-encoding", "gzip, deflate, br"),
+                                       ("user-agent", "google-api-nodejs-client/10.5.0"),
+                                       ("x-aws-ec2-metadata-token", "imds-session"), ("x-goog-api-client", API_CLIENT)]
+    else:
+        assert headers_of(imds[0]) == [("x-aws-ec2-metadata-token-ttl-seconds", "300"),
+                                       ("user-agent", "google-api-nodejs-client/9.15.1"), ("x-goog-api-client", API_CLIENT),
+                                       ("accept", "*/*"), ("accept-encoding", "gzip,deflate")]
+        assert headers_of(imds[4]) == [("x-aws-ec2-metadata-token", "imds-session"),
+                                       ("user-agent", "google-api-nodejs-client/9.15.1"), ("x-goog-api-client", API_CLIENT),
+                                       ("accept", "application/json"), ("accept-encoding", "gzip,deflate")]
+    assert headers_of(sts) == sts_headers(version, "aws", False, False)
+    assert sts_subject_token(sts) == {
+        "url": "https://sts.us-east-2.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15", "method": "POST",
+        "headers": aws_subject(version, "us-east-2", "AKIDEXAMPLE", AWS_SIGNATURE_IMDS, "session-tok"),
+    }
+    assert len(sts.body) == 1551  # recorded (both versions)
+
+
+@pytest.mark.parametrize("version", [V10, V9])
+async def test_external_account_aws_from_the_environment(
+    metadata: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str
+) -> None:
+    """``AWS_REGION`` and the ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` pair: no metadata."""
+    monkeypatch.setattr(google_auth, "clock", lambda: 1_800_000_000.123)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secretenv")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    adc_file(tmp_path, monkeypatch, aws_config(metadata))
+    metadata.route("sts.googleapis.com", Reply.json({"access_token": "sts-aws", "expires_in": 3600}))
+
+    await GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], version=version).get_request_headers()
+
+    (sts,) = metadata.seen
+    assert sts_subject_token(sts)["headers"] == aws_subject(version, "eu-west-1", "AKIDENV", AWS_SIGNATURE_ENV, None)
+    assert len(sts.body) == 1413  # recorded (both versions)
+
+
 # --- external_account_authorized_user ----------------------------------------------------------------
 
 

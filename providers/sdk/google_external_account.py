@@ -6,21 +6,27 @@ service-account impersonation, the project lookup at Cloud Resource Manager),
 ``identitypoolclient.js`` with ``filesubjecttokensupplier.js`` and ``urlsubjecttokensupplier.js``
 (the subject token), ``stscredentials.js`` and ``oauth2common.js`` (the token exchange request and
 its OAuth error); ``externalAccountAuthorizedUserClient.js`` (``external_account_authorized_user``:
-a workforce user's refresh token). AWS-, executable- and certificate-sourced subject tokens are not
-ported: they raise ``JSError`` naming the source.
+a workforce user's refresh token); ``awsclient.js`` with ``defaultawssecuritycredentialssupplier.js``
+and ``awsrequestsigner.js`` (a signed ``GetCallerIdentity`` request as the subject token).
+Executable- and certificate-sourced subject tokens are not ported: they raise ``JSError`` naming
+the source.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import math
 import os
 import re
+import time
+import urllib.parse
 from typing import Any
 
 from . import gaxios
-from .errors import JSError, JSTypeError
+from .errors import JSError, JSRangeError, JSTypeError
 from .gaxios import GaxiosError
 from .google_auth import (
     CLOUD_PLATFORM_SCOPE,
@@ -38,6 +44,7 @@ from .google_auth import (
 from .jsonjs import dumps, js_get, js_string, js_truthy, loads
 
 __all__ = [
+    "AwsClient",
     "BaseExternalAccountClient",
     "ExternalAccountAuthorizedUserClient",
     "IdentityPoolClient",
@@ -57,7 +64,7 @@ def external_account_client_from_json(lib: _Library, options: Any) -> BaseExtern
     """``ExternalAccountClient.fromJSON``: AWS, executable or identity pool by ``credential_source``."""
     source = js_get(options, "credential_source")
     if js_truthy(js_get(source, "environment_id")):
-        raise JSError("google-auth-library external_account credentials with an AWS credential_source are not ported")
+        return AwsClient(lib, options)
     if js_truthy(js_get(source, "executable")):
         raise JSError("google-auth-library external_account credentials with an executable credential_source are not ported")
     return IdentityPoolClient(lib, options)
@@ -445,3 +452,115 @@ def _is_expired(token: dict[str, Any], eager_refresh_threshold_millis: float) ->
     if not js_truthy(expiry_date) or expiry_date != expiry_date:
         return False
     return bool(now_ms() >= expiry_date - eager_refresh_threshold_millis)
+
+
+class AwsClient(BaseExternalAccountClient):
+    """``AwsClient``: the subject token is a ``GetCallerIdentity`` request signed (SigV4) with AWS
+    credentials from the environment or the EC2 metadata service (IMDSv2 when configured)."""
+
+    credential_source_type = "aws"
+
+    def __init__(self, lib: _Library, options: dict[str, Any]) -> None:
+        super().__init__(lib, options)
+        source = options.get("credential_source")
+        self.environment_id = js_get(source, "environment_id")
+        self.region_url = js_get(source, "region_url")
+        self.security_credentials_url = js_get(source, "url")
+        self.imdsv2_session_token_url = js_get(source, "imdsv2_session_token_url")
+        self.regional_cred_verification_url = js_get(source, "regional_cred_verification_url")
+        match = re.match(r"^(aws)(\d+)$", self.environment_id) if isinstance(self.environment_id, str) else None
+        if not match or not js_truthy(self.regional_cred_verification_url):
+            raise JSError('No valid AWS "credential_source" provided')
+        if int(match.group(2)) != 1:
+            raise JSError(f'aws version "{match.group(2)}" is not supported in the current build.')
+        self.region: str | None = None
+
+    async def retrieve_subject_token(self) -> Any:
+        """``retrieveSubjectToken``: the signed request as URL-encoded JSON."""
+        if self.region is None:
+            self.region = await self._get_aws_region()
+        credentials = await self._get_aws_security_credentials()
+        url = js_string(self.regional_cred_verification_url).replace("{region}", self.region)
+        signed = _aws_signed_headers(self._lib, url, "POST", self.region, credentials)
+        target = ("x-goog-cloud-target-resource", js_string(self.audience))
+        if self._lib.version == V10:  # a Headers object: lower-case names, sorted
+            headers = sorted([target, *((k.lower(), v) for k, v in signed)])
+        else:
+            headers = [target, *signed]
+        token = dumps({"url": url, "method": "POST", "headers": [{"key": k, "value": v} for k, v in headers]})
+        return urllib.parse.quote(token, safe="-_.!~*'()")
+
+    async def _get_aws_region(self) -> str:
+        """``getAwsRegion``: ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else the zone without its letter."""
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if region:
+            return region
+        headers: dict[str, str] = {}
+        if self.imdsv2_session_token_url:
+            headers["x-aws-ec2-metadata-token"] = js_string(await self._get_imdsv2_session_token())
+        if not self.region_url:
+            raise JSRangeError('Unable to determine AWS region due to missing "options.credential_source.region_url"')
+        zone = await self._metadata_request("GET", js_string(self.region_url), headers, "text")
+        return js_string(zone)[:-1]
+
+    async def _get_aws_security_credentials(self) -> dict[str, Any]:
+        """``getAwsSecurityCredentials``: the environment's keys, else the instance role's."""
+        key_id, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+        if key_id and secret:
+            return {"accessKeyId": key_id, "secretAccessKey": secret, "token": os.environ.get("AWS_SESSION_TOKEN")}
+        headers: dict[str, str] = {}
+        if self.imdsv2_session_token_url:
+            headers["x-aws-ec2-metadata-token"] = js_string(await self._get_imdsv2_session_token())
+        if not self.security_credentials_url:
+            raise JSError('Unable to determine AWS role name due to missing "options.credential_source.url"')
+        role = await self._metadata_request("GET", js_string(self.security_credentials_url), dict(headers), "text")
+        creds = await self._metadata_request(
+            "GET", f"{js_string(self.security_credentials_url)}/{js_string(role)}", dict(headers), "json"
+        )
+        return {"accessKeyId": js_get(creds, "AccessKeyId"), "secretAccessKey": js_get(creds, "SecretAccessKey"),
+                "token": js_get(creds, "Token")}
+
+    async def _get_imdsv2_session_token(self) -> Any:
+        headers = {"x-aws-ec2-metadata-token-ttl-seconds": "300"}
+        return await self._metadata_request("PUT", js_string(self.imdsv2_session_token_url), headers, "text")
+
+    async def _metadata_request(self, method: str, url: str, headers: dict[str, str], v9_type: str) -> Any:
+        """One metadata request through the client's transporter (no retries configured)."""
+        lib = self._lib
+        headers = _finish_headers(lib, _interceptor_headers(lib, headers), json_response=v9_type == "json")
+        response = await gaxios.request(
+            lib.gaxios, method, url, headers, b"" if method == "PUT" else None,
+            response_type=v9_type if lib.version == V9 else "unknown", transporter=lib.version == V9,
+        )
+        return response.data
+
+
+def _aws_signed_headers(
+    lib: _Library, url: str, method: str, region: str, credentials: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """``AwsRequestSigner.getRequestOptions`` for a body-less request: ``x-amz-date``,
+    ``authorization``, ``host`` and, with a session token, ``x-amz-security-token``."""
+    parts = urllib.parse.urlsplit(url)
+    host, canonical_uri, query = parts.netloc, parts.path or "/", parts.query
+    service = host.split(".")[0]
+    now = time.gmtime(now_ms() / 1000)
+    amz_date, date_stamp = time.strftime("%Y%m%dT%H%M%SZ", now), time.strftime("%Y%m%d", now)
+    token = credentials.get("token")
+    amz_headers = {"host": host, "x-amz-date": amz_date, **({"x-amz-security-token": js_string(token)} if token else {})}
+    signed_headers = ";".join(sorted(amz_headers))
+    canonical_headers = "".join(f"{k}:{amz_headers[k]}\n" for k in sorted(amz_headers))
+    payload_hash = hashlib.sha256(b"").hexdigest()
+    canonical_request = f"{method}\n{canonical_uri}\n{query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
+    scope = f"{date_stamp}/{region}/{service}/aws4_request"
+    string_to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
+    key = f"AWS4{_js_text(credentials.get('secretAccessKey'))}".encode()
+    for part in (date_stamp, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    authorization = (f"AWS4-HMAC-SHA256 Credential={_js_text(credentials.get('accessKeyId'))}/{scope}, "
+                     f"SignedHeaders={signed_headers}, Signature={signature}")
+    auth_name = "authorization" if lib.version == V10 else "Authorization"
+    headers = [("x-amz-date", amz_date), (auth_name, authorization), ("host", host)]
+    if token:
+        headers.append(("x-amz-security-token", js_string(token)))
+    return headers
