@@ -134,7 +134,10 @@ async def project(version: str, property_: str) -> Any:
 
 def _detect_gcp_available_retries() -> int:
     value = os.environ.get("DETECT_GCP_RETRIES")
-    return int(value) if value else 0
+    try:
+        return int(value) if value else 0
+    except ValueError:
+        return 0
 
 
 async def is_available(version: str) -> bool:
@@ -156,7 +159,9 @@ async def is_available(version: str) -> bool:
         if value == "bios-only":
             return gcp_residency()
     pending = _available.get(version)
-    if pending is None:
+    if pending is None or pending.cancelled() or (
+        not pending.done() and pending.get_loop() is not asyncio.get_running_loop()
+    ):  # none yet, or one a loop that ended took with it
         fast_fail = not (os.environ.get("GCE_METADATA_IP") or os.environ.get("GCE_METADATA_HOST"))
         pending = asyncio.ensure_future(
             _metadata_accessor(version, "instance", None, _detect_gcp_available_retries(), fast_fail)
