@@ -2,24 +2,31 @@
 
 Two versions sit behind the goldens and both are here, selected per ``GoogleAuth``:
 
-- **10.5.0** (used by @google/genai 1.29.1): ``build/src/auth/googleauth.js``, ``jwtclient.js``,
-  ``oauth2client.js``, ``refreshclient.js``, ``authclient.js`` (request interceptor), with
-  gtoken 8.0.0 (``POST https://oauth2.googleapis.com/token``), gaxios 7.1.3 (``gaxios.js``,
-  ``retry.js``, ``common.js``: ``extractAPIErrorFromResponse``) and node-fetch 3.3.2.
+- **10.5.0** (used by @google/genai 1.29.1): ``build/src/auth/googleauth.js`` (ADC and its
+  project-id lookups), ``jwtclient.js`` with ``jwtaccess.js`` (self-signed JWTs),
+  ``oauth2client.js``, ``refreshclient.js``, ``computeclient.js`` (the metadata server),
+  ``impersonated.js``, ``authclient.js`` (request interceptor), with gtoken 8.0.0
+  (``POST https://oauth2.googleapis.com/token``), gaxios 7.1.3 (``providers.sdk.gaxios``),
+  gcp-metadata 8.1.2 (``providers.sdk.gcp_metadata``) and node-fetch 3.3.2.
 - **9.15.1** (used by @anthropic-ai/vertex-sdk 0.7.0): the same files plus ``transporters.js``
   (``DefaultTransporter.processError``), with gtoken 7.1.0
-  (``POST https://www.googleapis.com/oauth2/v4/token``), gaxios 6.7.1 and node-fetch 2.7.0.
+  (``POST https://www.googleapis.com/oauth2/v4/token``), gaxios 6.7.1, gcp-metadata 6.1.1 and
+  node-fetch 2.7.0.
 
-google-auth (Python) is used only to parse the service account's PEM key and sign RS256; the
-token request goes out through ``providers.sdk.transport`` with the reference's headers, form
-body and gaxios retry policy. Caches (the client, the access token) live on the ``GoogleAuth``
-instance, as in the reference, where every handler builds its own: a new handler starts empty.
+``external_account`` and ``external_account_authorized_user`` credentials live in
+``providers.sdk.google_external_account``. google-auth (Python) is used only to parse the
+service account's PEM key and sign RS256; every request goes out through
+``providers.sdk.transport`` with the reference's headers, body and gaxios retry policy. Caches
+(the client, the access token, the project id) live on the ``GoogleAuth`` instance, as in the
+reference, where every handler builds its own: a new handler starts empty. Expiries are computed
+from ``clock`` (``time.time``), which a test may replace.
 
 Use::
 
     auth = GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], credentials=parsed_json, version=V9)
-    client = await auth.get_client()            # JWT | UserRefreshClient; .project_id
+    client = await auth.get_client()            # JWT | UserRefreshClient | Compute | …; .project_id
     headers = await auth.get_request_headers()  # {"Authorization": "Bearer …"} (V9; "authorization" in V10)
+    project = await auth.get_project_id()
 
 Failures raise what the reference throws: ``GaxiosError`` (``status``, ``code``) for the token
 exchange, ``JSError`` for credential and file problems, with the reference's texts.
@@ -30,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
-import json
 import math
 import os
 import platform
@@ -53,8 +59,10 @@ __all__ = [
     "V10",
     "V9",
     "CLOUD_PLATFORM_SCOPE",
+    "Compute",
     "GaxiosError",
     "GoogleAuth",
+    "Impersonated",
     "JWT",
     "UserRefreshClient",
 ]
