@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from loopback import Upstream
 
 from parity.runner import serve
 from parity.tls import TLSFiles, make_tls_files
+
+
+@pytest.fixture(autouse=True)
+def no_real_google_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """google-auth-library's ADC path asks the metadata server (169.254.169.254, an address no
+    resolver reroutes) and runs ``gcloud``: point the former at a closed loopback port and put a
+    ``gcloud`` that fails first on PATH, so no test reaches this machine's own. Tests that serve
+    either set their own. gcp-metadata's process-wide caches start empty for each test."""
+    from providers.sdk import gcp_metadata
+
+    bin_dir = tmp_path_factory.getbasetemp() / "no-gcloud-bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        gcloud = bin_dir / "gcloud"
+        gcloud.write_text("#!/bin/sh\nexit 1\n")
+        gcloud.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:1")
+    for name in ("GCE_METADATA_IP", "METADATA_SERVER_DETECTION", "K_SERVICE", "CLOUD_RUN_JOB", "FUNCTION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    gcp_metadata.reset_caches()
+    yield
+    gcp_metadata.reset_caches()
 
 
 @pytest.fixture(scope="session")

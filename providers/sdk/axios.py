@@ -8,10 +8,18 @@ decompression, UTF-8 decoding with the BOM stripped, ``stream has been aborted``
 ``lib/core/settle.js`` (anything but 2xx rejects with ``Request failed with status code N``),
 ``lib/core/AxiosError.js`` and follow-redirects 1.15.11 (which the adapter uses: up to 21
 redirects, credentials dropped when leaving the host). No timeout (axios's default ``timeout: 0``).
+
+Proxies as the adapter's ``setProxy`` takes them from the environment through proxy-from-env 1.1.0
+(``getProxyForUrl``: ``https_proxy`` / ``http_proxy`` / ``all_proxy`` and their ``npm_config_``
+forms, lower case first; ``no_proxy``): the request goes to the proxy in absolute form over the
+proxy's own protocol, an https target included (no ``CONNECT``), with ``Proxy-Authorization``
+from the proxy URL's user info and a ``host`` header naming the target; again after each redirect.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,9 +29,10 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from . import transport, whatwg_url
-from .errors import JSError
+from .errors import JSError, JSTypeError
 from .jsonjs import loads
 from .node_net import basic_auth, node_error_reason, strip_credentials
+from .whatwg_url import url_can_parse
 
 VERSION = "1.12.0"
 MAX_REDIRECTS = 21  # follow-redirects' default, which axios keeps
@@ -42,6 +51,8 @@ _ADAPTER_HEADERS = (
     ("User-Agent", f"axios/{VERSION}"),
     ("Accept-Encoding", "gzip, compress, deflate, br"),
 )
+# proxy-from-env: the ports a scheme implies
+_DEFAULT_PORTS = {"ftp": 21, "gopher": 70, "http": 80, "https": 443, "ws": 80, "wss": 443}
 # follow-redirects: dropped on a redirect to another host (not a subdomain) or off https
 _CONFIDENTIAL_HEADER = re.compile(r"(?:(?:proxy-)?authorization|cookie)", re.I)
 
@@ -121,6 +132,73 @@ def _is_subdomain(subdomain: str, domain: str) -> bool:
     return dot > 0 and subdomain[dot] == "." and subdomain.endswith(domain)
 
 
+def _get_env(key: str) -> str:
+    return os.environ.get(key.lower()) or os.environ.get(key.upper()) or ""
+
+
+def get_proxy_for_url(url: str) -> str:
+    """proxy-from-env ``getProxyForUrl``: the proxy URL for ``url``, ``""`` for none."""
+    parsed = urlsplit(url)
+    proto, host = parsed.scheme, parsed.netloc.rpartition("@")[2].lower()
+    if not host or not proto:
+        return ""
+    hostname = re.sub(r":\d*$", "", host)
+    port_text = re.search(r":(\d+)$", host)
+    port = (int(port_text.group(1)) if port_text else 0) or _DEFAULT_PORTS.get(proto, 0)
+    if not _should_proxy(hostname, port):
+        return ""
+    proxy = (
+        _get_env(f"npm_config_{proto}_proxy") or _get_env(f"{proto}_proxy") or _get_env("npm_config_proxy")
+        or _get_env("all_proxy")
+    )
+    if proxy and "://" not in proxy:
+        proxy = f"{proto}://{proxy}"  # no scheme: the request's own
+    return proxy
+
+
+def _should_proxy(hostname: str, port: int) -> bool:
+    """proxy-from-env ``shouldProxy``: ``no_proxy`` entries (comma or space separated) are exact
+    hosts, ``.suffix`` / ``*suffix`` patterns, optionally with ``:port``; ``*`` matches all."""
+    no_proxy = (_get_env("npm_config_no_proxy") or _get_env("no_proxy")).lower()
+    if not no_proxy:
+        return True
+    if no_proxy == "*":
+        return False
+    for entry in re.split(r"[,\s]", no_proxy):
+        if not entry:
+            continue
+        parsed = re.match(r"^(.+):(\d+)$", entry)
+        entry_host = parsed.group(1) if parsed else entry
+        entry_port = int(parsed.group(2)) if parsed else 0
+        if entry_port and entry_port != port:
+            continue
+        if not re.match(r"^[.*]", entry_host):
+            if hostname == entry_host:
+                return False
+            continue
+        if hostname.endswith(entry_host[1:] if entry_host.startswith("*") else entry_host):
+            return False
+    return True
+
+
+def _set_proxy(headers: dict[str, str], location: str) -> str | None:
+    """http.js ``setProxy``: the proxy origin for ``location`` (``None``: go direct), with
+    ``Proxy-Authorization`` and ``host`` set in ``headers``."""
+    proxy_url = get_proxy_for_url(location)
+    if not proxy_url:
+        return None
+    if not url_can_parse(proxy_url):
+        raise JSTypeError("Invalid URL", code="ERR_INVALID_URL")
+    proxy = urlsplit(proxy_url)
+    userinfo, _, proxy_host = proxy.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    if username:
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    target = urlsplit(location)
+    headers["host"] = (target.hostname or "") + (f":{target.port}" if target.port else "")
+    return f"{proxy.scheme.lower()}://{proxy_host.lower()}"
+
+
 async def get(url: str, headers: Mapping[str, str] | None = None) -> AxiosResponse:
     """``axios.get(url, { headers })``: the response of a 2xx answer, else an ``AxiosError``."""
     current = _request_url(url)
@@ -135,10 +213,13 @@ async def get(url: str, headers: Mapping[str, str] | None = None) -> AxiosRespon
         current = strip_credentials(parsed)
     redirects = 0
     while True:
+        proxy = _set_proxy(request_headers, current)
         try:
-            response = await transport.request("GET", current, headers={**request_headers, **basic}, limited=False)
+            response = await transport.request(
+                "GET", current, headers={**request_headers, **basic}, limited=False, proxy=proxy
+            )
         except (aiohttp.ClientError, OSError) as exc:
-            message, code = node_error_reason(exc, current)
+            message, code = node_error_reason(exc, proxy or current)
             raise AxiosError(message, code) from None
         location = response.headers.get("location")
         if not (location and 300 <= response.status < 400):

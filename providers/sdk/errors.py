@@ -43,6 +43,12 @@ class JSTypeError(JSError):
     js_constructor = "TypeError"
 
 
+class JSRangeError(JSError):
+    """A JS ``RangeError`` (google-auth-library's configuration checks)."""
+
+    js_constructor = "RangeError"
+
+
 class JSSyntaxError(JSError):
     """A JS ``SyntaxError`` (``JSON.parse`` failures)."""
 

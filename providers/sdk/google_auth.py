@@ -2,24 +2,31 @@
 
 Two versions sit behind the goldens and both are here, selected per ``GoogleAuth``:
 
-- **10.5.0** (used by @google/genai 1.29.1): ``build/src/auth/googleauth.js``, ``jwtclient.js``,
-  ``oauth2client.js``, ``refreshclient.js``, ``authclient.js`` (request interceptor), with
-  gtoken 8.0.0 (``POST https://oauth2.googleapis.com/token``), gaxios 7.1.3 (``gaxios.js``,
-  ``retry.js``, ``common.js``: ``extractAPIErrorFromResponse``) and node-fetch 3.3.2.
+- **10.5.0** (used by @google/genai 1.29.1): ``build/src/auth/googleauth.js`` (ADC and its
+  project-id lookups), ``jwtclient.js`` with ``jwtaccess.js`` (self-signed JWTs),
+  ``oauth2client.js``, ``refreshclient.js``, ``computeclient.js`` (the metadata server),
+  ``impersonated.js``, ``authclient.js`` (request interceptor), with gtoken 8.0.0
+  (``POST https://oauth2.googleapis.com/token``), gaxios 7.1.3 (``providers.sdk.gaxios``),
+  gcp-metadata 8.1.2 (``providers.sdk.gcp_metadata``) and node-fetch 3.3.2.
 - **9.15.1** (used by @anthropic-ai/vertex-sdk 0.7.0): the same files plus ``transporters.js``
   (``DefaultTransporter.processError``), with gtoken 7.1.0
-  (``POST https://www.googleapis.com/oauth2/v4/token``), gaxios 6.7.1 and node-fetch 2.7.0.
+  (``POST https://www.googleapis.com/oauth2/v4/token``), gaxios 6.7.1, gcp-metadata 6.1.1 and
+  node-fetch 2.7.0.
 
-google-auth (Python) is used only to parse the service account's PEM key and sign RS256; the
-token request goes out through ``providers.sdk.transport`` with the reference's headers, form
-body and gaxios retry policy. Caches (the client, the access token) live on the ``GoogleAuth``
-instance, as in the reference, where every handler builds its own: a new handler starts empty.
+``external_account`` and ``external_account_authorized_user`` credentials live in
+``providers.sdk.google_external_account``. google-auth (Python) is used only to parse the
+service account's PEM key and sign RS256; every request goes out through
+``providers.sdk.transport`` with the reference's headers, body and gaxios retry policy. Caches
+(the client, the access token, the project id) live on the ``GoogleAuth`` instance, as in the
+reference, where every handler builds its own: a new handler starts empty. Expiries are computed
+from ``clock`` (``time.time``), which a test may replace.
 
 Use::
 
     auth = GoogleAuth(scopes=[CLOUD_PLATFORM_SCOPE], credentials=parsed_json, version=V9)
-    client = await auth.get_client()            # JWT | UserRefreshClient; .project_id
+    client = await auth.get_client()            # JWT | UserRefreshClient | Compute | …; .project_id
     headers = await auth.get_request_headers()  # {"Authorization": "Bearer …"} (V9; "authorization" in V10)
+    project = await auth.get_project_id()
 
 Failures raise what the reference throws: ``GaxiosError`` (``status``, ``code``) for the token
 exchange, ``JSError`` for credential and file problems, with the reference's texts.
@@ -33,25 +40,29 @@ import errno
 import math
 import os
 import platform
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeAlias
 
-import aiohttp
-
-from . import transport
-from .errors import JSError, JSTypeError
+from . import gaxios, gcp_metadata
+from .errors import JSError, JSRangeError, JSTypeError
+from .gaxios import GaxiosError
 from .jsonjs import dumps, js_get, js_string, js_truthy, loads
-from .node_net import node_error_reason as _node_reason
 from .whatwg_url import url_search_params
+
+if TYPE_CHECKING:
+    from .google_external_account import BaseExternalAccountClient, ExternalAccountAuthorizedUserClient
 
 __all__ = [
     "V10",
     "V9",
     "CLOUD_PLATFORM_SCOPE",
+    "Compute",
     "GaxiosError",
     "GoogleAuth",
+    "Impersonated",
     "JWT",
     "UserRefreshClient",
 ]
@@ -65,19 +76,25 @@ DEFAULT_EAGER_REFRESH_THRESHOLD_MILLIS = 5 * 60 * 1000
 OAUTH2_TOKEN_URL = "https://oauth2.googleapis.com/token"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 USER_REFRESH_ACCOUNT_TYPE = "authorized_user"
+IMPERSONATED_ACCOUNT_TYPE = "impersonated_service_account"
+EXTERNAL_ACCOUNT_TYPE = "external_account"
+EXTERNAL_ACCOUNT_AUTHORIZED_USER_TYPE = "external_account_authorized_user"
+_TARGET_PRINCIPAL = re.compile(r"(?P<target>[^/]+):(generateAccessToken|generateIdToken)$")
+_ENV = object()  # "read GOOGLE_CLOUD_QUOTA_PROJECT": #prepareAndCacheClient's default argument
 
 # googleauth.js: GoogleAuthExceptionMessages
+NO_PROJECT_ID_FOUND = (
+    "Unable to detect a Project Id in the current environment. \n"
+    "To learn more about authentication and Google APIs, visit: \n"
+    "https://cloud.google.com/docs/authentication/getting-started"
+)
 NO_ADC_FOUND = (
     "Could not load the default credentials. Browse to "
     "https://cloud.google.com/docs/authentication/getting-started for more information."
 )
 
-# gaxios retry.js defaults (retryConfig present, no `retry` count given)
-RETRY_COUNT = 3
-NO_RESPONSE_RETRIES = 2
-RETRY_DELAY_MS = 100
-RETRY_DELAY_MULTIPLIER = 2
-STATUS_CODES_TO_RETRY = ((100, 199), (408, 408), (429, 429), (500, 599))
+# gtoken's and the auth clients' RETRY_CONFIG: every method, POST included
+RETRY_POST = gaxios.Retry(methods=gaxios.ALL_METHODS_TO_RETRY)
 
 # Node's OpenSSL 3 error for a private key it cannot decode (crypto.createSign().sign()).
 UNDECODABLE_KEY_MESSAGE = "error:1E08010C:DECODER routines::unsupported"
@@ -102,6 +119,7 @@ class _Library:
     accept_encoding: str  # node-fetch 3 / node-fetch 2
     form_encode: Callable[[list[tuple[str, str]]], str]
     auth_header_name: str  # Headers (v10, lower-case when iterated) / plain object (v9)
+    gaxios: str  # the gaxios (and gcp-metadata) under it
 
     @property
     def user_agent(self) -> str:
@@ -117,6 +135,7 @@ _LIBRARIES = {
         accept_encoding="gzip, deflate, br",
         form_encode=url_search_params,
         auth_header_name="authorization",
+        gaxios=gaxios.V7,
     ),
     V9: _Library(
         version=V9,
@@ -126,137 +145,24 @@ _LIBRARIES = {
         accept_encoding="gzip,deflate",
         form_encode=_form_querystring,
         auth_header_name="Authorization",
+        gaxios=gaxios.V6,
     ),
 }
+
+
+clock: Callable[[], float] = time.time
+"""Seconds since the epoch (JavaScript's ``Date.now() / 1000``): every expiry is computed from it,
+so a test can put another clock here."""
+
+
+def now_ms() -> float:
+    """``Date.now()`` / ``new Date().getTime()``."""
+    return clock() * 1000
 
 
 def _api_client_header() -> str:
     # authclient.js / transporters.js: `gl-node/${process.version}`; this runtime's equivalent
     return f"gl-python/{platform.python_version()}"
-
-
-# --- gaxios: one request with the retry policy and the errors it raises ------------------------
-
-
-class GaxiosError(JSError):
-    """gaxios ``GaxiosError`` (``err.name`` stays ``Error``): ``status`` and ``code`` as set."""
-
-    js_constructor = "GaxiosError"
-
-    def __init__(self, message: str, *, response_data: Any = None, has_response: bool = False, **props: Any):
-        super().__init__(message, name="Error", **props)
-        self.response_data = response_data
-        self.has_response = has_response
-
-
-class _NoResponse(Exception):
-    """A request that failed before a response came (node-fetch ``FetchError``)."""
-
-    def __init__(self, message: str, code: str | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-async def _fetch_once(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str, dict[str, str], bytes]:
-    try:
-        response = await transport.request("POST", url, headers=headers, body=body, limited=False)
-    except (aiohttp.ClientError, OSError) as exc:
-        reason, code = _node_reason(exc, url)
-        raise _NoResponse(f"request to {url} failed, reason: {reason}", code) from None
-    try:
-        raw = await response.read()
-    except (aiohttp.ClientError, OSError):
-        raise _NoResponse(
-            f"Invalid response body while trying to fetch {url}: Premature close", "ERR_STREAM_PREMATURE_CLOSE"
-        ) from None
-    finally:
-        response.release()
-    resp_headers = {k.lower(): v for k, v in response.headers.items()}
-    return response.status, response.reason or "", resp_headers, raw
-
-
-def _response_data(response_type: str, headers: dict[str, str], raw: bytes, strip_bom: bool) -> Any:
-    """``getResponseData``: ``json`` parses when it can; otherwise by content-type. ``res.text()``
-    drops a leading BOM on node-fetch 3.3.2 (``strip_bom``, gaxios 7) and keeps it on 2.7."""
-    text = raw.decode("utf-8", "replace")
-    if strip_bom and text[:1] == "\ufeff":
-        text = text[1:]
-    if response_type == "json":
-        return _parse_or_text(text)
-    content_type = headers.get("content-type")
-    if content_type is None:
-        return text
-    content_type = content_type.lower()
-    if "application/json" in content_type:
-        return _parse_or_text(text)
-    if content_type.startswith("text/"):
-        return text
-    return {}  # a Blob: an object with none of the fields read from it
-
-
-def _parse_or_text(text: str) -> Any:
-    try:
-        return loads(text)
-    except JSError:
-        return text
-
-
-def _extract_api_error(data: Any, status: int, status_text: str) -> dict[str, Any]:
-    """gaxios 7 ``GaxiosError.extractAPIErrorFromResponse``."""
-    message: Any = f"Request failed with status code {status}"
-    if isinstance(data, str):
-        message = data
-    error = js_get(data, "error")
-    if isinstance(data, dict) and "error" in data and js_truthy(error):
-        if isinstance(error, str):
-            return {"message": error, "code": status, "status": status_text}
-        if isinstance(error, dict):
-            if isinstance(error.get("message"), str):
-                message = error["message"]
-            err_status = error["status"] if isinstance(error.get("status"), str) else status_text
-            code = error["code"] if isinstance(error.get("code"), (int, float)) and not isinstance(
-                error.get("code"), bool
-            ) else status
-            errors = error.get("errors")
-            if isinstance(errors, list):
-                messages = [e["message"] for e in errors if isinstance(e, dict) and isinstance(e.get("message"), str)]
-                message = "\n".join(messages) or message
-            return {"message": message, "code": code, "status": err_status, **error}
-    return {"message": message, "code": status, "status": status_text}
-
-
-def _status_error(lib: _Library, status: int, status_text: str, data: Any) -> GaxiosError:
-    """The error gaxios (and, in 9.x, ``DefaultTransporter.processError``) raises for a status."""
-    if lib.version == V10:
-        info = _extract_api_error(data, status, status_text)
-        code = info.get("code")
-        return GaxiosError(
-            js_string(info["message"]), response_data=data, has_response=True, status=status,
-            code=code if isinstance(code, (str, int, float)) and not isinstance(code, bool) else None,
-        )
-    err = GaxiosError(f"Request failed with status code {status}", response_data=data, has_response=True, status=status)
-    error = js_get(data, "error")
-    if js_truthy(data) and js_truthy(error) and status != 200:
-        if isinstance(error, str):
-            err.message = error
-        elif isinstance(js_get(error, "errors"), list):
-            messages = (js_get(e, "message") for e in error["errors"])
-            err.message = "\n".join("" if m is None else js_string(m) for m in messages)
-            err.code = js_get(error, "code")
-        else:
-            message = js_get(error, "message")
-            err.message = "undefined" if message is None else js_string(message)
-            err.code = js_get(error, "code")
-    elif status >= 400:
-        err.message = data if isinstance(data, str) else js_string(data)
-    return err
-
-
-def _retry_delay_ms(attempt: int) -> float:
-    """retry.js ``getNextRetryDelay``: 100 ms, then (2^n − 1)/2 s."""
-    base = 0 if attempt else RETRY_DELAY_MS
-    return base + ((float(RETRY_DELAY_MULTIPLIER) ** attempt - 1) / 2) * 1000
 
 
 async def _gaxios_post(
@@ -267,25 +173,11 @@ async def _gaxios_post(
     POST is retried (gtoken and ``RETRY_CONFIG`` both list it): up to 3 times for 408, 429 and
     5xx, up to 2 times when no response came, after 100 ms, 500 ms, 1.5 s.
     """
-    data = body.encode()
-    attempt = 0
-    while True:
-        try:
-            status, status_text, resp_headers, raw = await _fetch_once(url, headers, data)
-        except _NoResponse as exc:
-            if attempt < NO_RESPONSE_RETRIES and attempt < RETRY_COUNT:
-                await asyncio.sleep(_retry_delay_ms(attempt) / 1000)
-                attempt += 1
-                continue
-            raise GaxiosError(exc.message, code=exc.code) from None
-        payload = _response_data(response_type, resp_headers, raw, lib.version == V10)
-        if 200 <= status < 300:
-            return payload
-        if attempt < RETRY_COUNT and any(lo <= status <= hi for lo, hi in STATUS_CODES_TO_RETRY):
-            await asyncio.sleep(_retry_delay_ms(attempt) / 1000)
-            attempt += 1
-            continue
-        raise _status_error(lib, status, status_text, payload)
+    response = await gaxios.request(
+        lib.gaxios, "POST", url, headers, body.encode(), response_type=response_type,
+        retry=RETRY_POST, transporter=lib.version == V9,
+    )
+    return response.data
 
 
 # --- gtoken: the JWT-bearer grant ----------------------------------------------------------------
@@ -295,11 +187,11 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _sign_rs256(private_key: str, payload: dict[str, Any]) -> str:
-    """``jws.sign({header: {alg: 'RS256'}, payload, secret})``."""
+def _sign_rs256(private_key: str, payload: dict[str, Any], header: dict[str, Any] | None = None) -> str:
+    """``jws.sign({header: {alg: 'RS256', …}, payload, secret})``."""
     from google.auth import crypt  # lazy: only service-account users pay for it
 
-    signing_input = _b64url(b'{"alg":"RS256"}') + "." + _b64url(dumps(payload).encode())
+    signing_input = _b64url(dumps(header or {"alg": "RS256"}).encode()) + "." + _b64url(dumps(payload).encode())
     try:
         signer = crypt.RSASigner.from_string(private_key)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError, IndexError):
@@ -321,7 +213,7 @@ class _GoogleToken:
 
     def _is_token_expiring(self) -> bool:
         if self.raw_token is not None and self.expires_at:
-            return self.expires_at <= time.time() * 1000
+            return self.expires_at <= now_ms()
         return True
 
     async def get_token(self, force_refresh: bool) -> Any:
@@ -344,7 +236,7 @@ class _GoogleToken:
     async def _request_token(self) -> Any:
         """``#requestToken``: sign the claims, POST the form, keep the token and its expiry."""
         lib = self._lib
-        iat = math.floor(time.time())
+        iat = math.floor(now_ms() / 1000)
         payload: dict[str, Any] = {"iss": self.iss, "scope": self.scope, "aud": lib.gtoken_url, "exp": iat + 3600, "iat": iat}
         payload = {k: v for k, v in payload.items() if v is not None}
         assertion = _sign_rs256(self.key or "", payload)
@@ -407,7 +299,7 @@ class _OAuth2Client:
     def is_token_expiring(self) -> bool:
         """``isTokenExpiring()``."""
         expiry_date: Any = self.credentials.get("expiry_date")
-        return bool(expiry_date) and bool(expiry_date <= time.time() * 1000 + self.eager_refresh_threshold_millis)
+        return bool(expiry_date) and bool(expiry_date <= now_ms() + self.eager_refresh_threshold_millis)
 
     def _add_shared_metadata_headers(self, headers: dict[str, str]) -> dict[str, str]:
         if "x-goog-user-project" not in headers and self.quota_project_id:
@@ -451,6 +343,89 @@ class _OAuth2Client:
     async def refresh_token_no_cache(self, refresh_token: str | None) -> dict[str, Any]:
         raise NotImplementedError
 
+    async def get_access_token(self) -> Any:
+        """``getAccessToken()``: the cached token, or a refreshed one (no message rewriting)."""
+        creds = self.credentials
+        if not creds.get("access_token") or self.is_token_expiring():
+            if not creds.get("refresh_token"):
+                raise JSError("No refresh token or refresh handler callback is set.")
+            tokens = await self._refresh_token(creds.get("refresh_token"))
+            tokens["refresh_token"] = creds.get("refresh_token")
+            self.credentials = tokens
+            if not js_truthy(tokens.get("access_token")):
+                raise JSError("Could not refresh access token.")
+        return self.credentials.get("access_token")
+
+    async def request_json(self, url: str, data: Any) -> Any:
+        """``request({url, data, method: 'POST', ...RETRY_CONFIG})``: the client's own headers on a
+        JSON POST through the auth transporter (9.x: ``DefaultTransporter``)."""
+        lib = self._lib
+        auth = await self.get_request_headers()
+        if lib.version == V10:
+            headers = {"accept": "*/*", "accept-encoding": lib.accept_encoding, "content-type": "application/json",
+                       "user-agent": lib.user_agent, "x-goog-api-client": _api_client_header(), **auth}
+            headers = dict(sorted(headers.items()))
+        else:
+            headers = {**{k: v for k, v in auth.items() if k == "x-goog-user-project"},
+                       **{k: v for k, v in auth.items() if k != "x-goog-user-project"},
+                       "User-Agent": lib.user_agent, "x-goog-api-client": _api_client_header(),
+                       "Content-Type": "application/json", "Accept": "*/*", "Accept-Encoding": lib.accept_encoding}
+        response = await gaxios.request(
+            lib.gaxios, "POST", url, headers, dumps(data).encode(), retry=RETRY_POST, transporter=lib.version == V9
+        )
+        return response.data
+
+
+class _JWTAccess:
+    """``JWTAccess``: self-signed JWTs, cached per URL and scopes (an LRU of 500; its one-hour
+    age limit never outlives a token), re-signed 5 minutes before they expire."""
+
+    CAPACITY = 500
+
+    def __init__(self, lib: _Library, email: str | None, key: str | None, key_id: str | None) -> None:
+        self._lib = lib
+        self.email = email
+        self.key = key
+        self.key_id = key_id
+        self.eager_refresh_threshold_millis = DEFAULT_EAGER_REFRESH_THRESHOLD_MILLIS
+        self._cache: dict[str, tuple[float, dict[str, str]]] = {}  # key → (expiration, headers), by use
+
+    @staticmethod
+    def _cache_key(url: str | None, scopes: list[str] | str | None) -> str:
+        key: str | None = url
+        if isinstance(scopes, list) and scopes:
+            key = f"{url}_{'_'.join(scopes)}" if url else "_".join(scopes)
+        elif isinstance(scopes, str):
+            key = f"{url}_{scopes}" if url else scopes
+        if not key:
+            raise JSError("Scopes or url must be provided")
+        return key
+
+    def get_request_headers(self, url: str | None, scopes: list[str] | str | None) -> dict[str, str]:
+        """``getRequestHeaders(url, additionalClaims, scopes)``: ``scope`` claims when scopes are
+        given, else ``aud`` = the URL."""
+        key = self._cache_key(url, scopes)
+        now = now_ms()
+        cached = self._cache.pop(key, None)
+        if cached is not None:
+            self._cache[key] = cached  # most recently used
+            if cached[0] - now > self.eager_refresh_threshold_millis:
+                return dict(cached[1])
+        iat = math.floor(now / 1000)
+        exp = iat + 3600
+        scope = " ".join(scopes) if isinstance(scopes, list) else scopes
+        claims: dict[str, Any] = {"iss": self.email, "sub": self.email}
+        claims.update({"scope": scope} if scope else {"aud": url})
+        claims.update({"exp": exp, "iat": iat})
+        header: dict[str, Any] = {"alg": "RS256", "typ": "JWT", **({"kid": self.key_id} if self.key_id else {})}
+        signed = _sign_rs256(self.key or "", {k: v for k, v in claims.items() if v is not None}, header)
+        headers = {self._lib.auth_header_name: f"Bearer {signed}"}
+        self._cache.pop(key, None)
+        self._cache[key] = (exp * 1000, headers)
+        while len(self._cache) > self.CAPACITY:
+            del self._cache[next(iter(self._cache))]
+        return dict(headers)
+
 
 class JWT(_OAuth2Client):
     """``JWT``: a service account's key, traded for an access token through gtoken."""
@@ -462,6 +437,7 @@ class JWT(_OAuth2Client):
         self.key: str | None = None
         self.key_id: str | None = None
         self._gtoken: _GoogleToken | None = None
+        self._access: _JWTAccess | None = None
         # start with an expired placeholder so the first request fetches a token
         self.credentials = {"refresh_token": "jwt-placeholder", "expiry_date": 1}
 
@@ -481,13 +457,18 @@ class JWT(_OAuth2Client):
         self.universe_domain = json_.get("universe_domain") or self.universe_domain
 
     async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
-        """``JWT.getRequestMetadataAsync``: with scopes, the OAuth2 token flow."""
-        has_scopes = bool(self.scopes)
-        if (not has_scopes and url) or self.universe_domain != DEFAULT_UNIVERSE:
-            # Self-signed JWTs (JWTAccess): the reference's handlers always pass the
-            # cloud-platform scope, so only a non-JSON key file or another universe gets here.
-            raise JSError("google-auth-library self-signed JWT access (JWTAccess) is not ported")
-        if not has_scopes:
+        """``JWT.getRequestMetadataAsync``: a self-signed JWT (``JWTAccess``) without scopes but
+        with a URL, or in a universe other than googleapis.com; else, with scopes, the OAuth2
+        token flow."""
+        has_user_scopes = bool(self.scopes)
+        other_universe = self.universe_domain != DEFAULT_UNIVERSE
+        if (not has_user_scopes and url) or other_universe:
+            if self._access is None:
+                self._access = _JWTAccess(self._lib, self.email, self.key, self.key_id)
+            scopes = self.scopes if has_user_scopes else None
+            headers = self._access.get_request_headers(url, scopes if other_universe else None)
+            return self._add_shared_metadata_headers(headers)
+        if not has_user_scopes:
             return {}
         return await super().get_request_headers(url)
 
@@ -559,12 +540,121 @@ class UserRefreshClient(_OAuth2Client):
         tokens: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
         expires_in: Any = tokens.get("expires_in")
         if js_truthy(expires_in):
-            tokens["expiry_date"] = time.time() * 1000 + expires_in * 1000
+            tokens["expiry_date"] = now_ms() + expires_in * 1000
             del tokens["expires_in"]
         return tokens
 
 
-AuthClient = JWT | UserRefreshClient
+class Compute(_OAuth2Client):
+    """``Compute``: the access token of the instance's service account, from the metadata server."""
+
+    def __init__(self, lib: _Library, *, scopes: list[str] | str | None) -> None:
+        super().__init__(lib)
+        # an expired placeholder so the first request fetches a token
+        self.credentials = {"expiry_date": 1, "refresh_token": "compute-placeholder"}
+        self.service_account_email = "default"
+        self.scopes = scopes if isinstance(scopes, list) else [scopes] if scopes else []
+
+    async def refresh_token_no_cache(self, refresh_token: str | None) -> dict[str, Any]:
+        """``Compute.refreshTokenNoCache``: ``instance/service-accounts/default/token?scopes=…``."""
+        params = {"scopes": ",".join(self.scopes)} if self.scopes else None
+        try:
+            data = await gcp_metadata.instance(
+                self._lib.gaxios, f"service-accounts/{self.service_account_email}/token", params
+            )
+        except GaxiosError as err:
+            err.message = f"Could not refresh access token: {err.message}"
+            self._wrap_error(err)
+            raise
+        tokens: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
+        expires_in = tokens.get("expires_in")
+        if js_truthy(data) and js_truthy(expires_in):
+            tokens["expiry_date"] = now_ms() + expires_in * 1000
+            del tokens["expires_in"]
+        return tokens
+
+    @staticmethod
+    def _wrap_error(err: GaxiosError) -> None:
+        """``wrapError``: what a 403 or 404 from the metadata server means."""
+        if not err.has_response or not err.status:
+            return
+        if err.status == 403:
+            err.message = (
+                "A Forbidden error was returned while attempting to retrieve an access token for the Compute "
+                "Engine built-in service account. This may be because the Compute Engine instance does not "
+                f"have the correct permission scopes specified: {err.message}"
+            )
+        elif err.status == 404:
+            err.message = (
+                "A Not Found error was returned while attempting to retrieve an accesstoken for the Compute "
+                "Engine built-in service account. This may be because the Compute Engine instance does not "
+                f"have any permission scopes specified: {err.message}"
+            )
+
+
+class Impersonated(_OAuth2Client):
+    """``Impersonated``: a source client's token traded at IAM Credentials for a target account's."""
+
+    def __init__(
+        self,
+        lib: _Library,
+        *,
+        source_client: _OAuth2Client,
+        target_principal: str,
+        target_scopes: list[Any],
+        delegates: Any,
+        lifetime: Any,
+        universe_domain: Any,
+    ) -> None:
+        super().__init__(lib)
+        self.credentials = {"expiry_date": 1, "refresh_token": "impersonated-placeholder"}
+        self.source_client = source_client
+        self.target_principal = target_principal
+        self.delegates = delegates if delegates is not None else []
+        self.target_scopes = target_scopes
+        self.lifetime = lifetime if lifetime is not None else 3600
+        if not js_truthy(universe_domain):
+            self.universe_domain = source_client.universe_domain
+        else:
+            self.universe_domain = universe_domain
+            if source_client.universe_domain != universe_domain:
+                raise JSRangeError(
+                    f"Universe domain {source_client.universe_domain} in source credentials does not match "
+                    f"{universe_domain} universe domain set for impersonated credentials."
+                )
+        self.endpoint = f"https://iamcredentials.{self.universe_domain}"
+
+    async def _refresh_token(self, refresh_token: str | None) -> dict[str, Any]:
+        """``Impersonated.refreshToken``: ``POST {endpoint}/v1/projects/-/serviceAccounts/{target}:generateAccessToken``."""
+        try:
+            await self.source_client.get_access_token()
+            url = f"{self.endpoint}/v1/projects/-/serviceAccounts/{self.target_principal}:generateAccessToken"
+            body = {"delegates": self.delegates, "scope": self.target_scopes, "lifetime": f"{js_string(self.lifetime)}s"}
+            data = await self.source_client.request_json(url, body)
+        except JSError as err:
+            error = js_get(err.response_data if isinstance(err, GaxiosError) else None, "error")
+            status, message = js_get(error, "status"), js_get(error, "message")
+            if js_truthy(status) and js_truthy(message):
+                err.message = f"{js_string(status)}: unable to impersonate: {js_string(message)}"
+            else:
+                err.message = f"unable to impersonate: {err.name}: {err.message}"
+            raise
+        self.credentials["access_token"] = js_get(data, "accessToken")
+        self.credentials["expiry_date"] = _date_parse(js_get(data, "expireTime"))
+        return self.credentials
+
+
+def _date_parse(value: Any) -> float:
+    """``Date.parse`` of an RFC 3339 timestamp (NaN when it is not one)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(js_string(value).replace("Z", "+00:00")).timestamp() * 1000
+    except ValueError:
+        return math.nan
+
+
+AuthClient: TypeAlias = "_OAuth2Client | BaseExternalAccountClient | ExternalAccountAuthorizedUserClient"
 
 
 # --- GoogleAuth: which client, from where --------------------------------------------------------
@@ -586,8 +676,10 @@ class GoogleAuth:
     """``GoogleAuth``: explicit credentials, a key file, or Application Default Credentials.
 
     ``version`` picks google-auth-library 10.5.0 (``V10``, @google/genai) or 9.15.1 (``V9``,
-    @anthropic-ai/vertex-sdk). ``credentials`` is the parsed service-account (or
-    ``authorized_user``) JSON; ``key_file`` a path to one.
+    @anthropic-ai/vertex-sdk). ``credentials`` is the parsed credentials JSON (a service account,
+    ``authorized_user``, ``impersonated_service_account`` or ``external_account``); ``key_file``
+    a path to one. Without either, ADC: ``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's file, then
+    the metadata server.
     """
 
     def __init__(
@@ -604,42 +696,163 @@ class GoogleAuth:
         self.key_filename = key_file or None
         self.cached_credential: AuthClient | None = None
         self._pending_client: asyncio.Future[AuthClient] | None = None
+        self._cached_project_id: Any = None
+        self._find_project_id: asyncio.Future[Any] | None = None
+        self._is_gce: bool | None = None
 
-    async def get_client(self) -> AuthClient:
-        """``getClient()``: determined once, then cached on this instance."""
-        if self.cached_credential is not None:
-            return self.cached_credential
-        if self._pending_client is None:
-            self._pending_client = asyncio.ensure_future(self._determine_client())
+    async def get_project_id(self) -> Any:
+        """``getProjectId()``: found once (``findAndCacheProjectId``), then cached."""
+        if js_truthy(self._cached_project_id):
+            return self._cached_project_id
+        if self._find_project_id is None:
+            self._find_project_id = asyncio.ensure_future(self._find_and_cache_project_id())
+        return await asyncio.shield(self._find_project_id)
+
+    async def _get_project_id_optional(self) -> Any:
+        """``getProjectIdOptional``: ``None`` where no project id is found, other errors raised."""
         try:
-            return await asyncio.shield(self._pending_client)
-        finally:
-            self._pending_client = None
+            return await self.get_project_id()
+        except JSError as err:
+            if err.message == NO_PROJECT_ID_FOUND:
+                return None
+            raise
 
-    async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
-        """``getRequestHeaders(url)``: e.g. ``{"authorization": "Bearer ya29…"}``."""
-        client = await self.get_client()
-        return await client.get_request_headers(url)
+    async def _find_and_cache_project_id(self) -> Any:
+        """``findAndCacheProjectId``: the environment, the credential file, gcloud, the metadata
+        server, then an external account's project, each only while none was found."""
+        project_id = self._get_production_project_id()
+        project_id = project_id or await self._get_file_project_id()
+        project_id = project_id or await self._get_default_service_project_id()
+        project_id = project_id or await self._get_gce_project_id()
+        project_id = project_id or await self._get_external_account_client_project_id()
+        if not js_truthy(project_id):
+            raise JSError(NO_PROJECT_ID_FOUND)
+        self._cached_project_id = project_id
+        return project_id
 
-    async def _determine_client(self) -> AuthClient:
-        if self.json_content is not None:
-            return self._cache_client_from_json(self.json_content)
-        if self.key_filename:
-            return self._from_file(os.path.abspath(self.key_filename))
-        return self._get_application_default()
+    async def _get_application_default(self) -> AuthClient:
+        """``getApplicationDefaultAsync``: ``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's file, then
+        Compute Engine's metadata server."""
+        if self.cached_credential is not None:
+            return await self._prepare_and_cache_client(self.cached_credential, None)
+        credential = self._try_get_application_credentials_from_environment_variable()
+        if credential is None:
+            credential = self._try_get_application_credentials_from_well_known_file()
+        if credential is not None:
+            if isinstance(credential, JWT):
+                credential.scopes = self.scopes
+            elif _is_external_account_client(credential):
+                credential.scopes = self.scopes
+            return await self._prepare_and_cache_client(credential)
+        if await self._check_is_gce():
+            return await self._prepare_and_cache_client(Compute(self._lib, scopes=self.scopes))
+        raise JSError(NO_ADC_FOUND)
+
+    async def _prepare_and_cache_client(self, credential: AuthClient, quota_project_id_override: Any = _ENV) -> AuthClient:
+        """``#prepareAndCacheClient``: the project id is looked up (and cached) first."""
+        if quota_project_id_override is _ENV:
+            quota_project_id_override = os.environ.get("GOOGLE_CLOUD_QUOTA_PROJECT") or None
+        await self._get_project_id_optional()
+        if quota_project_id_override:
+            credential.quota_project_id = quota_project_id_override
+        self.cached_credential = credential
+        return credential
+
+    async def _check_is_gce(self) -> bool:
+        """``_checkIsGCE``: resident on Google Cloud, or the metadata server answers."""
+        if self._is_gce is None:
+            self._is_gce = gcp_metadata.gcp_residency() or await gcp_metadata.is_available(self._lib.gaxios)
+        return self._is_gce
+
+    def _try_get_application_credentials_from_environment_variable(self) -> AuthClient | None:
+        credentials_path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or os.environ.get(
+            "google_application_credentials"
+        )
+        if not credentials_path:
+            return None
+        return self._get_application_credentials_from_file_path(credentials_path)
+
+    def _try_get_application_credentials_from_well_known_file(self) -> AuthClient | None:
+        windows = platform.system() == "Windows"
+        location = os.environ.get("APPDATA") if windows else None
+        home = os.environ.get("HOME")
+        if not windows and home:
+            location = os.path.join(home, ".config")
+        if not location:
+            return None
+        location = os.path.join(location, "gcloud", "application_default_credentials.json")
+        if not os.path.exists(location):
+            return None
+        return self._get_application_credentials_from_file_path(location)
+
+    def _get_application_credentials_from_file_path(self, file_path: str) -> AuthClient:
+        """``_getApplicationCredentialsFromFilePath``: the path must name a file."""
+        try:
+            resolved = os.path.realpath(file_path, strict=True)
+        except OSError as exc:
+            failing = exc.filename if isinstance(exc.filename, str) else file_path
+            raise JSError(
+                f"The file at {file_path} does not exist, or it is not a file. "
+                f"{_node_fs_error(exc, 'lstat', failing).message}"
+            ) from None
+        if not os.path.isfile(resolved) or os.path.islink(resolved):
+            raise JSError(f"The file at {resolved} does not exist, or it is not a file. ")
+        return self._from_file(resolved)
+
+    def _from_impersonated_json(self, json_: Any) -> Impersonated:
+        """``fromImpersonatedJSON``: the source credentials, and the target from the URL."""
+        if not js_truthy(json_):
+            raise JSError("Must pass in a JSON object containing an  impersonated refresh token")
+        if js_get(json_, "type") != IMPERSONATED_ACCOUNT_TYPE:
+            raise JSError(f'The incoming JSON object does not have the "{IMPERSONATED_ACCOUNT_TYPE}" type')
+        if not js_truthy(js_get(json_, "source_credentials")):
+            raise JSError("The incoming JSON object does not contain a source_credentials field")
+        url = js_get(json_, "service_account_impersonation_url")
+        if not js_truthy(url):
+            raise JSError("The incoming JSON object does not contain a service_account_impersonation_url field")
+        source_client = self.from_json(json_["source_credentials"])
+        if isinstance(url, str) and len(url) > 256:
+            raise JSRangeError(f"Target principal is too long: {url}")
+        match = _TARGET_PRINCIPAL.search(url) if isinstance(url, str) else None
+        if match is None:
+            raise JSRangeError(f"Cannot extract target principal from {js_string(url)}")
+        target_scopes = self.scopes or json_.get("scopes") or []
+        client = Impersonated(
+            self._lib,
+            source_client=source_client,
+            target_principal=match.group("target"),
+            target_scopes=target_scopes if isinstance(target_scopes, list) else [target_scopes],
+            delegates=json_.get("delegates"),
+            lifetime=json_.get("lifetime"),
+            universe_domain=json_.get("universe_domain"),
+        )
+        client.quota_project_id = json_.get("quota_project_id")
+        return client
 
     def from_json(self, json_: Any) -> AuthClient:
-        """``fromJSON``: ``authorized_user`` → ``UserRefreshClient``, anything else → ``JWT``."""
+        """``fromJSON``: the client the credentials' ``type`` names (a service account's ``JWT``
+        otherwise)."""
         if json_ is None:
             raise JSTypeError("Cannot read properties of null (reading 'type')")
         client: AuthClient
-        if js_get(json_, "type") == USER_REFRESH_ACCOUNT_TYPE:
+        kind = js_get(json_, "type")
+        if kind == USER_REFRESH_ACCOUNT_TYPE:
             client = UserRefreshClient(self._lib)
-        elif js_get(json_, "type") in ("impersonated_service_account", "external_account", "external_account_authorized_user"):
-            raise JSError(f"google-auth-library credentials of type {json_['type']!r} are not ported")
+            client.from_json(json_)
+        elif kind == IMPERSONATED_ACCOUNT_TYPE:
+            client = self._from_impersonated_json(json_)
+        elif kind == EXTERNAL_ACCOUNT_TYPE:
+            from .google_external_account import external_account_client_from_json
+
+            client = external_account_client_from_json(self._lib, json_)
+            client.scopes = self.scopes
+        elif kind == EXTERNAL_ACCOUNT_AUTHORIZED_USER_TYPE:
+            from .google_external_account import ExternalAccountAuthorizedUserClient
+
+            client = ExternalAccountAuthorizedUserClient(self._lib, json_)
         else:
             client = JWT(self._lib, scopes=self.scopes)
-        client.from_json(json_)
+            client.from_json(json_)
         return client
 
     def _cache_client_from_json(self, json_: Any) -> AuthClient:
@@ -671,44 +884,83 @@ class GoogleAuth:
             return client
         return self._cache_client_from_json(data)
 
-    def _get_application_default(self) -> AuthClient:
-        """``getApplicationDefaultAsync``: ``GOOGLE_APPLICATION_CREDENTIALS``, then gcloud's file."""
-        credentials_path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or os.environ.get(
-            "google_application_credentials"
+    def _get_production_project_id(self) -> Any:
+        """``getProductionProjectId``: the project the environment names."""
+        env = os.environ
+        return env.get("GCLOUD_PROJECT") or env.get("GOOGLE_CLOUD_PROJECT") or env.get("gcloud_project") or env.get(
+            "google_cloud_project"
         )
-        location: str | None = None
-        if credentials_path:
-            location = credentials_path
-        else:
-            home = os.environ.get("APPDATA") if platform.system() == "Windows" else os.environ.get("HOME")
-            if home:
-                well_known = os.path.join(
-                    home if platform.system() == "Windows" else os.path.join(home, ".config"),
-                    "gcloud",
-                    "application_default_credentials.json",
-                )
-                location = well_known if os.path.exists(well_known) else None
-        if location is None:
-            # Compute Engine's metadata server (the reference's last resort) is not ported.
-            raise JSError(NO_ADC_FOUND)
-        client = self._from_checked_path(location)
-        if isinstance(client, JWT):
-            client.scopes = self.scopes
-        quota_project = os.environ.get("GOOGLE_CLOUD_QUOTA_PROJECT")
-        if quota_project:
-            client.quota_project_id = quota_project
-        return client
 
-    def _from_checked_path(self, file_path: str) -> AuthClient:
-        """``_getApplicationCredentialsFromFilePath``: the path must name a file."""
+    async def _get_file_project_id(self) -> Any:
+        """``getFileProjectId``: the cached client's project, or the ADC file's."""
+        if self.cached_credential is not None:
+            return self.cached_credential.project_id
+        if self.key_filename:
+            creds = await self.get_client()
+            if js_truthy(creds.project_id):
+                return creds.project_id
+        client = self._try_get_application_credentials_from_environment_variable()
+        return client.project_id if client is not None else None
+
+    async def _get_default_service_project_id(self) -> Any:
+        """``getDefaultServiceProjectId``: ``gcloud config config-helper --format json`` (its
+        ``configuration.properties.core.project``), ``None`` on any failure."""
         try:
-            resolved = os.path.realpath(file_path, strict=True)
-        except OSError as exc:
-            failing = exc.filename if isinstance(exc.filename, str) else file_path
-            raise JSError(
-                f"The file at {file_path} does not exist, or it is not a file. "
-                f"{_node_fs_error(exc, 'lstat', failing).message}"
-            ) from None
-        if not os.path.isfile(resolved) or os.path.islink(resolved):
-            raise JSError(f"The file at {resolved} does not exist, or it is not a file. ")
-        return self._from_file(resolved)
+            process = await asyncio.create_subprocess_shell(
+                "gcloud config config-helper --format json",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            stdout, _ = await process.communicate()
+        except OSError:
+            return None
+        if process.returncode or not stdout:
+            return None
+        try:
+            return loads(stdout.decode("utf-8", "replace"))["configuration"]["properties"]["core"].get("project")
+        except (JSError, KeyError, TypeError, AttributeError):
+            return None
+
+    async def _get_gce_project_id(self) -> Any:
+        """``getGCEProjectId``: the metadata server's ``project/project-id``, ``None`` on any failure."""
+        try:
+            return await gcp_metadata.project(self._lib.gaxios, "project-id")
+        except (JSError, OSError):
+            return None
+
+    async def _get_external_account_client_project_id(self) -> Any:
+        """``getExternalAccountClientProjectId``: errors are not suppressed."""
+        if self.json_content is None or js_get(self.json_content, "type") != EXTERNAL_ACCOUNT_TYPE:
+            return None
+        creds = await self.get_client()
+        return await creds.get_project_id()
+
+    async def get_client(self) -> AuthClient:
+        """``getClient()``: determined once, then cached on this instance."""
+        if self.cached_credential is not None:
+            return self.cached_credential
+        if self._pending_client is None:
+            self._pending_client = asyncio.ensure_future(self._determine_client())
+        try:
+            return await asyncio.shield(self._pending_client)
+        finally:
+            self._pending_client = None
+
+    async def _determine_client(self) -> AuthClient:
+        if self.json_content is not None:
+            return self._cache_client_from_json(self.json_content)
+        if self.key_filename:
+            return self._from_file(os.path.abspath(self.key_filename))
+        return await self._get_application_default()
+
+    async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
+        """``getRequestHeaders(url)``: e.g. ``{"authorization": "Bearer ya29…"}``."""
+        client = await self.get_client()
+        return await client.get_request_headers(url)
+
+
+def _is_external_account_client(client: Any) -> bool:
+    from .google_external_account import BaseExternalAccountClient
+
+    return isinstance(client, BaseExternalAccountClient)
