@@ -48,3 +48,24 @@ class BudgetExceeded(GatewayError):
         self.resets_at = resets_at
         self.unit = unit
         super().__init__(f"budget exceeded: {scope} allows {limit:g} {unit}, {used:g} already used or reserved")
+
+
+class AttemptTimedOut(GatewayError, TimeoutError):
+    """No chunk (or answer) came from ``deployment`` within ``timeout_s``: the attempt was
+    cancelled and its connection closed. ``waiting_for`` says what was awaited."""
+
+    def __init__(self, deployment: str, timeout_s: float, waiting_for: str) -> None:
+        self.deployment = deployment
+        self.timeout_s = timeout_s
+        self.waiting_for = waiting_for
+        super().__init__(f"deployment {deployment!r} sent nothing for {timeout_s:g} s while waiting for {waiting_for}")
+
+
+class StreamIncomplete(GatewayError):
+    """A stream from ``deployment`` stopped without the provider's normal end (after ``chunks``
+    chunks): the cause of a ``StreamInterrupted``, or a failed attempt when nothing came."""
+
+    def __init__(self, deployment: str, chunks: int) -> None:
+        self.deployment = deployment
+        self.chunks = chunks
+        super().__init__(f"stream from deployment {deployment!r} ended without its normal end after {chunks} chunk(s)")

@@ -71,18 +71,24 @@ def _load(module: str, cls: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
 
 
-def build_api_handler(settings: dict[str, Any], *, limiter: Any = None) -> Any:
+def build_api_handler(settings: dict[str, Any], *, limiter: Any = None, sdk_retries: bool = True) -> Any:
     """``buildApiHandler(configuration)``: synchronous, no I/O.
 
     ``limiter`` (a ``providers.ratelimit.AdaptiveLimiter``, ours, not the reference's) paces the
-    handler's requests; without one the handler is exactly the reference's.
+    handler's requests; ``sdk_retries=False`` (ours) turns the SDK layers' own retries off, for a
+    caller that retries itself (``providers.sdk.retries``). Without them the handler is exactly
+    the reference's.
     """
     handler = _build(settings)
-    if limiter is None:
-        return handler
-    from .ratelimit import LimitedHandler
+    if limiter is not None:
+        from .ratelimit import LimitedHandler
 
-    return LimitedHandler(handler, limiter)
+        handler = LimitedHandler(handler, limiter)
+    if not sdk_retries:
+        from .sdk.retries import NoSdkRetriesHandler
+
+        handler = NoSdkRetriesHandler(handler)
+    return handler
 
 
 def _build(settings: dict[str, Any]) -> Any:

@@ -27,6 +27,8 @@ TINY = [
     "--limiter-calls", "10",
     "--quota-requests", "10",
     "--quota-per-s", "1000",
+    "--router-requests", "2",
+    "--router-rounds", "1",
 ]  # fmt: skip
 
 
@@ -51,7 +53,8 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
         assert ("port", wire) in streamed
     measured = {measure for run in results["runs"] for measure in run["values"]}
     assert measured == {"import", "cpu", "short", "concurrent", "handlers", "sign",
-                        "limiter_overhead", "limiter_quota", "limiter_quota_headers"}  # fmt: skip
+                        "limiter_overhead", "limiter_quota", "limiter_quota_headers",
+                        "router_overhead", "router_cpu"}  # fmt: skip
     for part in ("limiter_quota", "limiter_quota_headers"):
         quota_run = next(run["values"][part] for run in results["runs"] if part in run["values"])
         assert quota_run["errors"] == 0

@@ -21,6 +21,7 @@ from . import transport
 from .errors import JSError
 from .jsonjs import js_get, js_string, js_truthy, loads
 from .node_net import node_error_reason
+from .retries import enabled as sdk_retries
 
 __all__ = ["GaxiosError", "Response", "Retry", "request", "V6", "V7"]
 
@@ -216,6 +217,8 @@ async def request(
     ``retry`` times for 1xx, 408, 429 and 5xx, and up to ``no_response_retries`` times when no
     response came, after 100 ms, 500 ms, 1.5 s, …
     """
+    if not sdk_retries.get():  # ours: a caller that retries itself (providers.sdk.retries)
+        retry = None
     attempt = 0
     while True:
         try:

@@ -27,6 +27,7 @@ import aiohttp
 from . import transport, whatwg_url
 from .errors import JSError
 from .jsonjs import dumps, js_get, js_string, js_truthy, loads
+from .retries import enabled as sdk_retries
 from .sse import ServerSentEvent, SSEStream
 
 DEFAULT_MAX_RETRIES = 2
@@ -359,7 +360,7 @@ class StainlessClient:
         max_retries: int | None = None,
     ) -> aiohttp.ClientResponse:
         """``makeRequest``: send, retry as the SDK does, raise its errors; the ok response back."""
-        max_retries = self.max_retries if max_retries is None else max_retries
+        max_retries = (self.max_retries if max_retries is None else max_retries) if sdk_retries.get() else 0
         effective_timeout_ms = self.timeout_ms if timeout_ms is None else timeout_ms
         data = self.serialize_body(body) if body is not None else None
         url = self.build_url(path, query)

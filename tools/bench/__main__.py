@@ -13,6 +13,11 @@ minute; the full run (the default) gives every measure its own process and repea
 request when it never holds one back, and two runs of ``--quota-requests`` concurrent streams with
 the limiter set to 3 × the server's quota (``--quota-per-s``), one with nothing but 429 +
 ``retry-after``, one with OpenAI's rate-limit headers on every reply.
+
+``router`` (issue #16) has two parts, through a one-deployment ``gateway.router.Router`` on the
+openai wire against the bare handler, requests alternating: the overhead per short request
+(difference of the medians, wall and CPU), and the CPU per 1,000 deltas of a long stream
+(``--router-rounds`` streams each way; the ratio of the medians).
 """
 
 from __future__ import annotations
@@ -31,11 +36,11 @@ from typing import Any
 
 from .clients import CLIENTS, PEER_MODULES, SUPPORTED_WIRES, WIRES
 from .report import IMPORT_MODULES, render_table, summarize, write_chart, write_json
-from .worker import IMPORT_PROBE, LIMITER_MEASURES
+from .worker import IMPORT_PROBE, LIMITER_MEASURES, ROUTER_MEASURES
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign", "limiter")
+MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign", "limiter", "router")
 STREAM_MEASURES = ("cpu", "short", "concurrent")
 
 FULL = {
@@ -50,6 +55,8 @@ FULL = {
     "limiter_calls": 50_000,
     "quota_requests": 1000,
     "quota_per_s": 200.0,
+    "router_requests": 1000,
+    "router_rounds": 5,
     "timeout": 900.0,
 }
 QUICK = {
@@ -64,6 +71,8 @@ QUICK = {
     "limiter_calls": 10_000,
     "quota_requests": 250,
     "quota_per_s": 250.0,
+    "router_requests": 300,
+    "router_rounds": 5,
     "timeout": 120.0,
 }
 
@@ -90,6 +99,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--limiter-calls", type=int, help="acquire + observe calls (limiter overhead)")
     parser.add_argument("--quota-requests", type=int, help="concurrent requests of the limiter's 3 × Q run")
     parser.add_argument("--quota-per-s", type=float, help="the server's quota Q (requests/s) in that run")
+    parser.add_argument(
+        "--router-requests", type=int, help="short requests each, bare handler and router (router overhead)"
+    )
+    parser.add_argument(
+        "--router-rounds", type=int, help="long streams each, bare handler and router (router CPU per delta)"
+    )
     parser.add_argument("--timeout", type=float, help="seconds a worker may take")
     parser.add_argument(
         "--json", type=Path, default=Path("bench-results/results.json"), help="raw results file"
@@ -191,6 +206,11 @@ def plan(
             groups.append((LIMITER_MEASURES, "openai", ["port"]))
         else:
             groups.extend(((measure,), "openai", ["port"]) for measure in LIMITER_MEASURES)
+    if "router" in measures and "port" in clients and "openai" in port_wires:
+        if args.quick:
+            groups.append((ROUTER_MEASURES, "openai", ["port"]))
+        else:
+            groups.extend(((measure,), "openai", ["port"]) for measure in ROUTER_MEASURES)
     streams = tuple(m for m in STREAM_MEASURES if m in measures)
     for wire in WIRES:
         speakers = [c for c in clients if wire in SUPPORTED_WIRES[c] and (c != "port" or wire in port_wires)]
@@ -223,6 +243,8 @@ def command(
         "limiter_calls": args.limiter_calls,
         "quota_requests": args.quota_requests,
         "quota_per_s": args.quota_per_s,
+        "router_requests": args.router_requests,
+        "router_rounds": args.router_rounds,
     }
     return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
 
@@ -274,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         server.close()
 
     wires_of = {"import": ["-"], "handlers": ["-"], "sign": ["bedrock"]}
-    wires_of.update({measure: ["openai"] for measure in LIMITER_MEASURES})
+    wires_of.update({measure: ["openai"] for measure in LIMITER_MEASURES + ROUTER_MEASURES})
     for measure in STREAM_MEASURES:
         wires_of[measure] = list(WIRES)
     rows = summarize(runs, wires_of)

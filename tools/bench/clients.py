@@ -280,6 +280,20 @@ class PortClient(Client):
         await self._providers.aclose()
 
 
+class RouterClient(PortClient):
+    """The same requests through a ``gateway.router.Router`` with one deployment (its handler
+    built with the SDK retries off, as the router builds them; the default timeout watchdog)."""
+
+    name = "router"
+
+    def __init__(self, wire: str, origin: str) -> None:
+        import providers
+        from gateway.router import Router
+
+        self._providers = providers
+        self.handler = Router([{"name": "main", "settings": port_settings(wire, origin)}])
+
+
 # --- peers ----------------------------------------------------------------------------------
 
 

@@ -2,8 +2,8 @@
 
 Every figure is the median over the repetitions, with its min–max, and its ratio to the floor's
 median for the same measure and wire in the same run (for the Bedrock signing measure the floor
-is botocore doing the same work; the limiter's rows have no floor: they compare the port with
-itself, without a limiter, or with the ideal time of a quota).
+is botocore doing the same work; the limiter's and the router's rows have no floor: they compare
+the port with itself, without a limiter or router, or with the ideal time of a quota).
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ METRICS = (
     Metric("limiter_quota", "time_vs_ideal", "limiter at 3× quota, 429 + retry-after: time", "× ideal"),
     Metric("limiter_quota_headers", "share_429_pct", "limiter at 3× quota, OpenAI headers: 429s", "%"),
     Metric("limiter_quota_headers", "time_vs_ideal", "limiter at 3× quota, OpenAI headers: time", "× ideal"),
+    Metric("router_overhead", "overhead_us", "router overhead per request", "µs"),
+    Metric("router_overhead", "overhead_cpu_us", "router overhead per request, CPU", "µs"),
+    Metric("router_cpu", "cpu_vs_handler", "CPU per 1,000 deltas through the router", "× handler"),
 )
 
 QUOTA_MEASURES = ("limiter_quota", "limiter_quota_headers")
@@ -126,8 +129,10 @@ def _target(metric: Metric, row: Row, runs: list[dict[str, Any]]) -> tuple[str, 
         return "≤ 25 MB", row.median <= 25
     if key == ("handlers", "rss_mb"):
         return "≤ aiohttp + 8 MB", row.over_floor is not None and row.over_floor <= 8
-    if key == ("limiter_overhead", "overhead_us"):
+    if key in (("limiter_overhead", "overhead_us"), ("router_overhead", "overhead_us")):
         return "≤ 20 µs", row.median <= 20
+    if key == ("router_cpu", "cpu_vs_handler"):
+        return "≤ 1.05× handler", row.median <= 1.05
     if metric.measure in QUOTA_MEASURES:
         quota_runs = _measure_values(runs, metric.measure, row.wire, row.client)
         clean = bool(quota_runs) and all(values["errors"] == 0 for values in quota_runs)
@@ -194,7 +199,19 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                         notes.append(first[:80])
                 if metric.measure in QUOTA_MEASURES:
                     notes.extend(_quota_notes(metric, _measure_values(runs, metric.measure, wire, client)))
-                if metric.key == "overhead_us":
+                if metric.key == "overhead_us" and metric.measure == "router_overhead":
+                    measured = _measure_values(runs, metric.measure, wire, client)
+                    if measured:
+                        plain = statistics.median(v["plain_ms"] for v in measured)
+                        routed = statistics.median(v["router_ms"] for v in measured)
+                        notes.append(f"short request {plain:.3f} ms bare handler, {routed:.3f} ms router")
+                elif metric.key == "cpu_vs_handler":
+                    measured = _measure_values(runs, metric.measure, wire, client)
+                    if measured:
+                        plain = statistics.median(v["plain_cpu_ms_per_1k"] for v in measured)
+                        routed = statistics.median(v["router_cpu_ms_per_1k"] for v in measured)
+                        notes.append(f"{plain:.2f} ms bare handler, {routed:.2f} ms router")
+                elif metric.key == "overhead_us":
                     measured = _measure_values(runs, metric.measure, wire, client)
                     if measured:
                         plain = statistics.median(v["plain_ms"] for v in measured)

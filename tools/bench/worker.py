@@ -410,6 +410,70 @@ async def run_limiter(spec: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# --- the router (issue #16): its overhead per request and per delta ------------------------------
+
+ROUTER_MEASURES = ("router_overhead", "router_cpu")
+"""The router measure's parts: a short request through a one-deployment router against the bare
+handler; CPU of a long stream through it against the bare handler."""
+
+
+async def _alternate(
+    plain: Any, routed: Any, rounds: int, n: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """``rounds`` requests of ``n`` deltas each way, alternating (the order flips every round)."""
+    wall: dict[str, list[float]] = {"plain": [], "router": []}
+    cpu: dict[str, list[float]] = {"plain": [], "router": []}
+    perf_counter, process_time = time.perf_counter, time.process_time
+    for i in range(rounds):
+        pair = (("plain", plain), ("router", routed))
+        for name, client in pair if i % 2 == 0 else pair[::-1]:
+            wall0, cpu0 = perf_counter(), process_time()
+            await client.stream(n)
+            cpu[name].append(process_time() - cpu0)
+            wall[name].append(perf_counter() - wall0)
+    return wall, cpu
+
+
+async def run_router(spec: dict[str, Any]) -> dict[str, Any]:
+    """Take each router measure the spec names (``--quick`` runs both in one process)."""
+    import providers
+
+    from .clients import PortClient, RouterClient
+
+    plain, routed = PortClient("openai", spec["origin"]), RouterClient("openai", spec["origin"])
+    median = statistics.median
+    values: dict[str, Any] = {}
+    try:
+        for _ in range(3):
+            await plain.stream(spec["short_deltas"])
+            await routed.stream(spec["short_deltas"])
+        for measure in spec["measures"]:
+            gc.collect()
+            if measure == "router_overhead":
+                m = spec["router_requests"]
+                wall, cpu = await _alternate(plain, routed, m, spec["short_deltas"])
+                values[measure] = {
+                    "plain_ms": median(wall["plain"]) * 1000,
+                    "router_ms": median(wall["router"]) * 1000,
+                    "overhead_us": (median(wall["router"]) - median(wall["plain"])) * 1e6,
+                    "overhead_cpu_us": (median(cpu["router"]) - median(cpu["plain"])) * 1e6,
+                    "requests": m,
+                }
+            else:
+                n = spec["long_deltas"]
+                _, cpu = await _alternate(plain, routed, spec["router_rounds"], n)
+                plain_ms, router_ms = median(cpu["plain"]) * 1e6 / n, median(cpu["router"]) * 1e6 / n
+                values[measure] = {
+                    "plain_cpu_ms_per_1k": plain_ms,
+                    "router_cpu_ms_per_1k": router_ms,
+                    "cpu_vs_handler": router_ms / plain_ms,
+                    "rounds": spec["router_rounds"],
+                }
+    finally:
+        await providers.aclose()
+    return values
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     try:
@@ -420,6 +484,8 @@ def main(argv: list[str]) -> int:
             values = {"sign": run_sign(spec)}
         elif kind in LIMITER_MEASURES:
             values = asyncio.run(run_limiter(spec))
+        elif kind in ROUTER_MEASURES:
+            values = asyncio.run(run_router(spec))
         else:
             values = asyncio.run(run_streams(spec))
         result: dict[str, Any] = {"ok": True, "values": values}

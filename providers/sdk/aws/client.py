@@ -52,6 +52,7 @@ from .protocol import (
     parse_json_body,
     serialize_converse_input,
 )
+from ..retries import enabled as sdk_retries
 from .retry import (
     ADAPTIVE_RETRY_MODE,
     AdaptiveRetryStrategy,
@@ -174,12 +175,14 @@ class BedrockRuntimeClient:
         # from the environment or the config file is applied to a copy of the config).
         features = {"ENDPOINT_OVERRIDE": "N"} if self._endpoint else {}
         # retryMiddleware builds a new strategy for every command (resolveRetryConfig)
+        # (ours: a caller that retries itself turns the SDK's retries off, providers.sdk.retries)
+        max_attempts = settings.max_attempts if sdk_retries.get() else 1
         strategy: StandardRetryStrategy
         if settings.retry_mode == ADAPTIVE_RETRY_MODE:
-            strategy = AdaptiveRetryStrategy(max_attempts=settings.max_attempts)
+            strategy = AdaptiveRetryStrategy(max_attempts=max_attempts)
             features["RETRY_MODE_ADAPTIVE"] = "F"
         else:
-            strategy = StandardRetryStrategy(max_attempts=settings.max_attempts)
+            strategy = StandardRetryStrategy(max_attempts=max_attempts)
             features["RETRY_MODE_STANDARD"] = "E"
         if identity.get("accountId"):
             features["RESOLVED_ACCOUNT_ID"] = "T"
@@ -256,8 +259,8 @@ class BedrockRuntimeClient:
         parts = urlsplit(url)
         try:
             raw = await transport.request("POST", url, headers=request_headers, body=body)
-        except (aiohttp.ClientError, OSError) as connection_error:
-            raise connection_error(connection_error, parts.hostname or "") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise connection_error(exc, parts.hostname or "") from None
         response = HttpResponse(
             status=raw.status,
             headers={key.lower(): value for key, value in raw.headers.items()},

@@ -1,0 +1,576 @@
+"""The router: one handler in front of several deployments of the port's handlers.
+
+Ours (the reference has no router). A ``Router`` is a handler (``create_message``,
+``complete_prompt``, ``get_model``, ``count_tokens``) that picks a deployment per request by a
+strategy, fails over before the first chunk, retries itself (the deployments' handlers are built
+with ``build_api_handler(settings, sdk_retries=False)``, so the SDKs' own retries do not multiply
+its attempts; it waits with the SDKs' own backoff and ``retry-after`` rules), cools down failing
+deployments, bounds the wait for each chunk, and never truncates a stream silently. Design notes:
+LiteLLM's ``router_utils/cooldown_handlers.py`` (allowed fails per minute, retry-after cooldowns).
+
+The hot path adds no per-delta work beyond a type check: after the first chunk each delta passes
+through one ``async for`` with a chunk count; usage chunks are summed for the ``AttemptRecord``.
+Timeouts are one watchdog timer per router, not a ``wait_for`` per chunk. The parts live in
+``gateway.routing``: ``config`` (deployments, TOML), ``strategies``, ``failures`` (whose fault,
+the SDKs' backoff), ``watchdog``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncGenerator, Callable, Iterable, Mapping, Sequence
+
+from providers.sdk.retries import enabled as sdk_retries
+
+from .errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted
+from .routing.config import Deployment, build_deployment, load_config
+from .routing.failures import (
+    Retry,
+    backoff_s,
+    is_caller_error,
+    is_context_window_error,
+    retry_after_s,
+    status_of,
+)
+from .routing.strategies import STRATEGIES
+from .routing.strategies import order as strategy_order
+from .routing.watchdog import WATCHDOG_STEPS, Watchdog
+
+__all__ = ["Router", "AttemptRecord", "Usage", "STRATEGIES", "is_context_window_error"]
+
+logger = logging.getLogger("gateway.router")
+
+FAIL_WINDOW_S = 60.0
+"""``allowed_fails`` failures within this window put a deployment into cooldown."""
+TTFC_EWMA_ALPHA = 0.3
+"""Weight of the newest time-to-first-chunk in ``lowest_latency``'s moving average."""
+
+
+# --- what each attempt leaves for the ledger -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Summed from the usage chunks an attempt yielded; ``total_cost`` None when none gave one."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    total_cost: float | None = None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt on one deployment, once it settled."""
+
+    deployment: str
+    provider: str
+    model: str
+    started_at: float  # time.time()
+    latency_s: float
+    ttfc_s: float | None  # None when no chunk came
+    outcome: str  # "ok" | "error" | "interrupted"
+    error_class: str | None
+    status: int | None
+    usage: Usage
+
+
+# --- one attempt ----------------------------------------------------------------------------
+
+
+class _Attempt:
+    """An attempt in progress: what the watchdog looks at and what its record will hold."""
+
+    __slots__ = (
+        "deployment", "started", "ttfc", "fired", "task", "timeout", "gen", "pending",
+        "mark", "watchdog", "input_tokens", "output_tokens", "cache_read", "cache_write", "cost",
+        "usage_chunks",
+    )
+
+    def __init__(self, deployment: Deployment, timeout: float | None, gen: Any, watchdog: Watchdog | None) -> None:
+        self.deployment = deployment
+        self.started = time.monotonic()
+        self.ttfc: float | None = None
+        self.fired = False
+        self.timeout = timeout
+        self.input_tokens = self.output_tokens = self.cache_read = self.cache_write = 0
+        self.cost: float | None = None
+        self.usage_chunks = 0
+        self.watchdog = watchdog if timeout and gen is not None else None
+        deployment.requests += 1
+        deployment.in_flight += 1
+        if self.watchdog is not None:
+            self.gen = gen
+            self.task = asyncio.current_task()
+            self.pending: Any = None
+            self.mark = self.started
+            self.watchdog.watch(self)
+
+    def check(self, now: float) -> None:
+        """The same step pending for ``timeout`` while the caller waits in it: cancel the wait."""
+        pending = self.gen.ag_await
+        if pending is None or pending is not self.pending:
+            self.pending, self.mark = pending, now
+        elif now - self.mark >= (self.timeout or 0.0):
+            # (first seen at ``mark``: it began at most one tick before, never after)
+            assert self.watchdog is not None
+            self.watchdog.watched.discard(self)
+            if self.task is not None and not self.task.done():
+                self.fired = True
+                self.task.cancel()
+
+    def timed_out(self, cancelled: BaseException, chunks: int) -> AttemptTimedOut:
+        """The watchdog's cancellation, turned into the attempt's error."""
+        self.pending = None  # the cancelled step is not kept alive
+        uncancel = getattr(self.task, "uncancel", None)  # Python 3.11+
+        if uncancel is not None and uncancel() > 0:
+            raise cancelled  # cancelled by someone else as well
+        phase = "the first chunk" if chunks == 0 else "the next chunk"
+        error = AttemptTimedOut(self.deployment.name, self.timeout or 0.0, phase)
+        error.__cause__ = cancelled
+        return error
+
+    def add_usage(self, chunk: Mapping[str, Any]) -> None:
+        self.usage_chunks += 1
+        self.input_tokens += chunk.get("inputTokens") or 0
+        self.output_tokens += chunk.get("outputTokens") or 0
+        self.cache_read += chunk.get("cacheReadTokens") or 0
+        self.cache_write += chunk.get("cacheWriteTokens") or 0
+        cost = chunk.get("totalCost")
+        if isinstance(cost, (int, float)):
+            self.cost = (self.cost or 0.0) + cost
+
+    def settle(self, outcome: str, error: BaseException | None, record: bool) -> AttemptRecord | None:
+        """Close the attempt's books; its record when ``record`` (someone listens)."""
+        if self.watchdog is not None:
+            self.watchdog.watched.discard(self)
+            self.pending = None
+        deployment = self.deployment
+        deployment.in_flight -= 1
+        latency = time.monotonic() - self.started
+        if outcome == "ok":
+            deployment.latencies.append(latency)
+        if self.ttfc is not None:
+            deployment.ttfcs.append(self.ttfc)
+            avg = deployment.ttfc_avg
+            deployment.ttfc_avg = self.ttfc if avg is None else avg + TTFC_EWMA_ALPHA * (self.ttfc - avg)
+        if not record:
+            return None
+        return AttemptRecord(
+            deployment=deployment.name,
+            provider=deployment.provider,
+            model=deployment.model,
+            started_at=time.time() - latency,
+            latency_s=latency,
+            ttfc_s=self.ttfc,
+            outcome=outcome,
+            error_class=type(error).__name__ if error is not None else None,
+            status=status_of(error) if error is not None else None,
+            usage=Usage(self.input_tokens, self.output_tokens, self.cache_read, self.cache_write, self.cost),
+        )
+
+
+def _ended_normally(provider: str, attempt: _Attempt, last: Any) -> bool:
+    """Did the stream end the way the provider ends one, not merely stop?
+
+    anthropic: the handler yields message_start's usage, message_delta's and, after the SDK's
+    stream, the cost (three usage chunks; a body that stops early still gets the cost chunk);
+    every other handler yields its usage chunk last, from the stream's final event (OpenAI-style
+    ``include_usage`` chunk before ``[DONE]``, Bedrock ``metadata``, Gemini's last
+    ``usageMetadata``; anthropic-vertex's message_delta).
+    """
+    if provider == "anthropic":
+        return attempt.usage_chunks >= 3
+    return isinstance(last, dict) and last.get("type") == "usage"
+
+
+def _is_bedrock_error_preamble(held: list[dict[str, Any]], chunk: Mapping[str, Any]) -> bool:
+    """bedrock.ts yields ``Error: …`` and a zero usage chunk before it throws (not a reply)."""
+    if not held:
+        return chunk.get("type") == "text" and str(chunk.get("text", "")).startswith("Error: ")
+    return len(held) == 1 and chunk.get("type") == "usage" and not chunk.get("inputTokens") and not chunk.get("outputTokens")
+
+
+# --- the router -------------------------------------------------------------------------------
+
+
+class Router:
+    """Routes each request to one of ``deployments`` (see the module docstring and README)."""
+
+    def __init__(
+        self,
+        deployments: Sequence[Mapping[str, Any]],
+        *,
+        strategy: str = "primary",
+        fallback: bool = True,
+        max_retries: int = 2,
+        timeout_s: float | None = 300.0,
+        cooldown_s: float = 5.0,
+        allowed_fails: int = 3,
+        seed: int | None = None,
+        context_window_fallbacks: Mapping[str, Sequence[str]] | None = None,
+        sdk_retries: bool = False,
+        on_attempt: Callable[[AttemptRecord], Any] | Iterable[Callable[[AttemptRecord], Any]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
+        if not deployments:
+            raise ValueError("a router needs at least one deployment")
+        built = [build_deployment(spec, i, sdk_retries) for i, spec in enumerate(deployments)]
+        names = [d.name for d in built]
+        if len(set(names)) != len(names):
+            raise ValueError(f"deployment names must be unique: {names}")
+        for source, targets in (context_window_fallbacks or {}).items():
+            for name in (source, *targets):
+                if name not in names:
+                    raise ValueError(f"context_window_fallbacks names an unknown deployment {name!r}")
+        self.strategy = strategy
+        self.fallback = fallback
+        self.max_retries = max_retries
+        self.timeout_s = timeout_s
+        self.cooldown_s = cooldown_s
+        self.allowed_fails = allowed_fails
+        self.context_window_fallbacks = {k: list(v) for k, v in (context_window_fallbacks or {}).items()}
+        self.sdk_retries = sdk_retries
+        if on_attempt is None:
+            self._listeners: list[Callable[[AttemptRecord], Any]] = []
+        elif callable(on_attempt):
+            self._listeners = [on_attempt]
+        else:
+            self._listeners = list(on_attempt)
+        self._clock = clock
+        self._random = random.Random(seed)
+        self._rr = [0]  # shared with the views of for_model
+        timeouts = [t for t in (timeout_s, *(d.timeout_s for d in built)) if t]
+        self._watchdog = Watchdog(min(timeouts) / WATCHDOG_STEPS if timeouts else 1.0)
+        self._all = built
+        self.deployments = built
+
+    # -- configuration --
+
+    @classmethod
+    def from_config(cls, source: str | Path | Mapping[str, Any], **overrides: Any) -> Router:
+        """A router from a TOML file (its path) or the same tables as a dict: ``[router]`` (the
+        keyword arguments) and ``[[deployments]]`` (``gateway.routing.config``)."""
+        deployments, options = load_config(source)
+        options.update(overrides)
+        return cls(deployments, **options)
+
+    def for_model(self, name: str) -> Router:
+        """This router restricted to the deployment ``name`` or the deployments of group ``name``
+        (state, stats and listeners shared)."""
+        chosen = [d for d in self._all if d.name == name or d.group == name]
+        if not chosen:
+            raise NoDeploymentAvailable(f"no deployment or group named {name!r}", None)
+        view = object.__new__(Router)
+        view.__dict__.update(self.__dict__)
+        view.deployments = chosen
+        return view
+
+    # -- choosing --
+
+    def _candidates(self) -> list[Deployment]:
+        """The deployments not cooling down, in the strategy's order; fail fast when none."""
+        now = self._clock()
+        ready = [d for d in self.deployments if d.cool_until <= now]
+        if not ready:
+            earliest = min(d.cool_until for d in self.deployments)
+            available_at = time.time() + (earliest - now)
+            raise NoDeploymentAvailable(
+                f"every deployment is cooling down ({', '.join(d.name for d in self.deployments)}); "
+                f"the first is available again in {earliest - now:.3f} s",
+                available_at,
+            )
+        return strategy_order(self.strategy, ready, self.deployments, self._rr, self._random)
+
+    def _next(self, order: list[Deployment], failed: Deployment, tried: set[str]) -> Deployment | None:
+        """Who gets the next attempt: the next untried deployment in order (when falling back),
+        else one already tried that is not cooling down, ``failed`` first."""
+        now = self._clock()
+        if self.fallback:
+            for d in order:
+                if d.name not in tried and d.cool_until <= now:
+                    return d
+        if failed.cool_until <= now:
+            return failed
+        if self.fallback:
+            for d in order:
+                if d.cool_until <= now:
+                    return d
+        return None
+
+    def _context_fallbacks(self, failed: Deployment) -> list[Deployment]:
+        names = self.context_window_fallbacks.get(failed.name) or []
+        now = self._clock()
+        by_name = {d.name: d for d in self._all}
+        return [by_name[n] for n in names if by_name[n].cool_until <= now]
+
+    # -- bookkeeping --
+
+    def _failed(self, deployment: Deployment, error: BaseException) -> None:
+        """Count a failure; cool down after ``allowed_fails`` in a minute or on a 429's retry-after."""
+        now = self._clock()
+        deployment.failures += 1
+        fails = deployment.fail_times
+        fails.append(now)
+        while fails and fails[0] <= now - FAIL_WINDOW_S:
+            fails.popleft()
+        retry_after = retry_after_s(error) if status_of(error) == 429 else None
+        if retry_after is None and len(fails) < self.allowed_fails:
+            return
+        duration = max(self.cooldown_s, retry_after or 0.0)
+        deployment.cool_until = max(deployment.cool_until, now + duration)
+        deployment.cooldowns += 1
+        fails.clear()
+        logger.debug(
+            "deployment %s cools down for %.3f s (%s)", deployment.name, duration,
+            "retry-after" if retry_after is not None else f"{self.allowed_fails} failures within {FAIL_WINDOW_S:g} s",
+        )
+
+    def _settle(self, attempt: _Attempt, outcome: str, error: BaseException | None) -> None:
+        record = attempt.settle(outcome, error, bool(self._listeners))
+        if record is None:
+            return
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:
+                logger.exception("on_attempt listener %r failed", listener)
+
+    def _timeout(self, deployment: Deployment) -> float | None:
+        return deployment.timeout_s if deployment.timeout_s is not None else self.timeout_s
+
+    async def _after_failure(
+        self, order: list[Deployment], deployment: Deployment, error: BaseException, retry: Retry
+    ) -> tuple[list[Deployment], Deployment]:
+        """Decide the next attempt after a failure before the first chunk, or raise ``error``."""
+        retry.attempts += 1
+        retry.tried.add(deployment.name)
+        attempt_no, tried = retry.attempts, retry.tried
+        if is_caller_error(error):
+            raise error
+        if is_context_window_error(error):
+            fallbacks = self._context_fallbacks(deployment)
+            fallbacks = [d for d in fallbacks if d.name not in tried]
+            if not fallbacks or attempt_no > self.max_retries:
+                raise error
+            logger.debug("context-length error on %s: to %s", deployment.name, fallbacks[0].name)
+            return fallbacks, fallbacks[0]
+        self._failed(deployment, error)
+        if attempt_no > self.max_retries:
+            raise error
+        following = self._next(order, deployment, tried)
+        if following is None:
+            raise error
+        if following.name in tried:
+            delay = backoff_s(following, error, self.max_retries, retry)
+            if delay is None:
+                raise error
+            logger.debug("retrying %s in %.3f s (attempt %d)", following.name, delay, attempt_no + 1)
+            await asyncio.sleep(delay)
+        else:
+            logger.debug("failing over from %s to %s (attempt %d)", deployment.name, following.name, attempt_no + 1)
+        return order, following
+
+    # -- the handler interface --
+
+    def create_message(
+        self, system_prompt: str, messages: list[dict[str, Any]], metadata: dict[str, Any] | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The chosen deployment's chunks, unchanged; failover before the first chunk only."""
+        me: list[AsyncGenerator[dict[str, Any], None]] = []
+        stream = self._stream(me, system_prompt, messages, metadata)
+        me.append(stream)  # the watchdog looks at it
+        return stream
+
+    async def _stream(
+        self, me: list[AsyncGenerator[dict[str, Any], None]], system_prompt: str,
+        messages: list[dict[str, Any]], metadata: dict[str, Any] | None,
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        order = self._candidates()
+        deployment = order[0]
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("create_message: %s order %s", self.strategy, [d.name for d in order])
+        retry: Retry | None = None
+        while True:
+            attempt = _Attempt(deployment, self._timeout(deployment), me[0], self._watchdog)
+            stream = deployment.streamer.create_message(system_prompt, messages, metadata)
+            held: list[dict[str, Any]] = []
+            bedrock = deployment.provider == "bedrock"
+            retries_off = deployment.retries_off
+            step = stream.__anext__
+            error: BaseException | None = None
+            chunk: Any = None
+            # until the first chunk: any failure may go elsewhere
+            try:
+                while True:
+                    if retries_off:
+                        token = sdk_retries.set(False)
+                        try:
+                            chunk = await step()
+                        finally:
+                            sdk_retries.reset(token)
+                    else:
+                        chunk = await step()
+                    if chunk["type"] == "usage":
+                        attempt.add_usage(chunk)
+                    if bedrock and _is_bedrock_error_preamble(held, chunk):
+                        held.append(chunk)
+                        continue
+                    break
+            except StopAsyncIteration:
+                if held:  # it was the reply after all
+                    chunk = None
+                else:
+                    error = StreamIncomplete(deployment.name, 0)
+            except asyncio.CancelledError as cancelled:
+                if not attempt.fired:
+                    await stream.aclose()
+                    self._settle(attempt, "interrupted", cancelled)
+                    raise
+                error = attempt.timed_out(cancelled, 0)
+            except Exception as exc:
+                error = exc
+            if error is not None:
+                await stream.aclose()
+                self._settle(attempt, "error", error)
+                logger.debug("attempt on %s failed before the first chunk: %s (status %s)",
+                             deployment.name, type(error).__name__, status_of(error))
+                retry = retry or Retry()
+                order, deployment = await self._after_failure(order, deployment, error, retry)
+                continue
+            break
+        # the first chunk has come: from here on, a failure is the caller's to see
+        attempt.ttfc = time.monotonic() - attempt.started
+        if retry is not None:
+            retry.succeeded(deployment)
+        return_error: BaseException | None = None
+        outcome = "ok"
+        n = 0  # chunks the caller has received
+        try:
+            for early in held:
+                n += 1
+                yield early
+            if chunk is not None:
+                n += 1
+                yield chunk
+                try:
+                    # the hot path: a type check and a count per delta
+                    async for chunk in stream:
+                        if chunk["type"] == "usage":
+                            attempt.add_usage(chunk)
+                        n += 1
+                        yield chunk
+                except asyncio.CancelledError as cancelled:
+                    if not attempt.fired:
+                        raise
+                    return_error = attempt.timed_out(cancelled, n)
+                except Exception as exc:
+                    return_error = exc
+            last = chunk if chunk is not None else held[-1]
+            if return_error is None and not _ended_normally(deployment.provider, attempt, last):
+                return_error = StreamIncomplete(deployment.name, n)
+            if return_error is not None:
+                outcome = "interrupted"
+                self._failed(deployment, return_error)
+                logger.debug("stream from %s broke after %d chunk(s): %s", deployment.name, n,
+                             type(return_error).__name__)
+                raise StreamInterrupted(deployment.name, n) from return_error
+        except BaseException as stop:
+            if return_error is None:  # the caller went away (break, aclose, cancel)
+                outcome = "interrupted"
+                return_error = stop
+            raise
+        finally:
+            if stream.ag_frame is not None:  # not run to its end: close it (its connection)
+                await stream.aclose()
+            self._settle(attempt, outcome, return_error)
+
+    async def complete_prompt(self, prompt: str) -> str:
+        """The first deployment that answers; the same failover, retries and cooldowns."""
+        order = self._candidates()
+        deployment = order[0]
+        retry: Retry | None = None
+        while True:
+            timeout = self._timeout(deployment)
+            attempt = _Attempt(deployment, None, None, None)
+            try:
+                if timeout:
+                    try:
+                        text: str = await asyncio.wait_for(deployment.handler.complete_prompt(prompt), timeout)
+                    except asyncio.TimeoutError as exc:
+                        raise AttemptTimedOut(deployment.name, timeout, "the answer") from exc
+                else:
+                    text = await deployment.handler.complete_prompt(prompt)
+            except asyncio.CancelledError as cancelled:
+                self._settle(attempt, "interrupted", cancelled)
+                raise
+            except Exception as error:
+                self._settle(attempt, "error", error)
+                retry = retry or Retry()
+                order, deployment = await self._after_failure(order, deployment, error, retry)
+                continue
+            attempt.ttfc = time.monotonic() - attempt.started
+            self._settle(attempt, "ok", None)
+            if retry is not None:
+                retry.succeeded(deployment)
+            return text
+
+    def get_model(self) -> dict[str, Any]:
+        """The model of the first deployment (the primary)."""
+        model: dict[str, Any] = self.deployments[0].handler.get_model()
+        return model
+
+    async def count_tokens(self, content: list[dict[str, Any]]) -> int:
+        count: int = await self.deployments[0].handler.count_tokens(content)
+        return count
+
+    # -- observing --
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per deployment: requests (attempts), failures, cooldowns, in flight, whether cooling
+        down, latency and time-to-first-chunk percentiles (seconds, of the last 1,000)."""
+        now = self._clock()
+        return {
+            d.name: {
+                "requests": d.requests,
+                "failures": d.failures,
+                "cooldowns": d.cooldowns,
+                "in_flight": d.in_flight,
+                "cooling_down": d.cool_until > now,
+                "latency_s": _percentiles(d.latencies),
+                "ttfc_s": _percentiles(d.ttfcs),
+            }
+            for d in self.deployments
+        }
+
+    async def health(self) -> dict[str, dict[str, Any]]:
+        """Which deployments are available now (nothing is sent): ``available``, and when a
+        cooling one is back (``available_at``, ``time.time()`` seconds)."""
+        now = self._clock()
+        return {
+            d.name: {
+                "available": d.cool_until <= now,
+                "available_at": None if d.cool_until <= now else time.time() + (d.cool_until - now),
+                "in_flight": d.in_flight,
+            }
+            for d in self.deployments
+        }
+
+
+def _percentiles(samples: Iterable[float]) -> dict[str, float | None]:
+    ordered = sorted(samples)
+    if not ordered:
+        return {"p50": None, "p90": None, "p99": None}
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99)}
