@@ -72,6 +72,7 @@ class Outcome:
     expected_requests: int
     port_requests: int
     problems: list[str] = field(default_factory=list)
+    tokens: int = 0  # input + output tokens the port's run used (the script's counts)
 
     @property
     def matches(self) -> bool:
@@ -177,7 +178,8 @@ async def run_transcript(transcript: dict[str, Any]) -> Outcome:
         await providers.aclose()
         await server.close()
     expected = sum(len(s) for s in expected_segments(transcript))
-    return Outcome(transcript["name"], transcript["strategy"], expected, len(bodies), compare(transcript, bodies, result))
+    problems = compare(transcript, bodies, result)
+    return Outcome(transcript["name"], transcript["strategy"], expected, len(bodies), problems, result.usage["totalTokens"])
 
 
 def load(directory: Path, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -187,9 +189,10 @@ def load(directory: Path, names: Sequence[str] | None = None) -> list[dict[str, 
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
-    lines = [f"{'transcript':<28} {'strategy':<17} {'requests':>9} {'port':>5}  status", "-" * 72]
+    lines = [f"{'transcript':<28} {'strategy':<17} {'requests':>9} {'port':>5} {'tokens':>7}  status", "-" * 80]
     for o in outcomes:
-        lines.append(f"{o.name:<28} {o.strategy:<17} {o.expected_requests:>9} {o.port_requests:>5}  {'match' if o.matches else 'MISMATCH'}")
+        status = "match" if o.matches else "MISMATCH"
+        lines.append(f"{o.name:<28} {o.strategy:<17} {o.expected_requests:>9} {o.port_requests:>5} {o.tokens:>7}  {status}")
         lines.extend(f"    {p}" for p in o.problems)
     matched = sum(o.matches for o in outcomes)
     lines.append(f"\n{matched}/{len(outcomes)} strategy transcripts match")
