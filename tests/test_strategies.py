@@ -140,3 +140,27 @@ def test_presets_follow_the_brief() -> None:
     with pytest.raises(ValueError):
         MarsConfig.preset("fast")
 
+
+
+async def test_a_router_like_target_gets_per_call_options_and_the_strategy_name() -> None:
+    seen: list[tuple[dict[str, Any], Any]] = []
+
+    class Router:
+        def __init__(self, options: dict[str, Any] | None = None) -> None:
+            self.options = options or {}
+
+        def with_options(self, temperature: float | None = None, max_tokens: int | None = None) -> Router:
+            return Router({"temperature": temperature, "max_tokens": max_tokens})
+
+        def get_model(self) -> dict[str, Any]:
+            return {"id": "routed"}
+
+        async def create_message(self, system_prompt: str, messages: list[dict[str, Any]], metadata: Any = None) -> Any:
+            seen.append((self.options, metadata))
+            yield {"type": "text", "text": "5"}
+            yield {"type": "usage", "inputTokens": 3, "outputTokens": 1}
+
+    result = await run_strategy("self_consistency", "sys", "q", Router())
+    assert result.answer == "5"
+    assert result.usage == {"inputTokens": 15, "outputTokens": 5, "totalTokens": 20}
+    assert seen == [({"temperature": 1, "max_tokens": 4096}, {"strategy": "self_consistency"})] * 5

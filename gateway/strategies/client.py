@@ -7,6 +7,7 @@ An ``n``-completion call becomes ``n`` concurrent requests whose answers are the
 request order (the handlers have no ``n``). Each request's temperature and output limit go
 through :func:`gateway.options.with_options`. Every request is recorded in ``calls`` and its
 usage added to ``usage``; a token budget is checked before each call (:class:`BudgetExhausted`).
+Each request's metadata is ``{"strategy": name}``.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ class StrategyClient:
         self._check_budget(sent, n)
         handler = self._handler(temperature, max_tokens)
         system_prompt, rest = _split_system(sent)
-        results = await asyncio.gather(*(_complete(handler, system_prompt, rest) for _ in range(n)))
+        metadata = {"strategy": self.strategy}
+        results = await asyncio.gather(*(_complete(handler, system_prompt, rest, metadata) for _ in range(n)))
         usage = Usage()
         choices = []
         for index, (text, input_tokens, output_tokens) in enumerate(results):
@@ -141,12 +143,15 @@ def _split_system(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, A
     return "", messages
 
 
-async def _complete(handler: Any, system_prompt: str, messages: list[dict[str, Any]]) -> tuple[str, int, int]:
+async def _complete(
+    handler: Any, system_prompt: str, messages: list[dict[str, Any]], metadata: dict[str, Any]
+) -> tuple[str, int, int]:
     """One request: its text (reasoning chunks left out, as ``message.content`` has none) and
-    the input and output tokens its usage chunks report."""
+    the input and output tokens its usage chunks report. ``metadata`` names the strategy (a
+    router's ledger can attribute the call; the handlers read only their own keys)."""
     parts: list[str] = []
     input_tokens = output_tokens = 0
-    async for chunk in handler.create_message(system_prompt, messages):
+    async for chunk in handler.create_message(system_prompt, messages, metadata):
         kind = chunk.get("type")
         if kind == "text":
             parts.append(chunk.get("text") or "")
