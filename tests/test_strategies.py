@@ -164,3 +164,14 @@ async def test_a_router_like_target_gets_per_call_options_and_the_strategy_name(
     assert result.answer == "5"
     assert result.usage == {"inputTokens": 15, "outputTokens": 5, "totalTokens": 20}
     assert seen == [({"temperature": 1, "max_tokens": 4096}, {"strategy": "self_consistency"})] * 5
+
+
+async def test_a_failed_request_of_an_n_call_cancels_its_siblings_and_takes_optillms_fallback(upstream: Upstream) -> None:
+    messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": "q"}]
+    upstream.server.add({"status": 400, "headers": {"content-type": "application/json"}, "body_chunks": [json.dumps({"error": {"message": "no n"}})]})
+    upstream.server.add({**sse_reply("slow", messages), "first_chunk_delay_ms": 1500, "times": 2})
+    upstream.server.add(*(sse_reply(a, messages) for a in ("one", "two", "three")))
+    upstream.server.add(*(sse_reply(r, []) for r in ("4", "9", "2")))
+    result = await run_strategy("bon", "sys", "q", settings(upstream.base_url))
+    assert result.answer == "two"  # rated 9; the slow replies were cancelled, never used
+    assert [c["answer"] for c in result.calls] == ["one", "two", "three", "4", "9", "2"]

@@ -94,7 +94,7 @@ class StrategyClient:
         handler = self._handler(temperature, max_tokens)
         system_prompt, rest = _split_system(sent)
         metadata = {"strategy": self.strategy}
-        results = await asyncio.gather(*(_complete(handler, system_prompt, rest, metadata) for _ in range(n)))
+        results = await _all(_complete(handler, system_prompt, rest, metadata) for _ in range(n))
         usage = Usage()
         choices = []
         for index, (text, input_tokens, output_tokens) in enumerate(results):
@@ -133,6 +133,18 @@ class StrategyClient:
         if handler is None:
             handler = self._handlers[key] = with_options(self.target, temperature=temperature, max_tokens=max_tokens)
         return handler
+
+
+async def _all(calls: Any) -> list[Any]:
+    """The calls' results in order; when one fails the others are cancelled, then it is raised."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _split_system(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
