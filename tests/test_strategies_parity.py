@@ -21,4 +21,4 @@ def test_every_required_run_is_recorded() -> None:
     names = {t["name"] for t in TRANSCRIPTS}
     assert {"moa_n", "moa_without_n", "bon", "self_consistency", "mcts_seed7", "mcts_seed11"} <= names
     assert {f"mars_preset_{p}" for p in ("code", "quality", "latency", "cost")} <= names
-    assert {"mars_brief_default", "mars_optillm_default"} <= names
+    assert {"mars_brief_default", "mars_optillm_default", "mars_numeric_vote"} <= names
