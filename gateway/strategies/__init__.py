@@ -80,7 +80,7 @@ async def run_strategy(
     client = StrategyClient(target, name, token_budget)
     metadata: dict[str, Any] = {"strategy": name, "budget_exhausted": False, "fallback": False}
     report: dict[str, Any] = {}
-    iterations = 1
+    iterations = 0
     try:
         output, completion_tokens = await _run(name, system_prompt, query, client, config, rng, clock, report)
         iterations = _iterations(name, config, report)
@@ -89,6 +89,7 @@ async def run_strategy(
         output = client.best or ""
         metadata["budget_exhausted"] = True
         metadata["budget"] = {"limit": token_budget, "used": client.tokens_used, "reason": str(stop)}
+        iterations = int(report.get("iterations", 0))
     except Exception as exc:
         if not fallback:
             raise
@@ -140,7 +141,8 @@ async def _run(
 
 
 def _iterations(name: str, config: Any, report: dict[str, Any]) -> int:
-    """MARS: improvement rounds run; MCTS: simulations; the others: one round."""
+    """MARS: improvement rounds run; MCTS: simulations; the others: one round (a run stopped
+    by its budget counts MARS's rounds done, else 0)."""
     if name == "mars":
         return int(report.get("iterations", 0))
     if name == "mcts":
