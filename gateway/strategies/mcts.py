@@ -15,7 +15,6 @@ import logging
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 from .client import StrategyClient
 from .moa import _usable

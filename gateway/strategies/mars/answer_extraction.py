@@ -22,7 +22,6 @@ MATH_FINAL_PATTERNS = [
 _CODE_BLOCK = re.compile(r"```(?:python|cpp|java|javascript|go|rust)?\n(.*?)\n```", re.DOTALL)
 _CODE_SECTION = re.compile(r"\n#+\s+(?:Final Solution|Solution|Implementation|Code)\s*\n", re.IGNORECASE)
 _BOXED = re.compile(r"\\boxed\{([^}]+)\}")
-_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL)
 _AFTER_THINK = re.compile(r"</think>\s*(.+)", re.DOTALL)
 
 
@@ -97,10 +96,6 @@ def extract_generic_answer(text: str) -> str:
 
 def wrap_with_thinking_tags(reasoning: str, final_answer: str) -> str:
     return f"<think>\n{reasoning}\n</think>\n\n{final_answer}"
-
-
-def strip_thinking_tags(text: str) -> str:
-    return _THINK_BLOCK.sub("", text).strip()
 
 
 def get_answer_after_thinking(text: str) -> str:

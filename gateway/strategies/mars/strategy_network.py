@@ -1,16 +1,16 @@
 """MARS cross-agent strategy sharing: optillm 0.4.0 ``optillm/mars/strategy_network.py``
-(``ReasoningStrategy``, ``StrategyEffectiveness``, ``StrategyNetwork``), async.
+(``ReasoningStrategy``, ``StrategyNetwork``), async.
 
 Each agent's own solution is analysed for its strategy (concurrently, temperature 0.3, a quarter
 of the token limit); the problem is classified once (0.1, 50 tokens); then every agent rewrites
 its solution with up to two peers' strategies (concurrently, 0.9 × its temperature) and the
-rewrites join the workspace as ``enhanced_<id>``.
+rewrites join the workspace as ``enhanced_<id>``. optillm's effectiveness tracking only feeds
+its log lines and is left out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,8 +134,6 @@ class StrategyNetwork:
         self.config = config
         self.clock = clock
         self.max_tokens = config.get("max_tokens", 30000)
-        self.strategies: dict[str, ReasoningStrategy] = {}
-        self.agent_preferred_strategies: dict[str, list[str]] = defaultdict(list)
         self.problem_type_cache: dict[str, str] = {}
 
     async def extract_strategies_from_solutions(
@@ -151,8 +149,6 @@ class StrategyNetwork:
             if isinstance(result, Exception) or not result:
                 continue
             extracted[result.strategy_id] = result
-            self.strategies[result.strategy_id] = result
-            self.agent_preferred_strategies[result.agent_id].append(result.strategy_id)
         return extracted
 
     async def _extract_strategy(self, solution: AgentSolution, problem: str) -> ReasoningStrategy | None:
@@ -284,13 +280,3 @@ class StrategyNetwork:
         except Exception as exc:
             logger.error("Strategy enhancement failed for agent %s: %s", original.agent_id, exc)
             return None
-
-    def get_strategy_insights_summary(self) -> dict[str, Any]:
-        counts: dict[str, int] = defaultdict(int)
-        for strategy in self.strategies.values():
-            counts[strategy.problem_type] += 1
-        return {
-            "total_strategies": len(self.strategies),
-            "strategies_by_type": dict(counts),
-            "agent_strategy_preferences": dict(self.agent_preferred_strategies),
-        }
