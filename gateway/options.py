@@ -30,7 +30,8 @@ def with_options(target: Any, temperature: float | None = None, max_tokens: int 
 
     ``target`` is a settings dict (``apiProvider`` …), an object with its own ``with_options``
     (a router), or a handler built by ``providers.build_api_handler`` (rebuilt from a copy of
-    its ``options``). With neither option set, ``target`` itself (or its handler) is returned.
+    its ``options``; one built with a limiter keeps that limiter). With neither option set,
+    ``target`` itself (or its handler) is returned.
     """
     if isinstance(target, dict):
         return providers.build_api_handler(settings_with(target, temperature, max_tokens))
@@ -38,7 +39,14 @@ def with_options(target: Any, temperature: float | None = None, max_tokens: int 
         return target.with_options(temperature=temperature, max_tokens=max_tokens)
     if temperature is None and max_tokens is None:
         return target
-    options = getattr(target, "options", None)
+    limiter = getattr(target, "limiter", None)
+    handler = target._handler if limiter is not None else target  # a providers.ratelimit.LimitedHandler
+    options = getattr(handler, "options", None)
     if not isinstance(options, dict):
         raise TypeError(f"{type(target).__name__} has no settings to derive per-call options from")
-    return type(target)(settings_with(options, temperature, max_tokens))
+    derived = type(handler)(settings_with(options, temperature, max_tokens))
+    if limiter is None:
+        return derived
+    from providers.ratelimit import LimitedHandler
+
+    return LimitedHandler(derived, limiter)

@@ -200,7 +200,15 @@ def table(outcomes: Sequence[Outcome]) -> str:
 
 
 async def run_all(transcripts: Sequence[dict[str, Any]]) -> list[Outcome]:
-    return [await run_transcript(t) for t in transcripts]
+    """Each transcript in turn; a run that raises is a mismatch naming the exception."""
+    outcomes = []
+    for transcript in transcripts:
+        try:
+            outcomes.append(await run_transcript(transcript))
+        except Exception as exc:
+            expected = sum(len(s) for s in expected_segments(transcript))
+            outcomes.append(Outcome(transcript["name"], transcript["strategy"], expected, 0, [f"raised {exc!r}"]))
+    return outcomes
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,6 +118,16 @@ def test_with_options_builds_handlers_from_a_settings_copy() -> None:
     assert with_options(handler) is handler
 
 
+def test_with_options_keeps_a_handlers_limiter() -> None:
+    from providers.ratelimit import AdaptiveLimiter, LimitedHandler
+
+    limiter = AdaptiveLimiter(600)
+    limited = providers.build_api_handler({"apiProvider": "openai", "openAiModelId": "m"}, limiter=limiter)
+    derived = with_options(limited, temperature=0.5, max_tokens=10)
+    assert isinstance(derived, LimitedHandler) and derived.limiter is limiter
+    assert derived.options["modelTemperature"] == 0.5 and derived.options["modelMaxTokens"] == 10
+
+
 def test_with_options_defers_to_a_targets_own_method() -> None:
     class Router:
         def with_options(self, temperature: float | None = None, max_tokens: int | None = None) -> tuple[Any, Any]:
