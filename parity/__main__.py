@@ -27,11 +27,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="scenarios run at once")
     parser.add_argument("--html", type=Path, default=Path("parity-report.html"), help="HTML report path")
     parser.add_argument("--quiet", action="store_true", help="no per-scenario progress lines")
+    parser.add_argument("--strategies", action="store_true", help="the strategy transcripts instead (parity.strategies)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.strategies:
+        from . import strategies
+
+        return strategies.main([])
     directories = discover(args.scenarios_dir, args.provider, args.scenario)
     if not directories:
         print(f"no scenarios selected under {args.scenarios_dir}", file=sys.stderr)
