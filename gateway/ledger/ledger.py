@@ -59,6 +59,7 @@ class Ledger:
         self._pending: deque[_Write] = deque()
         self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._closed = False
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -93,7 +94,8 @@ class Ledger:
                 change[1] += used
         rows = [row for write in batch for row in write.rows]
         try:
-            await self._store.write(rows, [(r, u, s, p) for (s, p), (r, u) in changes.items()])
+            if rows or changes:
+                await self._store.write(rows, [(r, u, s, p) for (s, p), (r, u) in changes.items()])
         except Exception as exc:
             waited = [write.done for write in batch if write.done is not None]
             for done in waited:
@@ -235,7 +237,10 @@ class Ledger:
         )
 
     async def aclose(self) -> None:
-        """Write what is queued, stop the writer, close the database."""
+        """Write what is queued, stop the writer, close the database (once)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._writer is not None:
             await self.flush()
             self._writer.cancel()

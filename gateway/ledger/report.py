@@ -69,7 +69,8 @@ class CostReport:
     until: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON types."""
+        return {**asdict(self), "group_by": list(self.group_by)}
 
 
 def check_group_by(group_by: Iterable[str]) -> tuple[str, ...]:
