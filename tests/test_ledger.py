@@ -303,6 +303,38 @@ async def test_release_gives_the_estimate_back_and_a_reservation_closes_once(led
     assert (await ledger.deployment_stats("main")).request_count == 2  # both attempts are rows
 
 
+async def test_a_cancelled_reservation_is_given_back(ledgers: Any) -> None:
+    ledger = ledgers()
+    daily = Budget(tokens=100, per="day")
+    reserving = asyncio.ensure_future(ledger.reserve([daily], deployment="main", tokens_estimate=100))
+    await asyncio.sleep(0)  # in the store now
+    reserving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reserving
+    for _ in range(200):
+        if await ledger.budget_usage(daily) == (0, 0):
+            break
+        await asyncio.sleep(0.01)
+    assert await ledger.budget_usage(daily) == (0, 0)
+    await ledger.reserve([daily], deployment="main", tokens_estimate=100)
+
+
+async def test_settle_prices_each_attempt_on_its_own_model(ledgers: Any) -> None:
+    ledger = ledgers()
+    usd = Budget(usd=1.0, per="day")
+    cheap = {"inputPrice": 0.1, "outputPrice": 0.4}
+    failed = Attempt(deployment="main", outcome="interrupted", error_class="StreamInterrupted", usage=Usage(1000, 10))
+    failed.model_info = PRICES  # type: ignore[attr-defined]
+    served = Attempt(deployment="cheap", model="gpt-4o-mini", usage=Usage(1000, 100))
+    served.model_info = cheap  # type: ignore[attr-defined]
+    reservation = await ledger.reserve([usd], deployment="main", tokens_estimate=2000, usd_estimate=0.02)
+    await ledger.settle(reservation, failed, served)
+    costs = [calculate_api_cost_openai(PRICES, 1000, 10)["totalCost"], calculate_api_cost_openai(cheap, 1000, 100)["totalCost"]]
+    assert await ledger.budget_usage(usd) == (math.fsum(costs), 0)
+    report = await ledger.cost_report(group_by=("deployment",))
+    assert {k: t.cost_usd for k, t in report.by_deployment.items()} == {"main": costs[0], "cheap": costs[1]}
+
+
 async def test_day_rollover_resets_the_daily_budget_and_no_other(ledgers: Any) -> None:
     clock = [at(2026, 12, 31, 23, 59, 30)]
     ledger = ledgers(clock=lambda: clock[0])
@@ -338,12 +370,12 @@ async def test_day_rollover_resets_the_daily_budget_and_no_other(ledgers: Any) -
 async def test_kill_9_under_load_leaves_a_database_holding_every_settled_row(tmp_path: Path) -> None:
     path = tmp_path / "usage.db"
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, WORKER, "load", f"sqlite:///{path}", "8",
+        sys.executable, WORKER, "load", f"sqlite:///{path}", "32",
         stdout=asyncio.subprocess.PIPE, env=subprocess_env(),
     )
     assert worker.stdout is not None
     settled: list[float] = []
-    while len(settled) < 400:
+    while len(settled) < 1000:
         settled.append(float(await asyncio.wait_for(worker.stdout.readline(), 30)))
     worker.send_signal(signal.SIGKILL)
     rest = await worker.stdout.read()

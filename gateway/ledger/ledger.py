@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BudgetExceeded
-from .budgets import Budget, Reservation, claims_for, period_of
+from .budgets import Budget, Claim, Reservation, claims_for, period_of
 from .metrics import LedgerMetrics
 from .report import CostReport, When, build_report, check_group_by, to_timestamp
 from .rows import AttemptLike, Row, row_from_attempt
@@ -44,6 +44,10 @@ class _Write:
     rows: Sequence[Row]
     deltas: Sequence[Delta]
     done: asyncio.Future[None] | None
+
+
+def _given_back(claims: Sequence[Claim]) -> list[Delta]:
+    return [(-claim.amount, 0.0, claim.scope_id, claim.period) for claim in claims]
 
 
 class Ledger:
@@ -164,11 +168,25 @@ class Ledger:
                 now=self._clock(),
             )
             if claims:
-                await self._store.reserve(claims)
+                await self._reserve(claims)
         except BudgetExceeded as exc:
             self.metrics.refused(exc.scope, exc.unit)
             raise
         return Reservation(deployment, key_id, tokens_estimate, float(usd_estimate), claims)
+
+    async def _reserve(self, claims: tuple[Claim, ...]) -> None:
+        """The store's reservation, run to its end even when the caller is cancelled; what a
+        cancelled caller reserved is given back as soon as it is known."""
+        reserving = asyncio.ensure_future(self._store.reserve(claims))
+        try:
+            await asyncio.shield(reserving)
+        except asyncio.CancelledError:
+            def give_back(done: asyncio.Future[None]) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    self._enqueue(_Write((), _given_back(claims), None))
+
+            reserving.add_done_callback(give_back)
+            raise
 
     @staticmethod
     def _close(reservation: Reservation) -> None:
@@ -198,7 +216,7 @@ class Ledger:
     async def release(self, reservation: Reservation) -> None:
         """Give a request's estimate back (nothing was used)."""
         self._close(reservation)
-        await self._write_and_wait((), [(-c.amount, 0.0, c.scope_id, c.period) for c in reservation.claims])
+        await self._write_and_wait((), _given_back(reservation.claims))
 
     async def budget_usage(self, budget: Budget) -> tuple[float, float]:
         """A period budget's (used, reserved) in the current period."""

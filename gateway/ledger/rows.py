@@ -32,7 +32,8 @@ class UsageLike(Protocol):
 
 
 class AttemptLike(Protocol):
-    """What the router reports for each attempt it made."""
+    """What the router reports for each attempt it made. An attempt may also carry
+    ``model_info`` (its handler's ``get_model()["info"]``), used when none is passed."""
 
     deployment: str
     provider: str
@@ -103,6 +104,8 @@ def usage_cost(
 def row_from_attempt(
     attempt: AttemptLike, strategy: str | None, key_id: str | None, model_info: Mapping[str, Any] | None
 ) -> Row:
+    if model_info is None:
+        model_info = getattr(attempt, "model_info", None)
     usage = attempt.usage
     input_tokens = (usage.input_tokens or 0) if usage else 0
     output_tokens = (usage.output_tokens or 0) if usage else 0
