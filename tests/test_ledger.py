@@ -33,8 +33,8 @@ WORKER = str(Path(__file__).resolve().parent / "ledger_worker.py")
 PRICES = {"inputPrice": 3.0, "outputPrice": 15.0, "cacheWritesPrice": 3.75, "cacheReadsPrice": 0.3}
 
 
-def at(*when: int) -> float:
-    return datetime(*when, tzinfo=timezone.utc).timestamp()  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc).timestamp()
 
 
 NOW = at(2026, 12, 3, 12)
@@ -203,7 +203,7 @@ async def test_report_cli_rejects_bad_arguments_clearly() -> None:
 
 
 async def test_a_thousand_concurrent_reservations_admit_exactly_what_the_budget_allows(ledgers: Any) -> None:
-    ledger = ledgers()
+    ledger: Ledger = ledgers()
     daily = Budget(tokens=1000, per="day")
 
     async def request(i: int) -> Reservation | BudgetExceeded:

@@ -247,10 +247,10 @@ class Ledger:
         await self.flush()
         stats = await self._store.stats(name)
         return DeploymentStats(
-            request_count=stats.count,
+            request_count=stats.requests,
             total_tokens=stats.tokens,
             cost_usd=stats.cost,
-            error_rate=stats.errors / stats.count if stats.count else 0.0,
+            error_rate=stats.errors / stats.requests if stats.requests else 0.0,
             p50_latency_s=sum(stats.middle) / len(stats.middle) if stats.middle else None,
         )
 

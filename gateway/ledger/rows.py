@@ -22,29 +22,45 @@ ANTHROPIC_STYLE_PROVIDERS = ("anthropic", "bedrock", "minimax")
 
 
 class UsageLike(Protocol):
-    """The router's sum of one attempt's ``usage`` chunks."""
+    """The router's sum of one attempt's ``usage`` chunks (read-only members: any object with
+    these attributes, a dataclass included, fits)."""
 
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
-    total_cost: float | None
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
+    @property
+    def total_cost(self) -> float | None: ...
 
 
 class AttemptLike(Protocol):
     """What the router reports for each attempt it made. An attempt may also carry
     ``model_info`` (its handler's ``get_model()["info"]``), used when none is passed."""
 
-    deployment: str
-    provider: str
-    model: str
-    started_at: float
-    latency_s: float
-    ttfc_s: float | None
-    outcome: str  # "ok" | "error" | "interrupted"
-    error_class: str | None
-    status: int | None
-    usage: UsageLike | None
+    @property
+    def deployment(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def started_at(self) -> float: ...
+    @property
+    def latency_s(self) -> float: ...
+    @property
+    def ttfc_s(self) -> float | None: ...
+    @property
+    def outcome(self) -> str: ...  # "ok" | "error" | "interrupted"
+    @property
+    def error_class(self) -> str | None: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def usage(self) -> UsageLike | None: ...
 
 
 class Row(NamedTuple):

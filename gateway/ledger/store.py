@@ -23,7 +23,7 @@ Grouped = Sequence[Any]
 class Stats(NamedTuple):
     """One deployment's totals; ``middle`` holds the one or two middle latencies."""
 
-    count: int
+    requests: int
     tokens: int
     cost: float
     errors: int
