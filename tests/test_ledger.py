@@ -488,6 +488,14 @@ def test_an_unopenable_sqlite_file_is_refused_at_construction(tmp_path: Path) ->
         Ledger(f"sqlite:///{tmp_path / 'notes.txt' / 'usage.db'}")
 
 
+async def test_an_unreachable_postgresql_server_is_a_clear_error_without_the_password() -> None:
+    ledger = Ledger("postgresql://ledger:hunter2@127.0.0.1:1/usage")
+    with pytest.raises(ConnectionError, match=r"cannot open the PostgreSQL ledger at postgresql://ledger:\*\*\*@127.0.0.1:1/usage: ") as failed:
+        await ledger.cost_report()
+    assert "hunter2" not in str(failed.value)
+    await ledger.aclose()
+
+
 async def test_bad_estimates_and_groupings_are_refused(tmp_path: Path) -> None:
     async with Ledger(f"sqlite:///{tmp_path / 'usage.db'}") as ledger:
         with pytest.raises(ValueError, match="tokens_estimate must be a non-negative int"):
