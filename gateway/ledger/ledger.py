@@ -101,12 +101,12 @@ class Ledger:
             if rows or changes:
                 await self._store.write(rows, [(r, u, s, p) for (s, p), (r, u) in changes.items()])
         except Exception as exc:
-            waited = [write.done for write in batch if write.done is not None]
-            for done in waited:
-                if not done.done():
-                    done.set_exception(exc)
-            if len(waited) < len(batch):
-                log.error("ledger: %d recorded attempt(s) not written: %s", len(rows), exc)
+            for write in batch:
+                if write.done is not None and not write.done.done():
+                    write.done.set_exception(exc)
+            unwaited = sum(len(write.rows) for write in batch if write.done is None)
+            if unwaited:
+                log.error("ledger: %d recorded attempt(s) not written: %s", unwaited, exc)
             return
         for write in batch:
             if write.done is not None and not write.done.done():
