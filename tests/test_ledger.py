@@ -392,6 +392,19 @@ async def test_kill_9_under_load_leaves_a_database_holding_every_settled_row(tmp
         assert (await ledger.deployment_stats("main")).request_count == len(stored)
 
 
+async def test_record_returns_before_the_row_is_written_and_a_batch_writes_it(tmp_path: Path) -> None:
+    path = tmp_path / "usage.db"
+    async with Ledger(f"sqlite:///{path}") as ledger:
+        for _ in range(500):
+            ledger.record(Attempt())
+        with sqlite3.connect(path) as connection:
+            assert connection.execute("SELECT COUNT(*) FROM attempts").fetchall() == [(0,)]
+        await ledger.flush()
+        with sqlite3.connect(path) as connection:
+            assert connection.execute("SELECT COUNT(*) FROM attempts").fetchall() == [(500,)]
+            assert connection.execute("PRAGMA journal_mode").fetchall() == [("wal",)]
+
+
 async def test_schema_is_created_and_migrated_by_the_ledger(ledgers: Any, db_url: str) -> None:
     ledger = ledgers()
     ledger.record(Attempt())

@@ -77,12 +77,18 @@ class SqliteStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise ValueError(f"cannot open the SQLite ledger at {path}: {exc}") from exc
+        try:
             self._con.execute("PRAGMA busy_timeout = 10000")
             self._con.execute("PRAGMA journal_mode = WAL")
             self._con.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise ValueError(f"cannot open the SQLite ledger at {path}: {exc}") from exc
+        except BaseException as exc:
+            self._con.close()
+            if isinstance(exc, sqlite3.Error):
+                raise ValueError(f"cannot open the SQLite ledger at {path}: {exc}") from exc
+            raise
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="ledger-sqlite")
 
     def _migrate(self) -> None:
