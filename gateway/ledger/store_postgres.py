@@ -1,0 +1,189 @@
+"""The PostgreSQL store (ours), on asyncpg: many gateway instances, one ledger.
+
+The schema and semantics are SQLite's (``store_sqlite``). A reservation is one transaction of
+conditional upserts on the budget counter rows: PostgreSQL locks the row and re-checks
+``used + reserved + estimate <= limit`` on its latest version, so the budget holds across
+connections and processes. The schema is created and migrated under an advisory lock, so
+instances starting together migrate once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .budgets import Claim
+from .rows import COLUMNS, Row
+from .store import GROUP_COLUMNS, Delta, Grouped, Stats, median_window
+
+MIGRATION_LOCK = 0x6C656467  # pg_advisory_xact_lock key: "ledg"
+
+# version n is reached by running MIGRATIONS[n - 1]
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE attempts (
+            id BIGSERIAL PRIMARY KEY,
+            ts DOUBLE PRECISION NOT NULL,
+            day TEXT NOT NULL,
+            deployment TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            strategy TEXT,
+            key_id TEXT,
+            input_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            cache_read_tokens BIGINT NOT NULL,
+            cache_write_tokens BIGINT NOT NULL,
+            total_tokens BIGINT NOT NULL,
+            cost_usd DOUBLE PRECISION NOT NULL,
+            latency_s DOUBLE PRECISION,
+            ttfc_s DOUBLE PRECISION,
+            outcome TEXT NOT NULL,
+            error_class TEXT,
+            status INTEGER
+        )""",
+        "CREATE INDEX attempts_ts ON attempts (ts)",
+        "CREATE INDEX attempts_deployment ON attempts (deployment, latency_s)",
+        """CREATE TABLE budget_usage (
+            scope TEXT NOT NULL,
+            period TEXT NOT NULL,
+            used DOUBLE PRECISION NOT NULL,
+            reserved DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (scope, period)
+        )""",
+    ),
+)
+
+_INSERT = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(COLUMNS)))})"
+_CLAIM = """INSERT INTO budget_usage (scope, period, used, reserved) VALUES ($1, $2, 0, $3)
+    ON CONFLICT (scope, period) DO UPDATE SET reserved = budget_usage.reserved + excluded.reserved
+    WHERE budget_usage.used + budget_usage.reserved + excluded.reserved <= $4 RETURNING 1"""
+_APPLY = "UPDATE budget_usage SET reserved = reserved + $1, used = used + $2 WHERE scope = $3 AND period = $4"
+_SUMS = f"""SELECT {', '.join(f"COALESCE({c}, '-')" for c in GROUP_COLUMNS)}, COUNT(*),
+    SUM(input_tokens)::bigint, SUM(output_tokens)::bigint, SUM(cache_read_tokens)::bigint,
+    SUM(cache_write_tokens)::bigint, SUM(total_tokens)::bigint, SUM(cost_usd),
+    SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END)::bigint
+    FROM attempts WHERE ts >= $1 AND ts < $2 GROUP BY {', '.join(GROUP_COLUMNS)}"""
+
+
+def redact(url: str) -> str:
+    """The URL without its password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unreadable URL>"
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}"))
+
+
+class PostgresStore:
+    def __init__(self, url: str) -> None:
+        """Check the URL and that asyncpg is installed; the pool opens on first use, in the
+        event loop that uses it."""
+        try:
+            import asyncpg
+        except ImportError as exc:
+            raise ValueError(
+                "a postgresql:// ledger needs asyncpg: pip install 'provider-port[postgres]'"
+            ) from exc
+        self._asyncpg = asyncpg
+        self.url = url
+        self._pool: Any = None
+        self._opening: asyncio.Lock | None = None
+
+    async def _connected(self) -> Any:
+        if self._pool is not None:
+            return self._pool
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is None:
+                try:
+                    pool = await self._asyncpg.create_pool(self.url, min_size=1, max_size=8)
+                except (OSError, self._asyncpg.PostgresError) as exc:
+                    raise ConnectionError(f"cannot open the PostgreSQL ledger at {redact(self.url)}: {exc}") from exc
+                async with pool.acquire() as con:
+                    await self._migrate(con)
+                self._pool = pool
+        return self._pool
+
+    @staticmethod
+    async def _migrate(con: Any) -> None:
+        async with con.transaction():
+            await con.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            version = await con.fetchval("SELECT version FROM schema_version")
+            if version is None:
+                version = 0
+                await con.execute("INSERT INTO schema_version VALUES (0)")
+            if version > len(MIGRATIONS):
+                raise ValueError(f"the ledger's schema is version {version}, newer than this code knows")
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    await con.execute(statement)
+            await con.execute("UPDATE schema_version SET version = $1", len(MIGRATIONS))
+
+    async def reserve(self, claims: Sequence[Claim]) -> None:
+        pool = await self._connected()
+        async with pool.acquire() as con, con.transaction():
+            for claim in claims:
+                admitted = claim.amount <= claim.limit and (
+                    await con.fetchval(_CLAIM, claim.scope_id, claim.period, claim.amount, claim.limit)
+                ) is not None
+                if not admitted:
+                    held = await con.fetchval(
+                        "SELECT used + reserved FROM budget_usage WHERE scope = $1 AND period = $2",
+                        claim.scope_id,
+                        claim.period,
+                    )
+                    raise claim.exceeded(held or 0.0)
+
+    async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
+        pool = await self._connected()
+        async with pool.acquire() as con, con.transaction():
+            if rows:
+                await con.executemany(_INSERT, rows)
+            if deltas:
+                await con.executemany(_APPLY, deltas)
+
+    async def sums(self, since: float, until: float) -> list[Grouped]:
+        pool = await self._connected()
+        return list(await pool.fetch(_SUMS, since, until))
+
+    async def counter(self, scope_id: str, period: str) -> tuple[float, float]:
+        pool = await self._connected()
+        row = await pool.fetchrow(
+            "SELECT used, reserved FROM budget_usage WHERE scope = $1 AND period = $2", scope_id, period
+        )
+        return (row[0], row[1]) if row else (0.0, 0.0)
+
+    async def stats(self, deployment: str) -> Stats:
+        pool = await self._connected()
+        async with pool.acquire() as con:
+            count, tokens, cost, errors = await con.fetchrow(
+                """SELECT COUNT(*), COALESCE(SUM(total_tokens), 0)::bigint, COALESCE(SUM(cost_usd), 0),
+                COALESCE(SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END), 0)::bigint
+                FROM attempts WHERE deployment = $1""",
+                deployment,
+            )
+            timed = await con.fetchval(
+                "SELECT COUNT(*) FROM attempts WHERE deployment = $1 AND latency_s IS NOT NULL", deployment
+            )
+            limit, offset = median_window(timed)
+            middle = await con.fetch(
+                """SELECT latency_s FROM attempts WHERE deployment = $1 AND latency_s IS NOT NULL
+                ORDER BY latency_s LIMIT $2 OFFSET $3""",
+                deployment,
+                limit,
+                offset,
+            )
+        return Stats(count, tokens, cost, errors, [latency for (latency,) in middle])
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -1,0 +1,189 @@
+"""The SQLite store (ours): one file in WAL mode, one connection used by one worker thread.
+
+Everything the ledger asks of the store runs on that thread, one call at a time, so the calls
+of one process never interleave; ``BEGIN IMMEDIATE`` (with a busy timeout) serialises the
+writers of several processes sharing the file. A reservation is one short transaction; rows and
+counter updates are written in batches, each batch one transaction. WAL with
+``synchronous=NORMAL`` keeps every committed transaction across a killed process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .budgets import Claim
+from .rows import COLUMNS, Row
+from .store import GROUP_COLUMNS, Delta, Grouped, Stats, median_window
+
+T = TypeVar("T")
+
+# version n is reached by running MIGRATIONS[n - 1]
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            day TEXT NOT NULL,
+            deployment TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            strategy TEXT,
+            key_id TEXT,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            cache_write_tokens INTEGER NOT NULL,
+            total_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL,
+            latency_s REAL,
+            ttfc_s REAL,
+            outcome TEXT NOT NULL,
+            error_class TEXT,
+            status INTEGER
+        )""",
+        "CREATE INDEX attempts_ts ON attempts (ts)",
+        "CREATE INDEX attempts_deployment ON attempts (deployment, latency_s)",
+        """CREATE TABLE budget_usage (
+            scope TEXT NOT NULL,
+            period TEXT NOT NULL,
+            used REAL NOT NULL,
+            reserved REAL NOT NULL,
+            PRIMARY KEY (scope, period)
+        )""",
+    ),
+)
+
+_INSERT = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_CLAIM = """INSERT INTO budget_usage (scope, period, used, reserved) VALUES (?, ?, 0, ?)
+    ON CONFLICT (scope, period) DO UPDATE SET reserved = reserved + excluded.reserved
+    WHERE used + reserved + excluded.reserved <= ?"""
+_APPLY = "UPDATE budget_usage SET reserved = reserved + ?, used = used + ? WHERE scope = ? AND period = ?"
+_SUMS = f"""SELECT {', '.join(f"COALESCE({c}, '-')" for c in GROUP_COLUMNS)}, COUNT(*),
+    SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_tokens),
+    SUM(total_tokens), SUM(cost_usd), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END)
+    FROM attempts WHERE ts >= ? AND ts < ? GROUP BY {', '.join(GROUP_COLUMNS)}"""
+
+
+class SqliteStore:
+    def __init__(self, path: Path) -> None:
+        """Open (creating it and its directory if needed) and migrate, at once: a file that
+        cannot be opened is an error here, not at the first request."""
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise ValueError(f"cannot open the SQLite ledger at {path}: {exc}") from exc
+        try:
+            self._con.execute("PRAGMA busy_timeout = 10000")
+            self._con.execute("PRAGMA journal_mode = WAL")
+            self._con.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except BaseException as exc:
+            self._con.close()
+            if isinstance(exc, sqlite3.Error):
+                raise ValueError(f"cannot open the SQLite ledger at {path}: {exc}") from exc
+            raise
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ledger-sqlite")
+
+    def _migrate(self) -> None:
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = con.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row else 0
+            if row is None:
+                con.execute("INSERT INTO schema_version VALUES (0)")
+            if version > len(MIGRATIONS):
+                raise ValueError(f"the ledger's schema is version {version}, newer than this code knows")
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    con.execute(statement)
+            con.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call, *args)
+
+    def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(con)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        return result
+
+    async def reserve(self, claims: Sequence[Claim]) -> None:
+        def body(con: sqlite3.Connection) -> None:
+            for claim in claims:
+                admitted = claim.amount <= claim.limit and (
+                    con.execute(_CLAIM, (claim.scope_id, claim.period, claim.amount, claim.limit)).rowcount == 1
+                )
+                if not admitted:
+                    (held,) = con.execute(
+                        "SELECT used + reserved FROM budget_usage WHERE scope = ? AND period = ?",
+                        (claim.scope_id, claim.period),
+                    ).fetchone() or (0.0,)
+                    raise claim.exceeded(held)
+
+        await self._run(self._transaction, body)
+
+    async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
+        def body(con: sqlite3.Connection) -> None:
+            con.executemany(_INSERT, rows)
+            con.executemany(_APPLY, deltas)
+
+        await self._run(self._transaction, body)
+
+    async def sums(self, since: float, until: float) -> list[Grouped]:
+        return await self._run(lambda: self._con.execute(_SUMS, (since, until)).fetchall())
+
+    async def counter(self, scope_id: str, period: str) -> tuple[float, float]:
+        def read() -> tuple[float, float]:
+            row = self._con.execute(
+                "SELECT used, reserved FROM budget_usage WHERE scope = ? AND period = ?", (scope_id, period)
+            ).fetchone()
+            return (row[0], row[1]) if row else (0.0, 0.0)
+
+        return await self._run(read)
+
+    async def stats(self, deployment: str) -> Stats:
+        def read() -> Stats:
+            con = self._con
+            count, tokens, cost, errors = con.execute(
+                """SELECT COUNT(*), COALESCE(SUM(total_tokens), 0), COALESCE(SUM(cost_usd), 0),
+                COALESCE(SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END), 0)
+                FROM attempts WHERE deployment = ?""",
+                (deployment,),
+            ).fetchone()
+            (timed,) = con.execute(
+                "SELECT COUNT(*) FROM attempts WHERE deployment = ? AND latency_s IS NOT NULL", (deployment,)
+            ).fetchone()
+            limit, offset = median_window(timed)
+            middle = [
+                latency
+                for (latency,) in con.execute(
+                    """SELECT latency_s FROM attempts WHERE deployment = ? AND latency_s IS NOT NULL
+                    ORDER BY latency_s LIMIT ? OFFSET ?""",
+                    (deployment, limit, offset),
+                )
+            ]
+            return Stats(count, tokens, cost, errors, middle)
+
+        return await self._run(read)
+
+    async def aclose(self) -> None:
+        await self._run(self._con.close)
+        self._thread.shutdown()

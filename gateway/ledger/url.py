@@ -1,0 +1,53 @@
+"""Which database a ledger opens (ours): SQLAlchemy-style URLs, and the default file.
+
+``sqlite:////abs/path.db`` (four slashes: an absolute path), ``sqlite:///rel/path.db`` (three: a
+path relative to the working directory), ``postgresql://user@host:port/db`` (or
+``postgres://``). Without a URL: ``GATEWAY_DB`` when set, else ``usage.db`` under
+``$XDG_DATA_HOME/provider-port`` (``~/.local/share/provider-port``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+from urllib.parse import urlsplit
+
+from .store_postgres import PostgresStore, redact
+from .store_sqlite import SqliteStore
+
+AnyStore = Union[SqliteStore, PostgresStore]
+
+
+def default_url() -> str:
+    """The URL ``Ledger()`` opens."""
+    env = os.environ.get("GATEWAY_DB")
+    if env:
+        return env
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return "sqlite:///" + str(Path(data_home) / "provider-port" / "usage.db")
+
+
+def open_store(url: str) -> AnyStore:
+    """The store a URL names; ``ValueError`` naming the accepted forms for anything else."""
+    if not isinstance(url, str):
+        raise ValueError(f"a ledger URL is a string, not {type(url).__name__}")
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path or path == ":memory:":
+            raise ValueError(f"unreadable ledger URL {url!r}: name a file, as sqlite:////abs/path.db or sqlite:///rel.db")
+        return SqliteStore(Path(path))
+    scheme = url.partition("://")[0]
+    if scheme in ("postgresql", "postgres"):
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"unreadable ledger URL {redact(url)!r}: {exc}") from exc
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError(f"unreadable ledger URL {redact(url)!r}: no host")
+        return PostgresStore(url)
+    raise ValueError(
+        f"unreadable ledger URL {redact(url)!r}: expected sqlite:////abs/path.db, sqlite:///rel/path.db "
+        "or postgresql://user@host/db"
+    )
