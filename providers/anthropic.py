@@ -14,8 +14,8 @@ from typing import Any
 
 from .base_provider import BaseProvider
 from .sdk.anthropic_sdk import Anthropic
-from .sdk.errors import JSTypeError
-from .sdk.jsonjs import UNDEFINED, Undefined, js_to_number, js_truthy
+from .js.errors import JSTypeError
+from .js.jsonjs import UNDEFINED, Undefined, js_to_number, js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
 from .transform.model_params import get_model_params
 from .transform.tool_converters import (

@@ -15,9 +15,9 @@ from typing import Any
 from .anthropic import metadata_tools, properties_of, text_chunk, tool_call_partial
 from .base_provider import BaseProvider
 from .sdk.anthropic_vertex_sdk import AnthropicVertex
-from .sdk.errors import JSError, JSTypeError
+from .js.errors import JSError, JSTypeError
 from .sdk.google_auth import CLOUD_PLATFORM_SCOPE, V9, GoogleAuth
-from .sdk.jsonjs import UNDEFINED, js_to_number, js_truthy
+from .js.jsonjs import UNDEFINED, js_to_number, js_truthy
 from .transform.anthropic_filter import filter_non_anthropic_blocks
 from .transform.caching.vertex import add_cache_breakpoints
 from .transform.model_params import get_model_params

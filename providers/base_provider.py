@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from .sdk.errors import JSTypeError
-from .sdk.jsonjs import js_truthy
+from .js.errors import JSTypeError
+from .js.jsonjs import js_truthy
 from .utils.mcp_name import is_mcp_tool
 
 

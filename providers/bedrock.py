@@ -23,8 +23,8 @@ from typing import Any, Literal, cast, overload
 from .base_provider import BaseProvider
 from .constants import PACKAGE_VERSION
 from .sdk import aws
-from .sdk.errors import JSError, JSTypeError, error_message as js_error_message
-from .sdk.jsonjs import js_is_number, js_string, js_truthy
+from .js.errors import JSError, JSTypeError, error_message as js_error_message
+from .js.jsonjs import js_is_number, js_string, js_truthy
 from .transform.bedrock_converse_format import convert_to_bedrock_converse_messages as shared_converter
 from .transform.cache_strategy.multi_point_strategy import MultiPointStrategy
 from .transform.cache_strategy.types import CachePointPlacement, CacheStrategyConfig, ModelInfo

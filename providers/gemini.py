@@ -13,9 +13,9 @@ from typing import Any, AsyncIterator, Mapping
 
 from .base_provider import BaseProvider
 from .i18n import t
-from .sdk.errors import JSError, JSTypeError, error_message
+from .js.errors import JSError, JSTypeError, error_message
 from .sdk.genai import GoogleGenAI, response_text
-from .sdk.jsonjs import dumps, js_get, js_truthy
+from .js.jsonjs import dumps, js_get, js_truthy
 from .transform.gemini_format import convert_anthropic_message_to_gemini
 from .transform.model_params import get_model_params
 from .types.gemini import GEMINI_DEFAULT_MODEL_ID, GEMINI_MODELS

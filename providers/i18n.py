@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .sdk.jsonjs import js_string
+from .js.jsonjs import js_string
 
 # src/i18n/locales/en/common.json, the keys src/api uses
 _STRINGS = {

@@ -19,10 +19,10 @@ from typing import Any, cast
 from .base_provider import BaseProvider
 from .constants import DEFAULT_HEADERS
 from .sdk import axios
-from .sdk.errors import JSError, JSTypeError, error_message
-from .sdk.jsonjs import js_get, js_is_number, js_trim, js_truthy
+from .js.errors import JSError, JSTypeError, error_message
+from .js.jsonjs import js_get, js_is_number, js_trim, js_truthy
 from .sdk.openai_node import AzureOpenAI, OpenAI
-from .sdk.whatwg_url import url_can_parse, url_host
+from .js.whatwg_url import url_can_parse, url_host
 from .transform.model_params import get_model_params
 from .transform.openai_format import convert_to_openai_messages
 from .transform.r1_format import convert_to_r1_format

@@ -25,8 +25,8 @@ from .constants import DEFAULT_HEADERS
 from .fetchers.model_cache import get_models
 from .fetchers.model_endpoint_cache import get_model_endpoints
 from .fetchers.openrouter import OPEN_ROUTER_BASE_URL
-from .sdk.errors import JSError, JSTypeError
-from .sdk.jsonjs import UNDEFINED, js_get, js_string, js_truthy, loads
+from .js.errors import JSError, JSTypeError
+from .js.jsonjs import UNDEFINED, js_get, js_string, js_truthy, loads
 from .sdk.openai_node import OpenAI
 from .transform.caching.anthropic import add_cache_breakpoints as add_anthropic_cache_breakpoints
 from .transform.caching.gemini import add_cache_breakpoints as add_gemini_cache_breakpoints

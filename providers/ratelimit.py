@@ -41,7 +41,7 @@ from typing import Any, Mapping
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .sdk import transport
-from .sdk.jsonjs import js_get
+from .js.jsonjs import js_get
 
 logger = logging.getLogger(__name__)
 

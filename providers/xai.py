@@ -14,7 +14,7 @@ from typing import Any
 
 from .base_provider import BaseProvider
 from .constants import DEFAULT_HEADERS
-from .sdk.jsonjs import js_truthy
+from .js.jsonjs import js_truthy
 from .sdk.openai_node import OpenAI
 from .transform.model_params import get_model_params
 from .transform.responses_api_input import convert_to_responses_api_input

@@ -29,7 +29,7 @@ from test_anthropic_support import (
 )
 
 from providers import build_api_handler
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 SONNET = "claude-sonnet-4-5"
 VERTEX_SONNET = "claude-sonnet-4-5@20250929"

@@ -18,8 +18,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.sdk.errors import JSError
-from providers.sdk.jsonjs import loads
+from providers.js.errors import JSError
+from providers.js.jsonjs import loads
 from providers.sdk.sse import iter_sse_messages
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"

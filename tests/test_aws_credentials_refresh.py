@@ -28,7 +28,7 @@ from parity.runner import serve
 from parity.tls import HARD_CODED_HOSTS, make_tls_files
 from providers import build_api_handler
 from providers.sdk.aws import credentials as aws_credentials
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 SYSTEM = "You are Roo."
 HELLO = [{"role": "user", "content": "Say hello."}]

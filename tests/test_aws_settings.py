@@ -25,7 +25,7 @@ from test_bedrock_support import SONNET, Reply, collect, settings, text_delta, u
 from parity.runner import serve
 from parity.tls import HARD_CODED_HOSTS, make_tls_files
 from providers import build_api_handler
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 SYSTEM = "You are Roo."
 HELLO = [{"role": "user", "content": "Say hello."}]

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from providers.base_provider import BaseProvider
-from providers.sdk.errors import JSTypeError
-from providers.sdk.jsonjs import dumps
+from providers.js.errors import JSTypeError
+from providers.js.jsonjs import dumps
 from providers.utils import mcp_name
 
 

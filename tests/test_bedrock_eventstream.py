@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from providers.sdk.aws import EventMessageChunker, decode_message, unmarshal_event
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "bedrock"
 

@@ -29,7 +29,7 @@ from test_bedrock_support import (
 )
 
 from providers import build_api_handler
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 SYSTEM = "You are Roo."
 HELLO = [{"role": "user", "content": "Say hello."}]

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from providers.sdk import aws
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 
 @pytest.mark.parametrize(

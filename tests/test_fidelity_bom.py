@@ -20,7 +20,7 @@ from typing import Any
 from loopback import SYSTEM, Reply, Upstream, collect, sample_service_account
 
 from providers import build_api_handler
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 from providers.sdk.google_auth import CLOUD_PLATFORM_SCOPE, V9, V10, GaxiosError, GoogleAuth
 from providers.sdk.sse import LineDecoder, SSEStream
 

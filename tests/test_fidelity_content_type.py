@@ -16,7 +16,7 @@ import pytest
 from loopback import Reply, Upstream
 
 from providers import build_api_handler
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 COMPLETION = {"id": "c", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}]}
 MESSAGE = {"id": "m", "type": "message", "role": "assistant", "content": [{"type": "text", "text": "hello"}], "model": "x", "stop_reason": "end_turn", "usage": {"input_tokens": 1, "output_tokens": 1}}

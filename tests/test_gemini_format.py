@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 from providers.transform.gemini_format import (
     convert_anthropic_content_to_gemini,
     convert_anthropic_message_to_gemini,

@@ -22,7 +22,7 @@ from loopback import Reply, Seen, Upstream, collect
 
 from providers import build_api_handler
 from providers.sdk import google_auth
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 from providers.sdk.google_auth import V9, V10, CLOUD_PLATFORM_SCOPE, GoogleAuth
 
 API_CLIENT = f"gl-python/{platform.python_version()}"

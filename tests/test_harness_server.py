@@ -16,7 +16,7 @@ import pytest
 from parity.runner import LoopbackResolver, error_transcript, normalise, substitute
 from parity.server import NO_ENTRY_LEFT, FixtureServer
 from parity.tls import TLSFiles
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ from typing import Any
 from loopback import SYSTEM, Reply, Upstream, collect
 
 from providers import build_api_handler
-from providers.sdk.jsonjs import dumps, loads
+from providers.js.jsonjs import dumps, loads
 
 MIXED = {"b": 1, "10": 2, "a": 3, "2": 4, "01": 5, "-1": 6, "4294967294": 7, "4294967295": 8, "1.5": 9, "0": 10}
 # Node 20: JSON.stringify(MIXED)

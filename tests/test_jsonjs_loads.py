@@ -1,4 +1,4 @@
-"""``providers.sdk.jsonjs.loads`` is ``JSON.parse`` as Node 20 runs it.
+"""``providers.js.jsonjs.loads`` is ``JSON.parse`` as Node 20 runs it.
 
 ``data/v8_json_parse.json`` was recorded with Node v20.20.2 (``node`` field): ``errors`` pairs each
 input with ``e.message`` of the ``SyntaxError`` that ``JSON.parse(input)`` threw; ``values`` pairs
@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from providers.sdk.errors import JSSyntaxError
-from providers.sdk.jsonjs import dumps, loads, v8_parse_error_message
+from providers.js.errors import JSSyntaxError
+from providers.js.jsonjs import dumps, loads, v8_parse_error_message
 
 DATA = json.loads((Path(__file__).parent / "data" / "v8_json_parse.json").read_text())
 ERRORS: list[dict[str, str]] = DATA["errors"]

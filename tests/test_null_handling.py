@@ -29,8 +29,8 @@ from test_openrouter_support import (  # noqa: F401  (fresh_caches: an autouse f
 from parity.tls import TLSFiles
 from providers import build_api_handler
 from providers.fetchers.openrouter import get_open_router_models
-from providers.sdk.errors import JSError, JSTypeError
-from providers.sdk.jsonjs import dumps
+from providers.js.errors import JSError, JSTypeError
+from providers.js.jsonjs import dumps
 from providers.transform.model_params import get_model_params
 
 HELLO = [{"role": "user", "content": "Say hello."}]

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from providers.sdk.errors import JSError
-from providers.sdk.jsonjs import dumps
-from providers.sdk.whatwg_url import url_host
+from providers.js.errors import JSError
+from providers.js.jsonjs import dumps
+from providers.js.whatwg_url import url_host
 from providers.transform.model_params import get_model_params
 from providers.transform.openai_format import (
     consolidate_reasoning_details,
@@ -311,6 +311,6 @@ def test_long_context_pricing_threshold_undefined_or_null(threshold: dict[str, A
 
 def test_url_search_params_encodes_like_the_whatwg_serializer() -> None:
     """``new URLSearchParams([["a", "x y~*-._!"]]).toString()`` is ``a=x+y%7E*-._%21`` in Node 20."""
-    from providers.sdk.whatwg_url import url_search_params
+    from providers.js.whatwg_url import url_search_params
 
     assert url_search_params([("a", "x y~*-._!")]) == "a=x+y%7E*-._%21"

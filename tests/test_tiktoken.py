@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from providers.sdk.errors import JSTypeError
+from providers.js.errors import JSTypeError
 from providers.utils import count_tokens as count_tokens_module
 from providers.utils import tiktoken as tk
 

@@ -25,7 +25,7 @@ import pytest
 import providers
 from providers.sdk import anthropic_sdk, transport
 from providers.sdk.anthropic_sdk import Anthropic
-from providers.sdk.errors import JSError
+from providers.js.errors import JSError
 from providers.sdk.genai import GoogleGenAI
 from providers.sdk.openai_node import OpenAI
 from providers.sdk.stainless import APIConnectionError, APIConnectionTimeoutError, InternalServerError

@@ -1,4 +1,4 @@
-"""``new URL()`` as Node 20 (ada 2.9.2) builds it: ``providers.sdk.whatwg_url`` against values
+"""``new URL()`` as Node 20 (ada 2.9.2) builds it: ``providers.js.whatwg_url`` against values
 recorded from Node 20.20 itself (``new URL(text)``, ``new URL(text, base)``, ``url.search = …``,
 ``url.searchParams.set(…)``, ``url.host``), one row per input."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from providers.sdk.errors import JSTypeError
-from providers.sdk.whatwg_url import URLRecord, parse, url_can_parse, url_host
+from providers.js.errors import JSTypeError
+from providers.js.whatwg_url import URLRecord, parse, url_can_parse, url_host
 
 INVALID = None  # new URL() throws TypeError "Invalid URL" (code ERR_INVALID_URL)
 

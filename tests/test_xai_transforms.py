@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from providers.sdk.jsonjs import dumps
+from providers.js.jsonjs import dumps
 from providers.transform.responses_api_input import convert_to_responses_api_input
 from providers.transform.responses_api_stream import create_usage_normalizer, process_responses_api_stream
 

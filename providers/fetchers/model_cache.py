@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from .. import NotPortedError
-from ..sdk import zod as z
-from ..sdk.jsonjs import dumps, loads
+from ..js import zod as z
+from ..js.jsonjs import dumps, loads
 from ..types.model import MODEL_INFO_SCHEMA
 from .node_cache import NodeCache
 from .openrouter import get_open_router_models

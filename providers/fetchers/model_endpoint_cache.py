@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any, Final
 
-from ..sdk.jsonjs import loads
+from ..js.jsonjs import loads
 from . import model_cache
 from .model_cache import ModelRecord, get_models, safe_write_json
 from .node_cache import NodeCache

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..sdk import axios
-from ..sdk import zod as z
-from ..sdk.errors import JSTypeError
-from ..sdk.jsonjs import UNDEFINED, js_get, js_string, js_to_number, js_truthy
+from ..js import zod as z
+from ..js.errors import JSTypeError
+from ..js.jsonjs import UNDEFINED, js_get, js_string, js_to_number, js_truthy
 from ..types.anthropic import ANTHROPIC_MODELS
 from ..types.model import is_model_parameter
 from ..types.openrouter import OPEN_ROUTER_REASONING_BUDGET_MODELS, OPEN_ROUTER_REQUIRED_REASONING_BUDGET_MODELS

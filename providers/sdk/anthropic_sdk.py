@@ -13,10 +13,11 @@ import re
 import urllib.parse
 from typing import Any, Mapping
 
-from . import transport, whatwg_url
-from .errors import JSError
-from .node_net import RequestRefused, basic_auth, shown_href, strip_credentials
-from .jsonjs import UNDEFINED, Undefined, js_number
+from . import transport
+from ..js import whatwg_url
+from ..js.errors import JSError
+from ..js.node_net import RequestRefused, basic_auth, shown_href, strip_credentials
+from ..js.jsonjs import UNDEFINED, Undefined, js_number
 from .stainless import DEFAULT_TIMEOUT_MS, Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "0.37.0"

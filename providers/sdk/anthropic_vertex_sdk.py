@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .anthropic_sdk import AnthropicCore, read_env
-from .errors import JSError
+from ..js.errors import JSError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V9, GoogleAuth
-from .jsonjs import js_string, js_truthy
+from ..js.jsonjs import js_string, js_truthy
 
 DEFAULT_VERSION = "vertex-2023-10-16"
 _NO_PROJECT_ID = (

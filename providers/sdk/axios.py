@@ -28,11 +28,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from . import transport, whatwg_url
-from .errors import JSError, JSTypeError
-from .jsonjs import loads
-from .node_net import basic_auth, node_error_reason, strip_credentials
-from .whatwg_url import url_can_parse
+from . import transport
+from ..js import whatwg_url
+from ..js.errors import JSError, JSTypeError
+from ..js.jsonjs import loads
+from ..js.node_net import basic_auth, node_error_reason, strip_credentials
+from ..js.whatwg_url import url_can_parse
 
 VERSION = "1.12.0"
 MAX_REDIRECTS = 21  # follow-redirects' default, which axios keeps

@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 
 from . import transport
-from .errors import JSError
-from .jsonjs import js_get, js_string, js_truthy, loads
-from .node_net import node_error_reason
+from ..js.errors import JSError
+from ..js.jsonjs import js_get, js_string, js_truthy, loads
+from ..js.node_net import node_error_reason
 from .retries import enabled as sdk_retries
 
 __all__ = ["GaxiosError", "Response", "Retry", "request", "V6", "V7"]

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from . import gaxios
-from .errors import JSError, JSRangeError
-from .jsonjs import loads
-from .whatwg_url import url_search_params
+from ..js.errors import JSError, JSRangeError
+from ..js.jsonjs import loads
+from ..js.whatwg_url import url_search_params
 
 __all__ = ["instance", "is_available", "project", "reset_caches", "gcp_residency"]
 

@@ -26,11 +26,12 @@ from typing import Any, AsyncGenerator, AsyncIterator, Mapping
 
 import aiohttp
 
-from . import transport, whatwg_url
-from .errors import JSError, JSTypeError
+from . import transport
+from ..js import whatwg_url
+from ..js.errors import JSError, JSTypeError
 from .google_auth import CLOUD_PLATFORM_SCOPE, V10, GoogleAuth
-from .jsonjs import dumps, js_string, js_to_number, js_trim, loads
-from .node_net import RequestRefused, body_timeout_terminated, undici_request_url
+from ..js.jsonjs import dumps, js_string, js_to_number, js_trim, loads
+from ..js.node_net import RequestRefused, body_timeout_terminated, undici_request_url
 
 __all__ = ["ApiError", "GoogleGenAI", "Models", "GenerateContentStream", "response_text"]
 

@@ -47,10 +47,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TypeAlias
 
 from . import gaxios, gcp_metadata
-from .errors import JSError, JSRangeError, JSTypeError
+from ..js.errors import JSError, JSRangeError, JSTypeError
 from .gaxios import GaxiosError
-from .jsonjs import dumps, js_get, js_string, js_truthy, loads
-from .whatwg_url import url_search_params
+from ..js.jsonjs import dumps, js_get, js_string, js_truthy, loads
+from ..js.whatwg_url import url_search_params
 
 if TYPE_CHECKING:
     from .google_external_account import BaseExternalAccountClient, ExternalAccountAuthorizedUserClient

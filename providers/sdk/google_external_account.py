@@ -26,7 +26,7 @@ import urllib.parse
 from typing import Any
 
 from . import gaxios
-from .errors import JSError, JSRangeError, JSTypeError
+from ..js.errors import JSError, JSRangeError, JSTypeError
 from .gaxios import GaxiosError
 from .google_auth import (
     CLOUD_PLATFORM_SCOPE,
@@ -41,7 +41,7 @@ from .google_auth import (
     _node_fs_error,
     now_ms,
 )
-from .jsonjs import dumps, js_get, js_string, js_truthy, loads
+from ..js.jsonjs import dumps, js_get, js_string, js_truthy, loads
 
 __all__ = [
     "AwsClient",

@@ -15,9 +15,9 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from . import transport
-from .errors import JSError, JSTypeError
-from .jsonjs import js_get, js_string, js_truthy
-from .node_net import RequestRefused, body_timeout_terminated, undici_request_url
+from ..js.errors import JSError, JSTypeError
+from ..js.jsonjs import js_get, js_string, js_truthy
+from ..js.node_net import RequestRefused, body_timeout_terminated, undici_request_url
 from .stainless import Flavor, StainlessClient, StainlessError, merge_headers
 
 VERSION = "5.12.2"

@@ -24,9 +24,10 @@ from urllib.parse import quote
 
 import aiohttp
 
-from . import transport, whatwg_url
-from .errors import JSError
-from .jsonjs import dumps, js_get, js_string, js_truthy, loads
+from . import transport
+from ..js import whatwg_url
+from ..js.errors import JSError
+from ..js.jsonjs import dumps, js_get, js_string, js_truthy, loads
 from .retries import enabled as sdk_retries
 from .sse import ServerSentEvent, SSEStream
 

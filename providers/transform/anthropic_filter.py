@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..sdk.errors import JSTypeError
+from ..js.errors import JSTypeError
 
 # Content block types the Anthropic API accepts; only these are passed through.
 VALID_ANTHROPIC_BLOCK_TYPES: Final = frozenset(

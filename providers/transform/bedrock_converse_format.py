@@ -13,8 +13,8 @@ import binascii
 import re
 from typing import Any
 
-from ..sdk.errors import JSError, JSTypeError
-from ..sdk.jsonjs import js_string, js_truthy
+from ..js.errors import JSError, JSTypeError
+from ..js.jsonjs import js_string, js_truthy
 from ..utils.tool_id import sanitize_openai_call_id
 
 _ATOB_WHITESPACE = re.compile(r"[\t\n\f\r ]")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..sdk.errors import JSError, JSTypeError
-from ..sdk.jsonjs import js_string
+from ..js.errors import JSError, JSTypeError
+from ..js.jsonjs import js_string
 
 SKIP_THOUGHT_SIGNATURE = "skip_thought_signature_validator"
 

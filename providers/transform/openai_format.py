@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict
 
-from ..sdk.jsonjs import dumps, js_truthy
+from ..js.jsonjs import dumps, js_truthy
 
 # ReasoningDetail: OpenRouter's reasoning detail elements
 # (type, text?, summary?, data?, signature?, id?, format?, index?), as plain dicts.

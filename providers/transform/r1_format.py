@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..sdk.jsonjs import dumps, js_truthy
+from ..js.jsonjs import dumps, js_truthy
 
 
 def _template(value: Any) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ..sdk.jsonjs import js_truthy
+from ..js.jsonjs import js_truthy
 from ..utils.api import should_use_reasoning_budget, should_use_reasoning_effort
 
 # Valid Gemini thinking levels for effort-based reasoning

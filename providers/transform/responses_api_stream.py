@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable
 from typing import Any
 
-from ..sdk.jsonjs import dumps, js_is_number, js_truthy
+from ..js.jsonjs import dumps, js_is_number, js_truthy
 from .stream import ApiStream, ApiStreamToolCallPartialChunk, ApiStreamUsageChunk
 
 UsageNormalizer = Callable[[Any], "ApiStreamUsageChunk | None"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sdk.errors import JSError
-from ..sdk.jsonjs import js_string, js_truthy
+from ..js.errors import JSError
+from ..js.jsonjs import js_string, js_truthy
 
 
 # converters.ts: convertOpenAIToolToAnthropic

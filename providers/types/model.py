@@ -1,6 +1,6 @@
 """Port of what the provider layer reads from ``packages/types/src/model.ts`` (Roo-Code @ cb83656).
 
-``modelParameters`` / ``isModelParameter``, and ``modelInfoSchema`` as a ``providers.sdk.zod``
+``modelParameters`` / ``isModelParameter``, and ``modelInfoSchema`` as a ``providers.js.zod``
 schema (the model cache checks a disk cache file with it).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..sdk import zod as z
+from ..js import zod as z
 
 MODEL_PARAMETERS: Final = ("max_tokens", "temperature", "reasoning", "include_reasoning")
 

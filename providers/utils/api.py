@@ -11,8 +11,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-from ..sdk.errors import JSError
-from ..sdk.jsonjs import UNDEFINED, js_to_number, js_truthy
+from ..js.errors import JSError
+from ..js.jsonjs import UNDEFINED, js_to_number, js_truthy
 from ..types.anthropic import ANTHROPIC_DEFAULT_MAX_TOKENS
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from ..sdk.jsonjs import js_string, js_truthy
+from ..js.jsonjs import js_string, js_truthy
 from ..sdk.stainless import js_parse_float
 
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..i18n import t
-from ..sdk.errors import JSError, error_message
-from ..sdk.jsonjs import js_string
+from ..js.errors import JSError, error_message
+from ..js.jsonjs import js_string
 
 _UNSET = object()
 

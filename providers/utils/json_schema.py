@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..sdk.jsonjs import js_is_number, js_truthy
+from ..js.jsonjs import js_is_number, js_truthy
 
 # Set of format values supported by OpenAI's Structured Outputs (strict mode).
 OPENAI_SUPPORTED_FORMATS = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sdk.errors import JSError
+from ..js.errors import JSError
 from .error_handler import handle_provider_error
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sdk.errors import JSError
-from ..sdk.jsonjs import js_string, loads
+from ..js.errors import JSError
+from ..js.jsonjs import js_string, loads
 
 
 # safeJsonParse.ts: safeJsonParse

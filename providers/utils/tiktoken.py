@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..sdk.errors import JSTypeError
-from ..sdk.jsonjs import dumps, js_string, js_truthy
+from ..js.errors import JSTypeError
+from ..js.jsonjs import dumps, js_string, js_truthy
 
 if TYPE_CHECKING:
     import tiktoken as _tiktoken

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from .. import transport
-from ..errors import JSError, JSSyntaxError
+from ...js.errors import JSError, JSSyntaxError
 from .config import (
     auth_scheme_preference,
     check_region,

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import JSError
-from ..whatwg_url import url_host
+from ...js.errors import JSError
+from ...js.whatwg_url import url_host
 from .retry import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE
 from .shared_ini import load_config
 

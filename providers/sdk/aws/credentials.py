@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
-from ..errors import JSError
+from ...js.errors import JSError
 from .shared_ini import parse_known_files
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from ..errors import JSError, JSTypeError
+from ...js.errors import JSError, JSTypeError
 from .http_handler import StreamAborted
 from .protocol import (
     EVENT_DESERIALIZERS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import JSError
+from ...js.errors import JSError
 
 if TYPE_CHECKING:
     from .http_handler import HttpResponse

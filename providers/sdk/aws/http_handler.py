@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from ..errors import JSError
+from ...js.errors import JSError
 
 
 class StreamAborted(Exception):

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import jsonjs
-from ..errors import JSError
+from ...js import jsonjs
+from ...js.errors import JSError
 from .credentials import Credentials, CredentialsProviderError
 from .shared_ini import load_config
 

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from .. import jsonjs
-from ..errors import JSError, JSSyntaxError, JSTypeError
+from ...js import jsonjs
+from ...js.errors import JSError, JSSyntaxError, JSTypeError
 from .exceptions import (
     MODELED_ERRORS,
     BedrockRuntimeServiceException,

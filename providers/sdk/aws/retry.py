@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .. import jsonjs
-from ..errors import JSError
+from ...js import jsonjs
+from ...js.errors import JSError
 
 
 DEFAULT_MAX_ATTEMPTS = 3

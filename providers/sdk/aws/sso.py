@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .. import jsonjs, transport
-from ..errors import JSError, JSTypeError
+from .. import transport
+from ...js import jsonjs
+from ...js.errors import JSError, JSTypeError
 from .config import configured_endpoint, dns_suffix, request_url
 from .credentials import Credentials, CredentialsProviderError, set_credential_feature
 from .http_handler import connection_error, read_body

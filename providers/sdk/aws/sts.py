@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 
 from .. import transport
-from ..errors import JSError
+from ...js.errors import JSError
 from .config import configured_endpoint, dns_suffix, request_url
 from .credentials import Credentials, set_credential_feature
 from .http_handler import connection_error, read_body
