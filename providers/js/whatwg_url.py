@@ -525,6 +525,7 @@ def _parse_host(text: str, opaque: bool) -> str:
 def _domain_to_ascii(domain: str) -> str:
     """UTS #46 ToASCII as Node 20's ada 2.9.2 runs it (non-transitional, no STD3 rules, no
     CheckHyphens, its CheckJoiners and CheckBidi), then the forbidden domain code points."""
+    mapped: str | None
     if domain.isascii():
         mapped = domain.lower()  # the mapping of ASCII is lower-casing
     else:

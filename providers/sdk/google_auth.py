@@ -44,7 +44,7 @@ import re
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, TypeAlias
+from typing import TYPE_CHECKING, Any, Callable, TypeAlias, TypeGuard, cast
 
 from . import gaxios, gcp_metadata
 from ..js.errors import JSError, JSRangeError, JSTypeError
@@ -540,7 +540,7 @@ class UserRefreshClient(_OAuth2Client):
         tokens: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
         expires_in: Any = tokens.get("expires_in")
         if js_truthy(expires_in):
-            tokens["expiry_date"] = now_ms() + expires_in * 1000
+            tokens["expiry_date"] = now_ms() + cast(float, expires_in) * 1000
             del tokens["expires_in"]
         return tokens
 
@@ -569,7 +569,7 @@ class Compute(_OAuth2Client):
         tokens: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
         expires_in = tokens.get("expires_in")
         if js_truthy(data) and js_truthy(expires_in):
-            tokens["expiry_date"] = now_ms() + expires_in * 1000
+            tokens["expiry_date"] = now_ms() + cast(float, expires_in) * 1000
             del tokens["expires_in"]
         return tokens
 
@@ -810,7 +810,8 @@ class GoogleAuth:
         url = js_get(json_, "service_account_impersonation_url")
         if not js_truthy(url):
             raise JSError("The incoming JSON object does not contain a service_account_impersonation_url field")
-        source_client = self.from_json(json_["source_credentials"])
+        # a user or service account here; an external account as the source is not ported
+        source_client = cast("_OAuth2Client", self.from_json(json_["source_credentials"]))
         if isinstance(url, str) and len(url) > 256:
             raise JSRangeError(f"Target principal is too long: {url}")
         match = _TARGET_PRINCIPAL.search(url) if isinstance(url, str) else None
@@ -933,7 +934,7 @@ class GoogleAuth:
         """``getExternalAccountClientProjectId``: errors are not suppressed."""
         if self.json_content is None or js_get(self.json_content, "type") != EXTERNAL_ACCOUNT_TYPE:
             return None
-        creds = await self.get_client()
+        creds = cast("BaseExternalAccountClient", await self.get_client())
         return await creds.get_project_id()
 
     async def get_client(self) -> AuthClient:
@@ -960,7 +961,7 @@ class GoogleAuth:
         return await client.get_request_headers(url)
 
 
-def _is_external_account_client(client: Any) -> bool:
+def _is_external_account_client(client: Any) -> TypeGuard[BaseExternalAccountClient]:
     from .google_external_account import BaseExternalAccountClient
 
     return isinstance(client, BaseExternalAccountClient)

@@ -23,7 +23,7 @@ import os
 import re
 import time
 import urllib.parse
-from typing import Any
+from typing import Any, cast
 
 from . import gaxios
 from ..js.errors import JSError, JSRangeError, JSTypeError
@@ -295,7 +295,7 @@ class BaseExternalAccountClient:
     def _get_scopes_array(self) -> list[Any]:
         if isinstance(self.scopes, str):
             return [self.scopes]
-        return self.scopes or [CLOUD_PLATFORM_SCOPE]  # type: ignore[no-any-return]
+        return self.scopes or [CLOUD_PLATFORM_SCOPE]
 
     def _metrics_header_value(self) -> str:
         """``getMetricsHeaderValue``: this runtime's version where the reference names Node's."""
@@ -451,7 +451,7 @@ def _is_expired(token: dict[str, Any], eager_refresh_threshold_millis: float) ->
     expiry_date = token.get("expiry_date")
     if not js_truthy(expiry_date) or expiry_date != expiry_date:
         return False
-    return bool(now_ms() >= expiry_date - eager_refresh_threshold_millis)
+    return bool(now_ms() >= cast(float, expiry_date) - eager_refresh_threshold_millis)
 
 
 class AwsClient(BaseExternalAccountClient):

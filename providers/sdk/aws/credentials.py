@@ -207,7 +207,7 @@ class _MemoizedChain:
         raise last_error
 
 
-def _retrieve_exception(future: asyncio.Future[None]) -> None:
+def _retrieve_exception(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
 
@@ -530,10 +530,12 @@ async def _fetch_http_credentials(url: str) -> Credentials:
     elif token_file:
         with open(token_file, encoding="utf-8") as file:
             headers["Authorization"] = file.read()
+    async def fetch() -> tuple[Any, str]:
+        response = await transport.request("GET", url, headers=headers, limited=False)
+        return response, (await response.read()).decode("utf-8", "replace")
+
     try:
-        async with asyncio.timeout(HTTP_PROVIDER_TIMEOUT_S):
-            response = await transport.request("GET", url, headers=headers, limited=False)
-            text = (await response.read()).decode("utf-8", "replace")
+        response, text = await asyncio.wait_for(fetch(), HTTP_PROVIDER_TIMEOUT_S)
     except CredentialsProviderError:
         raise
     except Exception as error:  # noqa: BLE001 - fromHttp wraps whatever the request threw

@@ -70,11 +70,13 @@ async def _http_request(method: str, url: str, headers: dict[str, str]) -> bytes
     """``httpRequest``: the body of a 2xx answer, else a ProviderError."""
     from .. import transport
 
+    async def fetch() -> tuple[Any, bytes]:
+        response = await transport.request(method, url, headers=headers, limited=False)
+        return response, await response.read()
+
     try:
-        async with asyncio.timeout(IMDS_TIMEOUT_S):
-            response = await transport.request(method, url, headers=headers, limited=False)
-            body = await response.read()
-    except TimeoutError:
+        response, body = await asyncio.wait_for(fetch(), IMDS_TIMEOUT_S)
+    except asyncio.TimeoutError:
         raise _ImdsError("TimeoutError from instance metadata service") from None
     except OSError as error:  # aiohttp.ClientConnectionError is an OSError
         raise _ImdsError("Unable to connect to instance metadata service") from error

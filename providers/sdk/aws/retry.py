@@ -216,7 +216,7 @@ class DefaultRateLimiter:
         self.fill_rate = self.MIN_FILL_RATE
         self.last_throttle_time = clock()
         self.last_timestamp = 0.0
-        self.last_tx_rate_bucket = math.floor(clock())
+        self.last_tx_rate_bucket: float = math.floor(clock())
         self.max_capacity = self.MIN_CAPACITY
         self.time_window = 0.0
 
