@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...js.errors import JSError
-from ...js.whatwg_url import url_host
+from ...js.whatwg_url import parse
 from .retry import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE
 from .shared_ini import load_config
 
@@ -188,61 +188,14 @@ def retry_mode() -> str:
     return value
 
 
-_C0_OR_SPACE = "".join(chr(code) for code in range(0x21))
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
-# The WHATWG path percent-encode set, ASCII part (non-ASCII is always encoded as UTF-8).
-_PATH_ENCODE = frozenset(chr(code) for code in range(0x20)) | frozenset(' "#<>?`{}\x7f')
-_SINGLE_DOT = frozenset({".", "%2e"})
-_DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
-
-
-def _url_pathname(text: str) -> tuple[str, str]:
-    """``new URL(text)``'s (``protocol`` without the colon, ``pathname``): spaces and C0 controls
-    trimmed, tabs and newlines dropped, ``\\`` a separator in special URLs, dot segments resolved,
-    the path percent-encode set encoded. The query and fragment are not part of it."""
-    text = re.sub(r"[\t\n\r]", "", text.strip(_C0_OR_SPACE))
-    match = _SCHEME.match(text)
-    scheme = match.group(1).lower() if match else ""
-    rest = text[match.end() :] if match else text
-    special = scheme in _SPECIAL_SCHEMES
-    if special:
-        rest = rest.replace("\\", "/")
-    if rest.startswith("//"):
-        authority_end = re.search(r"[/?#]", rest[2:])
-        rest = rest[2 + authority_end.start() :] if authority_end else ""
-    path = re.split(r"[?#]", rest, maxsplit=1)[0]
-    segments: list[str] = []
-    parts = path.split("/")[1:] if path.startswith("/") else ([path] if path else [])
-    for index, segment in enumerate(parts):
-        last = index == len(parts) - 1
-        if segment.lower() in _DOUBLE_DOT:
-            if segments:
-                segments.pop()
-            if last:
-                segments.append("")
-        elif segment.lower() in _SINGLE_DOT:
-            if last:
-                segments.append("")
-        else:
-            segments.append("".join(_percent_encode(char) for char in segment))
-    return scheme, "/" + "/".join(segments)
-
-
-def _percent_encode(char: str) -> str:
-    if char in _PATH_ENCODE or ord(char) > 0x7E:
-        return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
-    return char
-
-
 def request_url(base_url: str, path: str) -> tuple[str, str]:
     """The request URL and the ``host`` the SDK would set, from the endpoint as ``new URL()`` reads
     it (@smithy/url-parser ``parseUrl``): the operation path is appended to the endpoint's pathname
     (``RequestBuilder``, one ``/`` between them); the endpoint's query and fragment are dropped
     (the request carries only the operation's query). Text ``new URL()`` rejects raises its
     ``TypeError: Invalid URL``."""
-    host = url_host(base_url)
-    scheme, base_path = _url_pathname(base_url)
+    url = parse(base_url)
+    host, scheme, base_path = url.host_and_port, url.scheme, url.pathname
     full_path = (base_path[:-1] if base_path.endswith("/") else base_path) + path
     return f"{scheme}://{host}{full_path}", host
 
