@@ -203,6 +203,26 @@ class Ledger:
     ) -> None:
         """Record the request's attempts and replace its estimate by what they used; returns
         once that is committed."""
+        await self._write_and_wait(*self._settlement(reservation, attempts, strategy, model_info))
+
+    def settle_nowait(
+        self,
+        reservation: Reservation,
+        *attempts: AttemptLike,
+        strategy: str | None = None,
+        model_info: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``settle`` off the request path (the router's): queued at once, committed with the
+        next batch; the estimate stays reserved until then (a failed write is logged)."""
+        self._enqueue(_Write(*self._settlement(reservation, attempts, strategy, model_info), None))
+
+    def _settlement(
+        self,
+        reservation: Reservation,
+        attempts: Sequence[AttemptLike],
+        strategy: str | None,
+        model_info: Mapping[str, Any] | None,
+    ) -> tuple[list[Row], list[Delta]]:
         self._close(reservation)
         rows = [self._row(attempt, strategy, reservation.key_id, model_info) for attempt in attempts]
         tokens = sum(row.total_tokens for row in rows)
@@ -211,7 +231,7 @@ class Ledger:
             (-claim.amount, tokens if claim.unit == "tokens" else usd, claim.scope_id, claim.period)
             for claim in reservation.claims
         ]
-        await self._write_and_wait(rows, deltas)
+        return rows, deltas
 
     async def release(self, reservation: Reservation) -> None:
         """Give a request's estimate back (nothing was used)."""
