@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, AsyncGenerator, Callable, Iterable, Mapping, Sequence
 
 from providers.sdk.retries import enabled as sdk_retries
-from providers.utils.count_tokens import tiktoken
+from providers.utils.tiktoken import tiktoken
 
 from .errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted
 from .options import settings_with
