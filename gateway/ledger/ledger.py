@@ -175,8 +175,11 @@ class Ledger:
         return Reservation(deployment, key_id, tokens_estimate, float(usd_estimate), claims)
 
     async def _reserve(self, claims: tuple[Claim, ...]) -> None:
-        """The store's reservation, run to its end even when the caller is cancelled; what a
-        cancelled caller reserved is given back as soon as it is known."""
+        """The store's reservation, at once when it can (``reserve_now``), else run to its end
+        even when the caller is cancelled; what a cancelled caller reserved is given back as soon
+        as it is known."""
+        if self._store.reserve_now(claims):
+            return
         reserving = asyncio.ensure_future(self._store.reserve(claims))
         try:
             await asyncio.shield(reserving)
