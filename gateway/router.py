@@ -21,13 +21,15 @@ import asyncio
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncGenerator, Callable, Iterable, Mapping, Sequence
 
 from providers.sdk.retries import enabled as sdk_retries
+from providers.utils.tiktoken import tiktoken
 
 from .errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted
+from .options import settings_with
 from .routing.config import Deployment, build_deployment, load_config
 from .routing.failures import (
     Retry,
@@ -47,6 +49,9 @@ logger = logging.getLogger("gateway.router")
 
 FAIL_WINDOW_S = 60.0
 """``allowed_fails`` failures within this window put a deployment into cooldown."""
+INLINE_COUNT_CHARS = 2000
+"""Budget estimates of inputs up to this many characters of text are counted without the
+handler's token-counting worker (about 60 µs of tiktoken at most, less than the hand-off)."""
 TTFC_EWMA_ALPHA = 0.3
 """Weight of the newest time-to-first-chunk in ``lowest_latency``'s moving average."""
 
@@ -79,6 +84,7 @@ class AttemptRecord:
     error_class: str | None
     status: int | None
     usage: Usage
+    model_info: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # prices its row
 
 
 # --- one attempt ----------------------------------------------------------------------------
@@ -173,7 +179,21 @@ class _Attempt:
             error_class=type(error).__name__ if error is not None else None,
             status=status_of(error) if error is not None else None,
             usage=Usage(self.input_tokens, self.output_tokens, self.cache_read, self.cache_write, self.cost),
+            model_info=deployment.info,
         )
+
+
+class _Books:
+    """One request's ledger business: its reservation (None without budgets), the records of
+    its attempts, and whose they are."""
+
+    __slots__ = ("reservation", "records", "strategy", "key_id")
+
+    def __init__(self, reservation: Any, strategy: str | None, key_id: str | None) -> None:
+        self.reservation = reservation
+        self.records: list[AttemptRecord] = []
+        self.strategy = strategy
+        self.key_id = key_id
 
 
 def _ended_normally(provider: str, attempt: _Attempt, last: Any) -> bool:
@@ -218,6 +238,8 @@ class Router:
         sdk_retries: bool = False,
         on_attempt: Callable[[AttemptRecord], Any] | Iterable[Callable[[AttemptRecord], Any]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        ledger: Any = None,
+        budgets: Iterable[Any] | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
@@ -239,6 +261,10 @@ class Router:
         self.allowed_fails = allowed_fails
         self.context_window_fallbacks = {k: list(v) for k, v in (context_window_fallbacks or {}).items()}
         self.sdk_retries = sdk_retries
+        self.ledger = ledger  # a gateway.ledger.Ledger: every attempt is recorded there
+        self.budgets = tuple(budgets or ())  # gateway.ledger.Budget: reserved before each request
+        if self.budgets and ledger is None:
+            raise ValueError("budgets need a ledger (Router(..., ledger=Ledger(...), budgets=[...]))")
         if on_attempt is None:
             self._listeners: list[Callable[[AttemptRecord], Any]] = []
         elif callable(on_attempt):
@@ -258,7 +284,8 @@ class Router:
     @classmethod
     def from_config(cls, source: str | Path | Mapping[str, Any], **overrides: Any) -> Router:
         """A router from a TOML file (its path) or the same tables as a dict: ``[router]`` (the
-        keyword arguments) and ``[[deployments]]`` (``gateway.routing.config``)."""
+        keyword arguments), ``[[deployments]]``, and optionally ``[ledger]`` (``url``) and
+        ``[[budgets]]`` (``gateway.routing.config``)."""
         deployments, options = load_config(source)
         options.update(overrides)
         return cls(deployments, **options)
@@ -272,6 +299,25 @@ class Router:
         view = object.__new__(Router)
         view.__dict__.update(self.__dict__)
         view.deployments = chosen
+        return view
+
+    def with_options(self, temperature: float | None = None, max_tokens: int | None = None) -> Router:
+        """This router at per-call options (``gateway.options.with_options``, what a strategy
+        asks for): its deployments' handlers built again from copies of their settings at that
+        temperature and output limit. Listeners, ledger and budgets are shared; the deployments'
+        run-time state (cooldowns, stats) is the view's own."""
+        if temperature is None and max_tokens is None:
+            return self
+        view = object.__new__(Router)
+        view.__dict__.update(self.__dict__)
+        by_name = {}
+        for d in self._all:
+            spec = {"name": d.name, "settings": settings_with(d.settings, temperature, max_tokens),
+                    "priority": d.priority, "group": d.group, "timeout_s": d.timeout_s}
+            by_name[d.name] = build_deployment(spec, d.index, self.sdk_retries)
+        view._all = list(by_name.values())
+        view.deployments = [by_name[d.name] for d in self.deployments]
+        view._rr = [0]
         return view
 
     # -- choosing --
@@ -334,15 +380,61 @@ class Router:
             "retry-after" if retry_after is not None else f"{self.allowed_fails} failures within {FAIL_WINDOW_S:g} s",
         )
 
-    def _settle(self, attempt: _Attempt, outcome: str, error: BaseException | None) -> None:
-        record = attempt.settle(outcome, error, bool(self._listeners))
+    def _settle(self, attempt: _Attempt, outcome: str, error: BaseException | None, books: _Books | None) -> None:
+        record = attempt.settle(outcome, error, books is not None or bool(self._listeners))
         if record is None:
             return
+        if books is not None:
+            books.records.append(record)
         for listener in self._listeners:
             try:
                 listener(record)
             except Exception:
                 logger.exception("on_attempt listener %r failed", listener)
+
+    async def _open_books(
+        self, deployment: Deployment, system_prompt: str, messages: list[dict[str, Any]],
+        metadata: Mapping[str, Any] | None, key_id: str | None,
+    ) -> _Books:
+        """Reserve the request's estimate against the budgets that apply (``BudgetExceeded``
+        before anything is sent): the handler's ``count_tokens`` of the input plus the model's
+        output cap (``maxTokens``), priced with its model info. An input of up to
+        ``INLINE_COUNT_CHARS`` characters is counted here by the function that count runs on its
+        worker (the same number, without the thread hand-off). ``key_id`` (else the metadata's)
+        is a caller's key id, never a key; the metadata's ``strategy`` names a strategy's call."""
+        strategy = metadata.get("strategy") if metadata else None
+        if key_id is None and metadata:
+            key_id = metadata.get("key_id")
+        if not self.budgets:
+            return _Books(None, strategy, key_id)
+        from .ledger import usage_cost
+
+        content: list[dict[str, Any]] = [{"type": "text", "text": system_prompt}] if system_prompt else []
+        for message in messages:
+            part = message.get("content")
+            content.extend([{"type": "text", "text": part}] if isinstance(part, str) else part or [])
+        chars = sum(len(block.get("text") or "") if block.get("type") == "text" else INLINE_COUNT_CHARS for block in content)
+        if chars <= INLINE_COUNT_CHARS:
+            input_tokens = tiktoken(content)
+        else:
+            input_tokens = await deployment.handler.count_tokens(content)
+        output_tokens = deployment.max_tokens
+        tokens, usd = usage_cost(deployment.provider, deployment.model, deployment.info, input_tokens, output_tokens)
+        reservation = await self.ledger.reserve(
+            self.budgets, deployment=deployment.name, key_id=key_id,
+            tokens_estimate=tokens, usd_estimate=usd,
+        )
+        return _Books(reservation, strategy, key_id)
+
+    def _close_books(self, books: _Books) -> None:
+        """Record the attempts (every failover attempt counts) and settle the reservation with
+        them, off the request path: queued now, committed with the ledger's next batch."""
+        ledger = self.ledger
+        if books.reservation is None:
+            for record in books.records:
+                ledger.record(record, strategy=books.strategy, key_id=books.key_id)
+        else:  # no attempt (cancelled before one began): the estimate is given back
+            ledger.settle_nowait(books.reservation, *books.records, strategy=books.strategy)
 
     def _timeout(self, deployment: Deployment) -> float | None:
         return deployment.timeout_s if deployment.timeout_s is not None else self.timeout_s
@@ -382,146 +474,164 @@ class Router:
     # -- the handler interface --
 
     def create_message(
-        self, system_prompt: str, messages: list[dict[str, Any]], metadata: dict[str, Any] | None = None
+        self, system_prompt: str, messages: list[dict[str, Any]], metadata: dict[str, Any] | None = None,
+        *, key_id: str | None = None,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """The chosen deployment's chunks, unchanged; failover before the first chunk only."""
+        """The chosen deployment's chunks, unchanged; failover before the first chunk only.
+        With a ledger: ``key_id`` (else ``metadata["key_id"]``) is the caller's key id for its
+        budgets and rows, and ``metadata["strategy"]`` the strategy a call belongs to."""
         me: list[AsyncGenerator[dict[str, Any], None]] = []
-        stream = self._stream(me, system_prompt, messages, metadata)
+        stream = self._stream(me, system_prompt, messages, metadata, key_id)
         me.append(stream)  # the watchdog looks at it
         return stream
 
     async def _stream(
         self, me: list[AsyncGenerator[dict[str, Any], None]], system_prompt: str,
-        messages: list[dict[str, Any]], metadata: dict[str, Any] | None,
+        messages: list[dict[str, Any]], metadata: dict[str, Any] | None, key_id: str | None,
     ) -> AsyncGenerator[dict[str, Any], None]:
         order = self._candidates()
-        deployment = order[0]
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("create_message: %s order %s", self.strategy, [d.name for d in order])
-        retry: Retry | None = None
-        while True:
-            attempt = _Attempt(deployment, self._timeout(deployment), me[0], self._watchdog)
-            stream = deployment.streamer.create_message(system_prompt, messages, metadata)
-            held: list[dict[str, Any]] = []
-            bedrock = deployment.provider == "bedrock"
-            retries_off = deployment.retries_off
-            step = stream.__anext__
-            error: BaseException | None = None
-            chunk: Any = None
-            # until the first chunk: any failure may go elsewhere
-            try:
-                while True:
-                    if retries_off:
-                        token = sdk_retries.set(False)
-                        try:
-                            chunk = await step()
-                        finally:
-                            sdk_retries.reset(token)
-                    else:
-                        chunk = await step()
-                    if chunk["type"] == "usage":
-                        attempt.add_usage(chunk)
-                    if bedrock and _is_bedrock_error_preamble(held, chunk):
-                        held.append(chunk)
-                        continue
-                    break
-            except StopAsyncIteration:
-                if held:  # it was the reply after all
-                    chunk = None
-                else:
-                    error = StreamIncomplete(deployment.name, 0)
-            except asyncio.CancelledError as cancelled:
-                if not attempt.fired:
-                    await stream.aclose()
-                    self._settle(attempt, "interrupted", cancelled)
-                    raise
-                error = attempt.timed_out(cancelled, 0)
-            except Exception as exc:
-                error = exc
-            if error is not None:
-                await stream.aclose()
-                self._settle(attempt, "error", error)
-                logger.debug("attempt on %s failed before the first chunk: %s (status %s)",
-                             deployment.name, type(error).__name__, status_of(error))
-                retry = retry or Retry()
-                order, deployment = await self._after_failure(order, deployment, error, retry)
-                continue
-            break
-        # the first chunk has come: from here on, a failure is the caller's to see
-        attempt.ttfc = time.monotonic() - attempt.started
-        if retry is not None:
-            retry.succeeded(deployment)
-        return_error: BaseException | None = None
-        outcome = "ok"
-        n = 0  # chunks the caller has received
+        books = None
+        if self.ledger is not None:
+            books = await self._open_books(order[0], system_prompt, messages, metadata, key_id)
         try:
-            for early in held:
-                n += 1
-                yield early
-            if chunk is not None:
-                n += 1
-                yield chunk
+            deployment = order[0]
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("create_message: %s order %s", self.strategy, [d.name for d in order])
+            retry: Retry | None = None
+            while True:
+                attempt = _Attempt(deployment, self._timeout(deployment), me[0], self._watchdog)
+                stream = deployment.streamer.create_message(system_prompt, messages, metadata)
+                held: list[dict[str, Any]] = []
+                bedrock = deployment.provider == "bedrock"
+                retries_off = deployment.retries_off
+                step = stream.__anext__
+                error: BaseException | None = None
+                chunk: Any = None
+                # until the first chunk: any failure may go elsewhere
                 try:
-                    # the hot path: a type check and a count per delta
-                    async for chunk in stream:
+                    while True:
+                        if retries_off:
+                            token = sdk_retries.set(False)
+                            try:
+                                chunk = await step()
+                            finally:
+                                sdk_retries.reset(token)
+                        else:
+                            chunk = await step()
                         if chunk["type"] == "usage":
                             attempt.add_usage(chunk)
-                        n += 1
-                        yield chunk
+                        if bedrock and _is_bedrock_error_preamble(held, chunk):
+                            held.append(chunk)
+                            continue
+                        break
+                except StopAsyncIteration:
+                    if held:  # it was the reply after all
+                        chunk = None
+                    else:
+                        error = StreamIncomplete(deployment.name, 0)
                 except asyncio.CancelledError as cancelled:
                     if not attempt.fired:
+                        await stream.aclose()
+                        self._settle(attempt, "interrupted", cancelled, books)
                         raise
-                    return_error = attempt.timed_out(cancelled, n)
+                    error = attempt.timed_out(cancelled, 0)
                 except Exception as exc:
-                    return_error = exc
-            last = chunk if chunk is not None else held[-1]
-            if return_error is None and not _ended_normally(deployment.provider, attempt, last):
-                return_error = StreamIncomplete(deployment.name, n)
-            if return_error is not None:
-                outcome = "interrupted"
-                self._failed(deployment, return_error)
-                logger.debug("stream from %s broke after %d chunk(s): %s", deployment.name, n,
-                             type(return_error).__name__)
-                raise StreamInterrupted(deployment.name, n) from return_error
-        except BaseException as stop:
-            if return_error is None:  # the caller went away (break, aclose, cancel)
-                outcome = "interrupted"
-                return_error = stop
-            raise
-        finally:
-            if stream.ag_frame is not None:  # not run to its end: close it (its connection)
-                await stream.aclose()
-            self._settle(attempt, outcome, return_error)
-
-    async def complete_prompt(self, prompt: str) -> str:
-        """The first deployment that answers; the same failover, retries and cooldowns."""
-        order = self._candidates()
-        deployment = order[0]
-        retry: Retry | None = None
-        while True:
-            timeout = self._timeout(deployment)
-            attempt = _Attempt(deployment, None, None, None)
-            try:
-                if timeout:
-                    try:
-                        text: str = await asyncio.wait_for(deployment.handler.complete_prompt(prompt), timeout)
-                    except asyncio.TimeoutError as exc:
-                        raise AttemptTimedOut(deployment.name, timeout, "the answer") from exc
-                else:
-                    text = await deployment.handler.complete_prompt(prompt)
-            except asyncio.CancelledError as cancelled:
-                self._settle(attempt, "interrupted", cancelled)
-                raise
-            except Exception as error:
-                self._settle(attempt, "error", error)
-                retry = retry or Retry()
-                order, deployment = await self._after_failure(order, deployment, error, retry)
-                continue
+                    error = exc
+                if error is not None:
+                    await stream.aclose()
+                    self._settle(attempt, "error", error, books)
+                    logger.debug("attempt on %s failed before the first chunk: %s (status %s)",
+                                 deployment.name, type(error).__name__, status_of(error))
+                    retry = retry or Retry()
+                    order, deployment = await self._after_failure(order, deployment, error, retry)
+                    continue
+                break
+            # the first chunk has come: from here on, a failure is the caller's to see
             attempt.ttfc = time.monotonic() - attempt.started
-            self._settle(attempt, "ok", None)
             if retry is not None:
                 retry.succeeded(deployment)
-            return text
+            return_error: BaseException | None = None
+            outcome = "ok"
+            n = 0  # chunks the caller has received
+            try:
+                for early in held:
+                    n += 1
+                    yield early
+                if chunk is not None:
+                    n += 1
+                    yield chunk
+                    try:
+                        # the hot path: a type check and a count per delta
+                        async for chunk in stream:
+                            if chunk["type"] == "usage":
+                                attempt.add_usage(chunk)
+                            n += 1
+                            yield chunk
+                    except asyncio.CancelledError as cancelled:
+                        if not attempt.fired:
+                            raise
+                        return_error = attempt.timed_out(cancelled, n)
+                    except Exception as exc:
+                        return_error = exc
+                last = chunk if chunk is not None else held[-1]
+                if return_error is None and not _ended_normally(deployment.provider, attempt, last):
+                    return_error = StreamIncomplete(deployment.name, n)
+                if return_error is not None:
+                    outcome = "interrupted"
+                    self._failed(deployment, return_error)
+                    logger.debug("stream from %s broke after %d chunk(s): %s", deployment.name, n,
+                                 type(return_error).__name__)
+                    raise StreamInterrupted(deployment.name, n) from return_error
+            except BaseException as stop:
+                if return_error is None:  # the caller went away (break, aclose, cancel)
+                    outcome = "interrupted"
+                    return_error = stop
+                raise
+            finally:
+                if stream.ag_frame is not None:  # not run to its end: close it (its connection)
+                    await stream.aclose()
+                self._settle(attempt, outcome, return_error, books)
+        finally:
+            if books is not None:
+                self._close_books(books)
+
+    async def complete_prompt(self, prompt: str, *, key_id: str | None = None) -> str:
+        """The first deployment that answers; the same failover, retries and cooldowns (and the
+        same ledger business as ``create_message``)."""
+        order = self._candidates()
+        books = None
+        if self.ledger is not None:
+            books = await self._open_books(order[0], prompt, [], None, key_id)
+        try:
+            deployment = order[0]
+            retry: Retry | None = None
+            while True:
+                timeout = self._timeout(deployment)
+                attempt = _Attempt(deployment, None, None, None)
+                try:
+                    if timeout:
+                        try:
+                            text: str = await asyncio.wait_for(deployment.handler.complete_prompt(prompt), timeout)
+                        except asyncio.TimeoutError as exc:
+                            raise AttemptTimedOut(deployment.name, timeout, "the answer") from exc
+                    else:
+                        text = await deployment.handler.complete_prompt(prompt)
+                except asyncio.CancelledError as cancelled:
+                    self._settle(attempt, "interrupted", cancelled, books)
+                    raise
+                except Exception as error:
+                    self._settle(attempt, "error", error, books)
+                    retry = retry or Retry()
+                    order, deployment = await self._after_failure(order, deployment, error, retry)
+                    continue
+                attempt.ttfc = time.monotonic() - attempt.started
+                self._settle(attempt, "ok", None, books)
+                if retry is not None:
+                    retry.succeeded(deployment)
+                return text
+        finally:
+            if books is not None:
+                self._close_books(books)
 
     def get_model(self) -> dict[str, Any]:
         """The model of the first deployment (the primary)."""
@@ -563,6 +673,34 @@ class Router:
             }
             for d in self.deployments
         }
+
+    async def provider_status(self, name: str) -> dict[str, Any]:
+        """One deployment's status: ``available`` (not cooling down) and ``model`` from live
+        state; ``request_count`` (attempts), ``total_tokens``, ``cost_usd``, ``error_rate`` and
+        ``p50_latency_s`` from the ledger's ``deployment_stats`` (every instance sharing it), or
+        from this router's own counters without a ledger (tokens and cost then None)."""
+        by_name = {d.name: d for d in self._all}
+        if name not in by_name:
+            raise KeyError(f"no deployment named {name!r}")
+        d = by_name[name]
+        status: dict[str, Any] = {"available": d.cool_until <= self._clock(), "model": d.model}
+        if self.ledger is None:
+            status.update(
+                request_count=d.requests, total_tokens=None, cost_usd=None,
+                error_rate=d.failures / d.requests if d.requests else 0.0,
+                p50_latency_s=_percentiles(d.latencies)["p50"],
+            )
+            return status
+        stats = await self.ledger.deployment_stats(name)
+        status.update(
+            request_count=stats.request_count, total_tokens=stats.total_tokens, cost_usd=stats.cost_usd,
+            error_rate=stats.error_rate, p50_latency_s=stats.p50_latency_s,
+        )
+        return status
+
+    async def analytics(self) -> dict[str, dict[str, Any]]:
+        """``provider_status`` of every deployment, by name."""
+        return {d.name: await self.provider_status(d.name) for d in self.deployments}
 
 
 def _percentiles(samples: Iterable[float]) -> dict[str, float | None]:

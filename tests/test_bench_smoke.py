@@ -54,7 +54,7 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
     measured = {measure for run in results["runs"] for measure in run["values"]}
     assert measured == {"import", "cpu", "short", "concurrent", "handlers", "sign",
                         "limiter_overhead", "limiter_quota", "limiter_quota_headers",
-                        "router_overhead", "router_cpu"}  # fmt: skip
+                        "router_overhead", "router_cpu", "ledger_overhead", "ledger_concurrent"}  # fmt: skip
     for part in ("limiter_quota", "limiter_quota_headers"):
         quota_run = next(run["values"][part] for run in results["runs"] if part in run["values"])
         assert quota_run["errors"] == 0

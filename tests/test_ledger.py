@@ -303,14 +303,23 @@ async def test_release_gives_the_estimate_back_and_a_reservation_closes_once(led
     assert (await ledger.deployment_stats("main")).request_count == 2  # both attempts are rows
 
 
-async def test_a_cancelled_reservation_is_given_back(ledgers: Any) -> None:
+async def test_a_cancelled_reservation_is_given_back(ledgers: Any, db_url: str) -> None:
     ledger = ledgers()
     daily = Budget(tokens=100, per="day")
+    blocker = None
+    if db_url.startswith("sqlite"):
+        # another writer holds the file: the reservation cannot commit at once and waits for
+        # it on the store's thread
+        blocker = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
     reserving = asyncio.ensure_future(ledger.reserve([daily], deployment="main", tokens_estimate=100))
-    await asyncio.sleep(0)  # in the store now
+    await asyncio.sleep(0.05 if blocker else 0)  # in the store now
     reserving.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reserving
+    if blocker is not None:
+        blocker.execute("COMMIT")
+        blocker.close()
     for _ in range(200):
         if await ledger.budget_usage(daily) == (0, 0):
             break

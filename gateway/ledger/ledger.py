@@ -4,6 +4,8 @@ reports, deployment statistics and Prometheus metrics, over a SQLite or PostgreS
 Rows and budget counter changes go through one writer task per ledger: ``record`` queues a row
 and returns at once; ``settle`` and ``release`` queue theirs and wait until the batch holding
 them is committed (group commit), so a settled request is durable when ``settle`` returns.
+Rows nobody waits for (``record``, the router's ``settle_nowait``) are committed within
+``LINGER_S``, together.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from .url import default_url, open_store
 log = logging.getLogger("gateway.ledger")
 
 BATCH_ROWS = 1000  # rows and counter changes per transaction, at most
+LINGER_S = 0.005
+"""How long the writer lets rows that nobody waits for (``record``, ``settle_nowait``) gather
+before it commits them, unless a ``settle``, ``release`` or ``flush`` comes (one transaction,
+one hand-off to the store's thread, for the requests of those milliseconds)."""
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Ledger:
         self.metrics = LedgerMetrics()
         self._pending: deque[_Write] = deque()
         self._wake: asyncio.Event | None = None
+        self._urgent: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -70,16 +77,25 @@ class Ledger:
     def _enqueue(self, write: _Write) -> None:
         if self._writer is None:
             self._wake = asyncio.Event()
+            self._urgent = asyncio.Event()
             self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name="ledger-writer")
         self._pending.append(write)
-        assert self._wake is not None
+        assert self._wake is not None and self._urgent is not None
         self._wake.set()
+        if write.done is not None:
+            self._urgent.set()
 
     async def _write_loop(self) -> None:
-        assert self._wake is not None
+        assert self._wake is not None and self._urgent is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if not self._urgent.is_set() and len(self._pending) < BATCH_ROWS:
+                try:
+                    await asyncio.wait_for(self._urgent.wait(), LINGER_S)
+                except asyncio.TimeoutError:
+                    pass
+            self._urgent.clear()
             while self._pending:
                 batch: list[_Write] = []
                 size = 0
@@ -175,8 +191,11 @@ class Ledger:
         return Reservation(deployment, key_id, tokens_estimate, float(usd_estimate), claims)
 
     async def _reserve(self, claims: tuple[Claim, ...]) -> None:
-        """The store's reservation, run to its end even when the caller is cancelled; what a
-        cancelled caller reserved is given back as soon as it is known."""
+        """The store's reservation, at once when it can (``reserve_now``), else run to its end
+        even when the caller is cancelled; what a cancelled caller reserved is given back as soon
+        as it is known."""
+        if self._store.reserve_now(claims):
+            return
         reserving = asyncio.ensure_future(self._store.reserve(claims))
         try:
             await asyncio.shield(reserving)
@@ -203,6 +222,26 @@ class Ledger:
     ) -> None:
         """Record the request's attempts and replace its estimate by what they used; returns
         once that is committed."""
+        await self._write_and_wait(*self._settlement(reservation, attempts, strategy, model_info))
+
+    def settle_nowait(
+        self,
+        reservation: Reservation,
+        *attempts: AttemptLike,
+        strategy: str | None = None,
+        model_info: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``settle`` off the request path (the router's): queued at once, committed with the
+        next batch; the estimate stays reserved until then (a failed write is logged)."""
+        self._enqueue(_Write(*self._settlement(reservation, attempts, strategy, model_info), None))
+
+    def _settlement(
+        self,
+        reservation: Reservation,
+        attempts: Sequence[AttemptLike],
+        strategy: str | None,
+        model_info: Mapping[str, Any] | None,
+    ) -> tuple[list[Row], list[Delta]]:
         self._close(reservation)
         rows = [self._row(attempt, strategy, reservation.key_id, model_info) for attempt in attempts]
         tokens = sum(row.total_tokens for row in rows)
@@ -211,7 +250,7 @@ class Ledger:
             (-claim.amount, tokens if claim.unit == "tokens" else usd, claim.scope_id, claim.period)
             for claim in reservation.claims
         ]
-        await self._write_and_wait(rows, deltas)
+        return rows, deltas
 
     async def release(self, reservation: Reservation) -> None:
         """Give a request's estimate back (nothing was used)."""

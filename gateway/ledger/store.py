@@ -40,6 +40,10 @@ class Store(Protocol):
         """Add every claim's amount to its counter's ``reserved`` in one transaction, or none
         of them and raise the first exceeded claim's ``BudgetExceeded``."""
 
+    def reserve_now(self, claims: Sequence[Claim]) -> bool:
+        """``reserve`` at once, without waiting, when the store can (True), else nothing done
+        (False: the caller awaits ``reserve``)."""
+
     async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
         """Insert rows and apply counter changes in one transaction."""
 

@@ -3,8 +3,9 @@
 A deployment spec is ``name``, ``settings`` (the reference's ``ProviderSettings``), and
 optionally ``priority`` (1 is the highest), ``group``, ``timeout_s`` and ``api_key_env`` (fills
 the provider's key field from the environment; a missing variable is an error naming the
-variable, never a value). ``load_config`` reads the TOML tables (``[router]``, ``[[deployments]]``)
-that ``Router.from_config`` takes and the gateway's config file shares.
+variable, never a value). ``load_config`` reads the TOML tables (``[router]``, ``[[deployments]]``,
+``[ledger]`` with ``url`` and ``[[budgets]]``, ``gateway.ledger.Budget``'s fields) that
+``Router.from_config`` takes and the gateway's config file shares.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Deployment:
     latencies: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=LATENCY_SAMPLES))
     ttfcs: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=LATENCY_SAMPLES))
     aws_retry: Any = None  # the AWS standard strategy's quota, for the router's own retries
+    info: dict[str, Any] = field(default_factory=dict)  # get_model()["info"] (prices a ledger row)
+    max_tokens: int = 0  # get_model()'s maxTokens: the output cap of a budget estimate
 
 
 def provider_of(settings: Mapping[str, Any]) -> str:
@@ -116,7 +119,17 @@ def build_deployment(spec: Mapping[str, Any], index: int, sdk_retries: bool) -> 
         model=str(model.get("id", "")),
         price=price,
         index=index,
+        info=dict(info),
+        max_tokens=_max_tokens(model, info),
     )
+
+
+def _max_tokens(model: Mapping[str, Any], info: Mapping[str, Any]) -> int:
+    """The output cap ``get_model()`` gives (``maxTokens``, else the model info's)."""
+    for value in (model.get("maxTokens"), info.get("maxTokens")):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return int(value)
+    return 0
 
 
 def load_config(source: str | Path | Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], dict[str, Any]]:
@@ -135,4 +148,16 @@ def load_config(source: str | Path | Mapping[str, Any]) -> tuple[list[Mapping[st
     unknown = set(options) - ROUTER_KEYS
     if unknown:
         raise ValueError(f"[router]: unknown keys {sorted(unknown)}")
+    ledger = config.get("ledger")
+    budgets = config.get("budgets")
+    if ledger is not None or budgets:
+        from gateway.ledger import Budget, Ledger  # only for a configuration that has one
+
+        if ledger is not None:
+            unknown = set(ledger) - {"url"}
+            if unknown:
+                raise ValueError(f"[ledger]: unknown keys {sorted(unknown)}")
+            options["ledger"] = Ledger(ledger.get("url"))
+        if budgets:
+            options["budgets"] = [Budget(**table) for table in budgets]
     return list(config.get("deployments") or []), options

@@ -18,6 +18,12 @@ the limiter set to 3 × the server's quota (``--quota-per-s``), one with nothing
 openai wire against the bare handler, requests alternating: the overhead per short request
 (difference of the medians, wall and CPU), and the CPU per 1,000 deltas of a long stream
 (``--router-rounds`` streams each way; the ratio of the medians).
+
+``ledger`` (issue #17) has two parts, on the openai wire with a SQLite ledger in a temporary
+directory and budgets (day, month per key id, per query) that admit every request: the overhead
+per short request of the router with the ledger over the bare router (``--router-requests``,
+alternating; difference of the medians), and ``--concurrency`` requests at once with budgets
+against the same without a ledger (median wall time of three rounds each, alternating).
 """
 
 from __future__ import annotations
@@ -36,11 +42,11 @@ from typing import Any
 
 from .clients import CLIENTS, PEER_MODULES, SUPPORTED_WIRES, WIRES
 from .report import IMPORT_MODULES, render_table, summarize, write_chart, write_json
-from .worker import IMPORT_PROBE, LIMITER_MEASURES, ROUTER_MEASURES
+from .worker import IMPORT_PROBE, LEDGER_MEASURES, LIMITER_MEASURES, ROUTER_MEASURES
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign", "limiter", "router")
+MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign", "limiter", "router", "ledger")
 STREAM_MEASURES = ("cpu", "short", "concurrent")
 
 FULL = {
@@ -211,6 +217,11 @@ def plan(
             groups.append((ROUTER_MEASURES, "openai", ["port"]))
         else:
             groups.extend(((measure,), "openai", ["port"]) for measure in ROUTER_MEASURES)
+    if "ledger" in measures and "port" in clients and "openai" in port_wires:
+        if args.quick:
+            groups.append((LEDGER_MEASURES, "openai", ["port"]))
+        else:
+            groups.extend(((measure,), "openai", ["port"]) for measure in LEDGER_MEASURES)
     streams = tuple(m for m in STREAM_MEASURES if m in measures)
     for wire in WIRES:
         speakers = [c for c in clients if wire in SUPPORTED_WIRES[c] and (c != "port" or wire in port_wires)]
@@ -296,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         server.close()
 
     wires_of = {"import": ["-"], "handlers": ["-"], "sign": ["bedrock"]}
-    wires_of.update({measure: ["openai"] for measure in LIMITER_MEASURES + ROUTER_MEASURES})
+    wires_of.update({measure: ["openai"] for measure in LIMITER_MEASURES + ROUTER_MEASURES + LEDGER_MEASURES})
     for measure in STREAM_MEASURES:
         wires_of[measure] = list(WIRES)
     rows = summarize(runs, wires_of)

@@ -294,6 +294,26 @@ class RouterClient(PortClient):
         self.handler = Router([{"name": "main", "settings": port_settings(wire, origin)}])
 
 
+class LedgerRouterClient(PortClient):
+    """The router of ``RouterClient`` with a ledger at ``url`` and ``budgets`` (each request's
+    estimate reserved before it is sent, its attempt settled after)."""
+
+    name = "router+ledger"
+
+    def __init__(self, wire: str, origin: str, url: str, budgets: list[Any]) -> None:
+        import providers
+        from gateway.ledger import Ledger
+        from gateway.router import Router
+
+        self._providers = providers
+        self.ledger = Ledger(url)
+        self.handler = Router([{"name": "main", "settings": port_settings(wire, origin)}], ledger=self.ledger, budgets=budgets)
+
+    async def close(self) -> None:
+        await self.ledger.aclose()
+        await super().close()
+
+
 # --- peers ----------------------------------------------------------------------------------
 
 

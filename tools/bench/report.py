@@ -46,6 +46,11 @@ METRICS = (
     Metric("router_overhead", "overhead_us", "router overhead per request", "µs"),
     Metric("router_overhead", "overhead_cpu_us", "router overhead per request, CPU", "µs"),
     Metric("router_cpu", "cpu_vs_handler", "CPU per 1,000 deltas through the router", "× handler"),
+    Metric("ledger_overhead", "overhead_us", "router + SQLite ledger overhead per request", "µs"),
+    Metric("ledger_overhead", "overhead_cpu_us", "router + SQLite ledger overhead per request, CPU", "µs"),
+    Metric("ledger_overhead", "record_overhead_us", "router + SQLite ledger, no budgets: overhead per request", "µs"),
+    Metric("ledger_overhead", "record_overhead_cpu_us", "router + SQLite ledger, no budgets: overhead, CPU", "µs"),
+    Metric("ledger_concurrent", "wall_vs_router", "1,000 concurrent requests with budgets: wall", "× router"),
 )
 
 QUOTA_MEASURES = ("limiter_quota", "limiter_quota_headers")
@@ -131,6 +136,8 @@ def _target(metric: Metric, row: Row, runs: list[dict[str, Any]]) -> tuple[str, 
         return "≤ aiohttp + 8 MB", row.over_floor is not None and row.over_floor <= 8
     if key in (("limiter_overhead", "overhead_us"), ("router_overhead", "overhead_us")):
         return "≤ 20 µs", row.median <= 20
+    if key in (("ledger_overhead", "overhead_us"), ("ledger_overhead", "record_overhead_us")):
+        return "≤ 50 µs", row.median <= 50
     if key == ("router_cpu", "cpu_vs_handler"):
         return "≤ 1.05× handler", row.median <= 1.05
     if metric.measure in QUOTA_MEASURES:
@@ -199,12 +206,21 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                         notes.append(first[:80])
                 if metric.measure in QUOTA_MEASURES:
                     notes.extend(_quota_notes(metric, _measure_values(runs, metric.measure, wire, client)))
-                if metric.key == "overhead_us" and metric.measure == "router_overhead":
+                if metric.key == "wall_vs_router":
+                    measured = _measure_values(runs, metric.measure, wire, client)
+                    if measured:
+                        plain = statistics.median(v["plain_s"] for v in measured)
+                        ledgered = statistics.median(v["ledger_s"] for v in measured)
+                        errors = sum(v["errors"] for v in measured)
+                        notes.append(f"{plain:.3f} s router, {ledgered:.3f} s with ledger and budgets, {errors} errors")
+                elif metric.key == "overhead_us" and metric.measure in ("router_overhead", "ledger_overhead"):
                     measured = _measure_values(runs, metric.measure, wire, client)
                     if measured:
                         plain = statistics.median(v["plain_ms"] for v in measured)
                         routed = statistics.median(v["router_ms"] for v in measured)
-                        notes.append(f"short request {plain:.3f} ms bare handler, {routed:.3f} ms router")
+                        base, over = (("bare handler", "router") if metric.measure == "router_overhead"
+                                      else ("bare router", "router + ledger"))
+                        notes.append(f"short request {plain:.3f} ms {base}, {routed:.3f} ms {over}")
                 elif metric.key == "cpu_vs_handler":
                     measured = _measure_values(runs, metric.measure, wire, client)
                     if measured:

@@ -474,6 +474,82 @@ async def run_router(spec: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# --- the router with a ledger (issue #17): overhead per request, 1,000 concurrent with budgets ----
+
+LEDGER_MEASURES = ("ledger_overhead", "ledger_concurrent")
+"""The ledger measure's parts: a short request through the router with a SQLite ledger and
+budgets against the bare router (and with the ledger alone, recording without budgets); ``concurrency`` concurrent requests through the router with
+budgets (that admit them all) against the same without a ledger."""
+
+
+async def _all_at_once(client: Any, c: int, n: int) -> tuple[float, int]:
+    """``c`` requests of ``n`` deltas at once: wall time and errors."""
+    start = time.perf_counter()
+    results = await asyncio.gather(*(client.stream(n) for _ in range(c)), return_exceptions=True)
+    return time.perf_counter() - start, sum(isinstance(r, BaseException) for r in results)
+
+
+async def run_ledger(spec: dict[str, Any]) -> dict[str, Any]:
+    """Take each ledger measure the spec names, on a SQLite file in a temporary directory."""
+    import tempfile
+
+    import providers
+    from gateway.ledger import Budget
+
+    from .clients import LedgerRouterClient, RouterClient
+
+    median = statistics.median
+    values: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        budgets = [Budget(tokens=10**12, per="day"), Budget(tokens=10**12, per="month", key="bench"),
+                   Budget(tokens=10**6, per="query")]
+        plain = RouterClient("openai", spec["origin"])
+        routed = LedgerRouterClient("openai", spec["origin"], f"sqlite:///{tmp}/usage.db", budgets)
+        recorded = LedgerRouterClient("openai", spec["origin"], f"sqlite:///{tmp}/records.db", [])
+        try:
+            for _ in range(3):
+                await plain.stream(spec["short_deltas"])
+                await routed.stream(spec["short_deltas"])
+                await recorded.stream(spec["short_deltas"])
+            for measure in spec["measures"]:
+                gc.collect()
+                if measure == "ledger_overhead":
+                    m = spec["router_requests"]
+                    wall, cpu = await _alternate(plain, routed, m, spec["short_deltas"])
+                    rec_wall, rec_cpu = await _alternate(plain, recorded, m, spec["short_deltas"])
+                    values[measure] = {
+                        "plain_ms": median(wall["plain"]) * 1000,
+                        "router_ms": median(wall["router"]) * 1000,
+                        "overhead_us": (median(wall["router"]) - median(wall["plain"])) * 1e6,
+                        "overhead_cpu_us": (median(cpu["router"]) - median(cpu["plain"])) * 1e6,
+                        "record_overhead_us": (median(rec_wall["router"]) - median(rec_wall["plain"])) * 1e6,
+                        "record_overhead_cpu_us": (median(rec_cpu["router"]) - median(rec_cpu["plain"])) * 1e6,
+                        "requests": m,
+                    }
+                else:
+                    c, n = spec["concurrency"], spec["short_deltas"]
+                    walls: dict[str, list[float]] = {"plain": [], "router": []}
+                    errors = 0
+                    for i in range(3):
+                        pair = (("plain", plain), ("router", routed))
+                        for name, client in pair if i % 2 == 0 else pair[::-1]:
+                            wall_s, failed = await _all_at_once(client, c, n)
+                            walls[name].append(wall_s)
+                            errors += failed
+                    values[measure] = {
+                        "plain_s": median(walls["plain"]),
+                        "ledger_s": median(walls["router"]),
+                        "wall_vs_router": median(walls["router"]) / median(walls["plain"]),
+                        "requests": c,
+                        "errors": errors,
+                    }
+        finally:
+            await routed.ledger.aclose()
+            await recorded.ledger.aclose()
+            await providers.aclose()
+    return values
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     try:
@@ -486,6 +562,8 @@ def main(argv: list[str]) -> int:
             values = asyncio.run(run_limiter(spec))
         elif kind in ROUTER_MEASURES:
             values = asyncio.run(run_router(spec))
+        elif kind in LEDGER_MEASURES:
+            values = asyncio.run(run_ledger(spec))
         else:
             values = asyncio.run(run_streams(spec))
         result: dict[str, Any] = {"ok": True, "values": values}
