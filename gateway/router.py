@@ -498,6 +498,7 @@ class Router:
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("create_message: %s order %s", self.strategy, [d.name for d in order])
             retry: Retry | None = None
+            chunk: Any = None
             while True:
                 attempt = _Attempt(deployment, self._timeout(deployment), me[0], self._watchdog)
                 stream = deployment.streamer.create_message(system_prompt, messages, metadata)
@@ -506,7 +507,7 @@ class Router:
                 retries_off = deployment.retries_off
                 step = stream.__anext__
                 error: BaseException | None = None
-                chunk: Any = None
+                chunk = None
                 # until the first chunk: any failure may go elsewhere
                 try:
                     while True:
