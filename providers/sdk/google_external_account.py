@@ -163,7 +163,35 @@ def _js_text(value: Any) -> str:
     return "undefined" if value is None else js_string(value)
 
 
-class BaseExternalAccountClient:
+class _CachedBearerClient:
+    """What both external-account clients share (``AuthClient``'s ``getAccessToken`` and
+    ``getRequestHeaders`` over a cached token); each subclass refreshes its own way."""
+
+    _lib: _Library
+    quota_project_id: Any
+    eager_refresh_threshold_millis: float
+    cached_access_token: dict[str, Any] | None
+
+    async def _refresh_access_token_async(self) -> Any:
+        raise NotImplementedError
+
+    async def get_access_token(self) -> Any:
+        """``getAccessToken()``: the cached token unless it expires within the threshold."""
+        if self.cached_access_token is None or _is_expired(self.cached_access_token, self.eager_refresh_threshold_millis):
+            await self._refresh_access_token_async()
+        assert self.cached_access_token is not None
+        return self.cached_access_token.get("access_token")
+
+    async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
+        """``getRequestHeaders()``: the bearer token and ``x-goog-user-project``."""
+        token = await self.get_access_token()
+        headers = {self._lib.auth_header_name: f"Bearer {_js_text(token)}"}
+        if self.quota_project_id:
+            headers["x-goog-user-project"] = js_string(self.quota_project_id)
+        return headers
+
+
+class BaseExternalAccountClient(_CachedBearerClient):
     """``BaseExternalAccountClient``: subject token → STS → (impersonation) → access token."""
 
     credential_source_type: str | None = None
@@ -200,21 +228,6 @@ class BaseExternalAccountClient:
         self.service_account_impersonation_lifetime = lifetime if js_truthy(lifetime) else DEFAULT_TOKEN_LIFESPAN
         self.project_number = self._get_project_number(self.audience)
         self._pending: asyncio.Future[dict[str, Any]] | None = None
-
-    async def get_access_token(self) -> Any:
-        """``getAccessToken()``: the cached token unless it expires within the threshold."""
-        if self.cached_access_token is None or _is_expired(self.cached_access_token, self.eager_refresh_threshold_millis):
-            await self._refresh_access_token_async()
-        assert self.cached_access_token is not None
-        return self.cached_access_token.get("access_token")
-
-    async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
-        """``getRequestHeaders()``: the bearer token and ``x-goog-user-project``."""
-        token = await self.get_access_token()
-        headers = {self._lib.auth_header_name: f"Bearer {_js_text(token)}"}
-        if self.quota_project_id:
-            headers["x-goog-user-project"] = js_string(self.quota_project_id)
-        return headers
 
     async def get_project_id(self) -> Any:
         """``getProjectId()``: ``GET {cloud_resource_manager_url}{project number}`` (once)."""
@@ -377,7 +390,7 @@ class IdentityPoolClient(BaseExternalAccountClient):
         return token
 
 
-class ExternalAccountAuthorizedUserClient:
+class ExternalAccountAuthorizedUserClient(_CachedBearerClient):
     """``ExternalAccountAuthorizedUserClient`` (``externalAccountAuthorizedUserClient.js``): a
     workforce user's refresh token, traded at ``token_url`` with the client id as HTTP Basic."""
 
@@ -395,19 +408,6 @@ class ExternalAccountAuthorizedUserClient:
         self.quota_project_id: Any = options.get("quota_project_id")
         self.eager_refresh_threshold_millis = DEFAULT_EAGER_REFRESH_THRESHOLD_MILLIS
         self.cached_access_token: dict[str, Any] | None = None
-
-    async def get_access_token(self) -> Any:
-        if self.cached_access_token is None or _is_expired(self.cached_access_token, self.eager_refresh_threshold_millis):
-            await self._refresh_access_token_async()
-        assert self.cached_access_token is not None
-        return self.cached_access_token.get("access_token")
-
-    async def get_request_headers(self, url: str | None = None) -> dict[str, str]:
-        token = await self.get_access_token()
-        headers = {self._lib.auth_header_name: f"Bearer {_js_text(token)}"}
-        if self.quota_project_id:
-            headers["x-goog-user-project"] = js_string(self.quota_project_id)
-        return headers
 
     async def get_project_id(self) -> Any:
         return self.project_id
