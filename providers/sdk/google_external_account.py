@@ -99,6 +99,22 @@ def _finish_headers(lib: _Library, headers: dict[str, str], *, json_response: bo
     return headers
 
 
+async def _post_form(lib: _Library, url: str, headers: dict[str, str], pairs: list[tuple[str, str]]) -> Any:
+    """An OAuth form POST through gaxios (retried as POSTs are); an error answer becomes the
+    library's OAuth error, a request that got no answer raises as gaxios raised it."""
+    try:
+        response = await gaxios.request(
+            lib.gaxios, "POST", url, headers, lib.form_encode(pairs).encode(),
+            response_type="json" if lib.version == V9 else "unknown", retry=RETRY_POST,
+            transporter=lib.version == V9,
+        )
+    except GaxiosError as err:
+        if not err.has_response:
+            raise
+        raise _oauth_error(err) from None
+    return response.data
+
+
 class StsCredentials:
     """``StsCredentials``: the OAuth 2.0 token exchange (RFC 8693) at ``tokenExchangeEndpoint``."""
 
@@ -135,17 +151,8 @@ class StsCredentials:
         if lib.version == V9:
             headers = _interceptor_headers(lib, headers)
         headers = _finish_headers(lib, headers, json_response=True)
-        try:
-            response = await gaxios.request(
-                lib.gaxios, "POST", self._endpoint, headers, lib.form_encode(pairs).encode(),
-                response_type="json" if lib.version == V9 else "unknown", retry=RETRY_POST,
-                transporter=lib.version == V9,
-            )
-        except GaxiosError as err:
-            if not err.has_response:
-                raise
-            raise _oauth_error(err) from None
-        return dict(response.data) if isinstance(response.data, dict) else {}
+        data = await _post_form(lib, self._endpoint, headers, pairs)
+        return dict(data) if isinstance(data, dict) else {}
 
 
 def _oauth_error(err: GaxiosError) -> JSError:
@@ -422,17 +429,7 @@ class ExternalAccountAuthorizedUserClient(_CachedBearerClient):
             headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"}
         headers = _finish_headers(lib, _interceptor_headers(lib, headers), json_response=True)
         pairs = [("grant_type", "refresh_token"), ("refresh_token", _js_text(self.refresh_token))]
-        try:
-            response = await gaxios.request(
-                lib.gaxios, "POST", self.token_url, headers, lib.form_encode(pairs).encode(),
-                response_type="json" if lib.version == V9 else "unknown", retry=RETRY_POST,
-                transporter=lib.version == V9,
-            )
-        except GaxiosError as err:
-            if not err.has_response:
-                raise
-            raise _oauth_error(err) from None
-        data = response.data
+        data = await _post_form(lib, self.token_url, headers, pairs)
         self.cached_access_token = {
             "access_token": js_get(data, "access_token"),
             "expiry_date": now_ms() + _number(js_get(data, "expires_in")) * 1000,
