@@ -1,11 +1,13 @@
 """Token and cost budgets (ours; no reference counterpart): what a budget bounds, the calendar
-UTC period it counts in, and the claims one request makes against the stores' counters.
+UTC period it counts in, and what one request claims against the period counters.
 
 A period budget (``per="day"`` or ``"month"``) is one counter row per period in the store
-(``budget_usage``: ``used`` by settled requests, ``reserved`` by requests in flight); a request's
-estimate is added to ``reserved`` only while ``used + reserved + estimate <= limit`` holds, in
-one statement, which is what keeps the budget under concurrency. ``per="query"`` bounds a
-single request's estimate and counts nothing.
+(``budget_usage``: ``used`` by settled requests, ``reserved`` by requests in flight and by the
+leases of the processes sharing it). A process reserves from its lease of each counter
+(``Counter.spare``, in memory) and leases more from the store, in one transaction, only while
+``used + reserved + lease <= limit`` holds there; that keeps the budget under concurrency, in one
+process and across processes. ``per="query"`` bounds a single request's estimate and counts
+nothing.
 """
 
 from __future__ import annotations
@@ -83,70 +85,86 @@ def _utc_timestamp(day: date) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
 
 
-def period_of(per: str, now: float) -> tuple[str, float]:
+def period_of(per: str, now: float) -> tuple[str, float, float]:
     """The calendar UTC period holding ``now``: its label (``2026-12-03``, ``2026-12``) and the
-    time it ends (``time.time()`` seconds)."""
+    times it starts and ends (``time.time()`` seconds)."""
     today = datetime.fromtimestamp(now, timezone.utc).date()
     if per == "day":
-        return today.isoformat(), _utc_timestamp(today + timedelta(days=1))
+        return today.isoformat(), _utc_timestamp(today), _utc_timestamp(today + timedelta(days=1))
     first_next = date(today.year + today.month // 12, today.month % 12 + 1, 1)
-    return f"{today.year:04d}-{today.month:02d}", _utc_timestamp(first_next)
+    return f"{today.year:04d}-{today.month:02d}", _utc_timestamp(today.replace(day=1)), _utc_timestamp(first_next)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """One period budget's share of a reservation: ``amount`` added to ``reserved``."""
+class Counter:
+    """One period budget's counter in this process: what it leased from the store and has not
+    handed out (``spare``), and how many reservations it served (``uses``; ``seen`` is that
+    number when the idle check last looked)."""
 
-    scope_id: str
-    period: str
-    scope: str
-    unit: str
-    limit: float
-    amount: float
-    resets_at: float
+    __slots__ = ("scope_id", "period", "scope", "unit", "limit", "resets_at", "spare", "uses", "seen")
+
+    def __init__(self, scope_id: str, period: str, scope: str, unit: str, limit: float, resets_at: float) -> None:
+        self.scope_id = scope_id
+        self.period = period
+        self.scope = scope
+        self.unit = unit
+        self.limit = limit
+        self.resets_at = resets_at
+        self.spare = 0.0
+        self.uses = self.seen = 0
 
     def exceeded(self, used: float) -> BudgetExceeded:
         return BudgetExceeded(self.scope, self.limit, used, self.resets_at, self.unit)
 
 
-@dataclass
+# one period budget a plan claims: its counter's key and scope, unit, limit and period kind
+_Slot = tuple[str, str, str, float, str]
+
+
+class Plan:
+    """What a request against ``budgets`` on ``deployment`` for ``key_id`` checks: the per-query
+    limits (``queries``: limit, unit, scope) and the period counters it claims, sorted by key
+    (budgets sharing a counter claim it once, at the smallest limit). ``counters`` are those of
+    the periods holding [``since``, ``until``); ``refresh`` moves them to the period of ``now``."""
+
+    __slots__ = ("budgets", "queries", "slots", "counters", "since", "until")
+
+    def __init__(self, budgets: tuple[Budget, ...], deployment: str, key_id: str | None) -> None:
+        self.budgets = budgets
+        self.queries: list[tuple[float, str, str]] = []
+        merged: dict[str, _Slot] = {}
+        for budget in budgets:
+            if not budget.applies(deployment, key_id):
+                continue
+            if budget.per == "query":
+                self.queries.append((budget.limit, budget.unit, budget.scope))
+                continue
+            known = merged.get(budget.scope_id)
+            if known is None or budget.limit < known[3]:
+                merged[budget.scope_id] = (budget.scope_id, budget.scope, budget.unit, budget.limit, budget.per)
+        self.slots = sorted(merged.values())
+        self.counters: list[Counter] = []
+        self.since = self.until = -math.inf  # nothing yet: the first request refreshes
+
+    def refresh(self, now: float, counters: dict[tuple[str, str, float], Counter]) -> list[Counter]:
+        self.counters, self.since, self.until = [], -math.inf, math.inf
+        for scope_id, scope, unit, limit, per in self.slots:
+            period, since, until = period_of(per, now)
+            counter = counters.get((scope_id, period, limit))
+            if counter is None:  # (budgets of different limits on one counter: a lease each)
+                counter = counters[(scope_id, period, limit)] = Counter(scope_id, period, scope, unit, limit, until)
+            self.counters.append(counter)
+            self.since, self.until = max(self.since, since), min(self.until, until)
+        return self.counters
+
+
+@dataclass(slots=True)
 class Reservation:
-    """What ``Ledger.reserve`` holds for one request until ``settle`` or ``release``."""
+    """What ``Ledger.reserve`` holds for one request until ``settle`` or ``release``: each
+    counter it claimed from and the amount."""
 
     deployment: str
     key_id: str | None
     tokens_estimate: int
     usd_estimate: float
-    claims: tuple[Claim, ...]
+    claims: tuple[tuple[Counter, float], ...]
     open: bool = field(default=True, repr=False)
-
-
-def claims_for(
-    budgets: list[Budget] | tuple[Budget, ...],
-    *,
-    deployment: str,
-    key_id: str | None,
-    tokens_estimate: int,
-    usd_estimate: float,
-    now: float,
-) -> tuple[Claim, ...]:
-    """The period claims a request makes; a per-query budget its estimate exceeds raises
-    ``BudgetExceeded`` (``used`` is that estimate, ``resets_at`` None) before any is made.
-    Budgets sharing a counter claim it once, against the smallest limit; claims come sorted so
-    that concurrent transactions lock counter rows in one order."""
-    merged: dict[str, Claim] = {}
-    for budget in budgets:
-        if not budget.applies(deployment, key_id):
-            continue
-        amount = tokens_estimate if budget.unit == "tokens" else usd_estimate
-        if budget.per == "query":
-            if amount > budget.limit:
-                raise BudgetExceeded(budget.scope, budget.limit, amount, None, budget.unit)
-            continue
-        period, resets_at = period_of(budget.per, now)
-        known = merged.get(budget.scope_id)
-        if known is None or budget.limit < known.limit:
-            merged[budget.scope_id] = Claim(
-                budget.scope_id, period, budget.scope, budget.unit, budget.limit, amount, resets_at
-            )
-    return tuple(sorted(merged.values(), key=lambda claim: claim.scope_id))

@@ -1,11 +1,20 @@
 """The usage ledger (ours): one row per attempt, budgets that hold under concurrency, cost
 reports, deployment statistics and Prometheus metrics, over a SQLite or PostgreSQL store.
 
-Rows and budget counter changes go through one writer task per ledger: ``record`` queues a row
-and returns at once; ``settle`` and ``release`` queue theirs and wait until the batch holding
-them is committed (group commit), so a settled request is durable when ``settle`` returns.
-Rows nobody waits for (``record``, the router's ``settle_nowait``) are committed within
-``LINGER_S``, together.
+Budgets are kept in memory in front of the store, as leases: a process leases a share of each
+period counter from the store (one short transaction that adds it to the counter's ``reserved``
+only while ``used + reserved + lease <= limit`` holds there) and serves reservations from it in
+process, without a round trip; it leases again when a reservation finds too little, and a
+refusal from the store is the ``BudgetExceeded``. A settlement moves the estimate back into the
+lease at once and queues the counter change (``used`` up, ``reserved`` down by the same amount,
+so the counter's ``used + reserved`` never waits for the batch); a lease nobody used for
+``LEASE_IDLE_S`` and every lease at ``aclose`` go back to the store.
+
+Rows and counter changes go through one writer task per ledger: ``record`` queues a row and
+returns at once; ``settle`` queues its rows and changes and waits until the batch holding them
+is committed (group commit), so a settled request is durable when ``settle`` returns. Rows
+nobody waits for (``record``, the router's ``settle_nowait``) are committed within ``LINGER_S``,
+together.
 """
 
 from __future__ import annotations
@@ -20,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BudgetExceeded
-from .budgets import Budget, Claim, Reservation, claims_for, period_of
+from .budgets import Budget, Counter, Plan, Reservation, period_of
 from .metrics import LedgerMetrics
 from .report import CostReport, When, build_report, check_group_by, to_timestamp
 from .rows import AttemptLike, Row, row_from_attempt
-from .store import Delta
+from .store import Delta, LeaseRefused, Want
 from .url import default_url, open_store
 
 log = logging.getLogger("gateway.ledger")
@@ -34,6 +43,11 @@ LINGER_S = 0.005
 """How long the writer lets rows that nobody waits for (``record``, ``settle_nowait``) gather
 before it commits them, unless a ``settle``, ``release`` or ``flush`` comes (one transaction,
 one hand-off to the store's thread, for the requests of those milliseconds)."""
+LEASE_IDLE_S = 1.0
+"""A lease no reservation drew on for this long goes back to the store (so that the other
+processes sharing the budget can have it)."""
+PLANS = 4096
+"""Budget plans kept (one per budget list, deployment and key id); all dropped when full."""
 
 
 @dataclass
@@ -52,10 +66,6 @@ class _Write:
     done: asyncio.Future[None] | None
 
 
-def _given_back(claims: Sequence[Claim]) -> list[Delta]:
-    return [(-claim.amount, 0.0, claim.scope_id, claim.period) for claim in claims]
-
-
 class Ledger:
     """``Ledger()`` opens the default SQLite file, ``Ledger(url)`` the database a URL names
     (``sqlite:////abs.db``, ``sqlite:///rel.db``, ``postgresql://...``); ``clock`` (seconds,
@@ -71,6 +81,11 @@ class Ledger:
         self._urgent: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        self._plans: dict[Any, Plan] = {}
+        self._counters: dict[tuple[str, str, float], Counter] = {}
+        self._leasing: asyncio.Lock | None = None  # held by a lease or give-back that waits
+        self._idle: asyncio.TimerHandle | None = None
+        self._giving_back: set[asyncio.Task[None]] = set()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -174,38 +189,146 @@ class Ledger:
             raise ValueError(f"tokens_estimate must be a non-negative int, got {tokens_estimate!r}")
         if not isinstance(usd_estimate, (int, float)) or not math.isfinite(usd_estimate) or usd_estimate < 0:
             raise ValueError(f"usd_estimate must be a non-negative amount, got {usd_estimate!r}")
-        try:
-            claims = claims_for(
-                tuple(budgets),
-                deployment=deployment,
-                key_id=key_id,
-                tokens_estimate=tokens_estimate,
-                usd_estimate=float(usd_estimate),
-                now=self._clock(),
-            )
-            if claims:
-                await self._reserve(claims)
-        except BudgetExceeded as exc:
-            self.metrics.refused(exc.scope, exc.unit)
-            raise
-        return Reservation(deployment, key_id, tokens_estimate, float(usd_estimate), claims)
+        usd = float(usd_estimate)
+        plan = self._plan(budgets, deployment, key_id)
+        for limit, unit, scope in plan.queries:
+            amount = tokens_estimate if unit == "tokens" else usd
+            if amount > limit:
+                self.metrics.refused(scope, unit)
+                raise BudgetExceeded(scope, limit, amount, None, unit)
+        now = self._clock()
+        counters = plan.counters if plan.since <= now < plan.until else plan.refresh(now, self._counters)
+        claims = tuple([(counter, tokens_estimate if counter.unit == "tokens" else usd) for counter in counters])
+        if claims and not self._take(claims):
+            try:
+                await self._lease(claims)
+            except BudgetExceeded as exc:
+                self.metrics.refused(exc.scope, exc.unit)
+                raise
+        return Reservation(deployment, key_id, tokens_estimate, usd, claims)
 
-    async def _reserve(self, claims: tuple[Claim, ...]) -> None:
-        """The store's reservation, at once when it can (``reserve_now``), else run to its end
-        even when the caller is cancelled; what a cancelled caller reserved is given back as soon
-        as it is known."""
-        if self._store.reserve_now(claims):
-            return
-        reserving = asyncio.ensure_future(self._store.reserve(claims))
-        try:
-            await asyncio.shield(reserving)
-        except asyncio.CancelledError:
-            def give_back(done: asyncio.Future[None]) -> None:
-                if not done.cancelled() and done.exception() is None:
-                    self._enqueue(_Write((), _given_back(claims), None))
+    def _plan(self, budgets: Iterable[Budget], deployment: str, key_id: str | None) -> Plan:
+        """The plan of these budgets for this deployment and key id, made once (a tuple is
+        known by identity: the plan keeps it)."""
+        if isinstance(budgets, tuple):
+            key: Any = (id(budgets), deployment, key_id)
+            plan = self._plans.get(key)
+            if plan is not None and plan.budgets is budgets:
+                return plan
+            frozen = budgets
+        else:
+            frozen = tuple(budgets)
+            key = (frozen, deployment, key_id)
+            plan = self._plans.get(key)
+            if plan is not None:
+                return plan
+        if len(self._plans) >= PLANS:
+            self._plans.clear()
+        plan = self._plans[key] = Plan(frozen, deployment, key_id)
+        return plan
 
-            reserving.add_done_callback(give_back)
-            raise
+    @staticmethod
+    def _take(claims: tuple[tuple[Counter, float], ...]) -> bool:
+        """Every claim from its counter's lease, all or none."""
+        for counter, amount in claims:
+            if counter.spare < amount:
+                return False
+        for counter, amount in claims:
+            counter.spare -= amount
+            counter.uses += 1
+        return True
+
+    async def _lease(self, claims: tuple[tuple[Counter, float], ...]) -> None:
+        """Lease what the counters lack from the store, then take the claims. The store leases
+        at once when it can (``lease_now``), else this waits for it, one lease at a time; a
+        lease whose caller was cancelled still joins its counter's spare."""
+        while not self._take(claims):
+            wants = [(counter, amount - counter.spare, amount) for counter, amount in claims if counter.spare < amount]
+            if self._leasing is None:
+                self._leasing = asyncio.Lock()
+            if not self._leasing.locked():
+                try:
+                    grants = self._store.lease_now(self._asked(wants))
+                except LeaseRefused as refused:
+                    raise self._exceeded(wants, refused) from None
+                if grants is not None:
+                    self._leased(wants, grants)
+                    continue
+            async with self._leasing:
+                if self._take(claims):
+                    return
+                wants = [(counter, amount - counter.spare, amount) for counter, amount in claims if counter.spare < amount]
+                leasing = asyncio.ensure_future(self._store.lease(self._asked(wants)))
+
+                def credit(done: asyncio.Future[list[float]], wants: list[tuple[Counter, float, float]] = wants) -> None:
+                    if not done.cancelled() and done.exception() is None:
+                        self._leased(wants, done.result())
+
+                leasing.add_done_callback(credit)
+                try:
+                    await asyncio.shield(leasing)
+                except LeaseRefused as refused:
+                    raise self._exceeded(wants, refused) from None
+
+    @staticmethod
+    def _asked(wants: list[tuple[Counter, float, float]]) -> list[Want]:
+        return [(c.scope_id, c.period, c.limit, need, step) for c, need, step in wants]
+
+    def _leased(self, wants: list[tuple[Counter, float, float]], grants: list[float]) -> None:
+        for (counter, _, _), grant in zip(wants, grants):
+            counter.spare += grant
+        self._watch_idle()
+
+    def _exceeded(self, wants: list[tuple[Counter, float, float]], refused: LeaseRefused) -> BudgetExceeded:
+        """The store's refusal as the budget's: what the counter holds but this process's spare."""
+        counter = wants[refused.index][0]
+        return counter.exceeded(refused.held - self._spare_on(counter.scope_id, counter.period))
+
+    def _spare_on(self, scope_id: str, period: str) -> float:
+        return math.fsum(c.spare for c in self._counters.values() if c.scope_id == scope_id and c.period == period)
+
+    def _watch_idle(self) -> None:
+        if self._idle is None and not self._closed:
+            self._idle = asyncio.get_running_loop().call_later(LEASE_IDLE_S, self._idle_check)
+
+    def _idle_check(self) -> None:
+        """Every ``LEASE_IDLE_S`` while a lease is held: give back the leases no reservation
+        drew on since the last look, forget the empty counters of periods that ended."""
+        self._idle = None
+        now = self._clock()
+        idle: list[Counter] = []
+        held = False
+        for key, counter in list(self._counters.items()):
+            if counter.uses != counter.seen:
+                counter.seen = counter.uses
+                held = held or counter.spare != 0
+            elif counter.spare:
+                idle.append(counter)
+            elif counter.resets_at <= now:
+                del self._counters[key]
+        if idle:
+            task = asyncio.get_running_loop().create_task(self._give_back(idle))
+            self._giving_back.add(task)
+            task.add_done_callback(self._giving_back.discard)
+        if idle or held:
+            self._watch_idle()
+
+    async def _give_back(self, idle: list[Counter] | None) -> None:
+        """Return the spare of the ``idle`` leases that are still idle (of every lease when
+        None) to the store."""
+        if self._leasing is None:
+            self._leasing = asyncio.Lock()
+        async with self._leasing:
+            deltas = []
+            for counter in self._counters.values() if idle is None else idle:
+                if counter.spare and (idle is None or counter.uses == counter.seen):
+                    deltas.append((-counter.spare, 0.0, counter.scope_id, counter.period))
+                    counter.spare = 0.0
+            if deltas:
+                try:
+                    await self._write_and_wait((), deltas)
+                except Exception as exc:  # the store keeps it reserved: never more than the budget
+                    log.error("ledger: leases not given back: %s", exc)
 
     @staticmethod
     def _close(reservation: Reservation) -> None:
@@ -231,8 +354,8 @@ class Ledger:
         strategy: str | None = None,
         model_info: Mapping[str, Any] | None = None,
     ) -> None:
-        """``settle`` off the request path (the router's): queued at once, committed with the
-        next batch; the estimate stays reserved until then (a failed write is logged)."""
+        """``settle`` off the request path (the router's): the budgets see it at once, the rows
+        and counter changes are committed with the next batch (a failed write is logged)."""
         self._enqueue(_Write(*self._settlement(reservation, attempts, strategy, model_info), None))
 
     def _settlement(
@@ -242,27 +365,45 @@ class Ledger:
         strategy: str | None,
         model_info: Mapping[str, Any] | None,
     ) -> tuple[list[Row], list[Delta]]:
+        """The rows, and each counter's change: what was used moves from ``reserved`` to
+        ``used`` and the rest of the estimate back into the lease; use past the estimate and the
+        lease is added to the counter (so ``used + reserved`` grows by it with the batch)."""
         self._close(reservation)
         rows = [self._row(attempt, strategy, reservation.key_id, model_info) for attempt in attempts]
+        if not reservation.claims:
+            return rows, []
         tokens = sum(row.total_tokens for row in rows)
         usd = math.fsum(row.cost_usd for row in rows)
-        deltas = [
-            (-claim.amount, tokens if claim.unit == "tokens" else usd, claim.scope_id, claim.period)
-            for claim in reservation.claims
-        ]
+        deltas = []
+        for counter, amount in reservation.claims:
+            used = tokens if counter.unit == "tokens" else usd
+            spare = counter.spare + amount - used
+            if spare >= 0:
+                counter.spare = spare
+                deltas.append((-used, used, counter.scope_id, counter.period))
+            else:
+                counter.spare = 0.0
+                deltas.append((-spare - used, used, counter.scope_id, counter.period))
+        self._watch_idle()
         return rows, deltas
 
     async def release(self, reservation: Reservation) -> None:
         """Give a request's estimate back (nothing was used)."""
         self._close(reservation)
-        await self._write_and_wait((), _given_back(reservation.claims))
+        for counter, amount in reservation.claims:
+            counter.spare += amount
+        if reservation.claims:
+            self._watch_idle()
 
     async def budget_usage(self, budget: Budget) -> tuple[float, float]:
-        """A period budget's (used, reserved) in the current period."""
+        """A period budget's (used, reserved) in the current period; ``reserved`` is what
+        requests in flight hold (and the leases of other processes), not this one's spare."""
         if budget.per == "query":
             raise ValueError("a per-query budget counts nothing")
         await self.flush()
-        return await self._store.counter(budget.scope_id, period_of(budget.per, self._clock())[0])
+        period = period_of(budget.per, self._clock())[0]
+        used, reserved = await self._store.counter(budget.scope_id, period)
+        return used, reserved - self._spare_on(budget.scope_id, period)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -298,6 +439,11 @@ class Ledger:
         if self._closed:
             return
         self._closed = True
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if any(counter.spare for counter in self._counters.values()):
+            await self._give_back(None)
         if self._writer is not None:
             await self.flush()
             self._writer.cancel()

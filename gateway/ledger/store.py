@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
-from .budgets import Claim
 from .rows import Row
 
 # the dimensions a cost report groups by, as columns of ``attempts``
@@ -35,14 +34,45 @@ def median_window(count: int) -> tuple[int, int]:
     return (2 - count % 2, (count - 1) // 2) if count else (0, 0)
 
 
-class Store(Protocol):
-    async def reserve(self, claims: Sequence[Claim]) -> None:
-        """Add every claim's amount to its counter's ``reserved`` in one transaction, or none
-        of them and raise the first exceeded claim's ``BudgetExceeded``."""
+# what a lease asks of one counter: its key and period, the budget's limit, what the
+# reservation lacks (``need``) and one request's estimate (``step``, the lease's unit)
+Want = tuple[str, str, float, float, float]
 
-    def reserve_now(self, claims: Sequence[Claim]) -> bool:
-        """``reserve`` at once, without waiting, when the store can (True), else nothing done
-        (False: the caller awaits ``reserve``)."""
+LEASE_STEPS = 64
+"""A lease holds at most this many request estimates beyond what the reservation lacks ..."""
+LEASE_SHARE = 8
+"""... and at most 1/LEASE_SHARE of what the budget has left after it, in whole estimates."""
+
+
+def lease_grant(limit: float, held: float, need: float, step: float) -> float | None:
+    """What a lease adds to a counter holding ``used + reserved = held``: ``need`` and some
+    whole ``step``s more, or None when ``need`` does not fit under ``limit``."""
+    free = limit - held
+    if need > free:
+        return None
+    if step <= 0:
+        return need
+    return need + step * min(LEASE_STEPS, int((free - need) / (LEASE_SHARE * step)))
+
+
+class LeaseRefused(Exception):
+    """``wants[index]`` does not fit: its counter holds ``held`` (used + reserved)."""
+
+    def __init__(self, index: int, held: float) -> None:
+        super().__init__(index, held)
+        self.index = index
+        self.held = held
+
+
+class Store(Protocol):
+    async def lease(self, wants: Sequence[Want]) -> list[float]:
+        """Add ``lease_grant`` of every want to its counter's ``reserved`` in one transaction
+        (the grants, in order), or none of them and raise ``LeaseRefused`` for the first that
+        does not fit."""
+
+    def lease_now(self, wants: Sequence[Want]) -> list[float] | None:
+        """``lease`` at once, without waiting, when the store can, else None (nothing done: the
+        caller awaits ``lease``)."""
 
     async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
         """Insert rows and apply counter changes in one transaction."""

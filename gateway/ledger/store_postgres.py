@@ -1,9 +1,9 @@
 """The PostgreSQL store (ours), on asyncpg: many gateway instances, one ledger.
 
-The schema and semantics are SQLite's (``store_sqlite``). A reservation is one transaction of
-conditional upserts on the budget counter rows: PostgreSQL locks the row and re-checks
-``used + reserved + estimate <= limit`` on its latest version, so the budget holds across
-connections and processes. The schema is created and migrated under an advisory lock, so
+The schema and semantics are SQLite's (``store_sqlite``). A lease is one transaction that locks
+each budget counter row it needs (an upsert that creates the row or locks its latest version)
+and adds the grant to ``reserved`` only while ``used + reserved + need <= limit`` holds there, so
+the budget holds across connections and processes. The schema is created and migrated under an advisory lock, so
 instances starting together migrate once.
 """
 
@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .budgets import Claim
 from .rows import COLUMNS, Row
-from .store import GROUP_COLUMNS, Delta, Grouped, Stats, median_window
+from .store import GROUP_COLUMNS, Delta, Grouped, LeaseRefused, Stats, Want, lease_grant, median_window
 
 MIGRATION_LOCK = 0x6C656467  # pg_advisory_xact_lock key: "ledg"
 
@@ -57,9 +56,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 _INSERT = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(COLUMNS)))})"
-_CLAIM = """INSERT INTO budget_usage (scope, period, used, reserved) VALUES ($1, $2, 0, $3)
-    ON CONFLICT (scope, period) DO UPDATE SET reserved = budget_usage.reserved + excluded.reserved
-    WHERE budget_usage.used + budget_usage.reserved + excluded.reserved <= $4 RETURNING 1"""
+_HELD = """INSERT INTO budget_usage (scope, period, used, reserved) VALUES ($1, $2, 0, 0)
+    ON CONFLICT (scope, period) DO UPDATE SET reserved = budget_usage.reserved
+    RETURNING used + reserved"""
+_LEASE = "UPDATE budget_usage SET reserved = reserved + $3 WHERE scope = $1 AND period = $2"
 _APPLY = "UPDATE budget_usage SET reserved = reserved + $1, used = used + $2 WHERE scope = $3 AND period = $4"
 _SUMS = f"""SELECT {', '.join(f"COALESCE({c}, '-')" for c in GROUP_COLUMNS)}, COUNT(*),
     SUM(input_tokens)::bigint, SUM(output_tokens)::bigint, SUM(cache_read_tokens)::bigint,
@@ -127,23 +127,21 @@ class PostgresStore:
                     await con.execute(statement)
             await con.execute("UPDATE schema_version SET version = $1", len(MIGRATIONS))
 
-    def reserve_now(self, claims: Sequence[Claim]) -> bool:
-        return False  # every statement is a round trip to the server
+    def lease_now(self, wants: Sequence[Want]) -> list[float] | None:
+        return None  # every statement is a round trip to the server
 
-    async def reserve(self, claims: Sequence[Claim]) -> None:
+    async def lease(self, wants: Sequence[Want]) -> list[float]:
         pool = await self._connected()
+        grants = []
         async with pool.acquire() as con, con.transaction():
-            for claim in claims:
-                admitted = claim.amount <= claim.limit and (
-                    await con.fetchval(_CLAIM, claim.scope_id, claim.period, claim.amount, claim.limit)
-                ) is not None
-                if not admitted:
-                    held = await con.fetchval(
-                        "SELECT used + reserved FROM budget_usage WHERE scope = $1 AND period = $2",
-                        claim.scope_id,
-                        claim.period,
-                    )
-                    raise claim.exceeded(held or 0.0)
+            for index, (scope_id, period, limit, need, step) in enumerate(wants):
+                held = await con.fetchval(_HELD, scope_id, period)
+                grant = lease_grant(limit, held, need, step)
+                if grant is None:
+                    raise LeaseRefused(index, held)
+                await con.execute(_LEASE, scope_id, period, grant)
+                grants.append(grant)
+        return grants
 
     async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
         pool = await self._connected()

@@ -2,15 +2,15 @@
 
 Everything the ledger asks of the store runs on that thread, one call at a time, so the calls
 of one process never interleave; ``BEGIN IMMEDIATE`` (with a busy timeout) serialises the
-writers of several processes sharing the file. A reservation is one short transaction; rows and
+writers of several processes sharing the file. A lease is one short transaction; rows and
 counter updates are written in batches, each batch one transaction. WAL with
 ``synchronous=NORMAL`` keeps every committed transaction across a killed process.
 
-A reservation is first tried on the event loop's own connection, without waiting: when the file
-is free its transaction (the same statements, tens of µs) commits at once, without the thread
-hand-off (which costs more than the transaction); when it is busy (this process's writer or
-another process) the reservation goes to the thread, which waits for it. That connection never
-checkpoints the WAL (the thread's does), so it never blocks the loop for long.
+A lease is first tried on the event loop's own connection, without waiting: when the file is
+free its transaction (tens of µs) commits at once, without the thread hand-off (which costs
+more than the transaction); when it is busy (this process's writer or another process) the
+lease goes to the thread, which waits for it. That connection never checkpoints the WAL (the
+thread's does), so it never blocks the loop for long.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .budgets import Claim
 from .rows import COLUMNS, Row
-from .store import GROUP_COLUMNS, Delta, Grouped, Stats, median_window
+from .store import GROUP_COLUMNS, Delta, Grouped, LeaseRefused, Stats, Want, lease_grant, median_window
 
 T = TypeVar("T")
 
@@ -65,9 +64,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 _INSERT = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-_CLAIM = """INSERT INTO budget_usage (scope, period, used, reserved) VALUES (?, ?, 0, ?)
-    ON CONFLICT (scope, period) DO UPDATE SET reserved = reserved + excluded.reserved
-    WHERE used + reserved + excluded.reserved <= ?"""
+_HELD = "SELECT used + reserved FROM budget_usage WHERE scope = ? AND period = ?"
+_LEASE = """INSERT INTO budget_usage (scope, period, used, reserved) VALUES (?, ?, 0, ?)
+    ON CONFLICT (scope, period) DO UPDATE SET reserved = reserved + excluded.reserved"""
 _APPLY = "UPDATE budget_usage SET reserved = reserved + ?, used = used + ? WHERE scope = ? AND period = ?"
 _SUMS = f"""SELECT {', '.join(f"COALESCE({c}, '-')" for c in GROUP_COLUMNS)}, COUNT(*),
     SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_tokens),
@@ -136,46 +135,45 @@ class SqliteStore:
         return result
 
     @staticmethod
-    def _claim(claims: Sequence[Claim]) -> Callable[[sqlite3.Connection], None]:
-        def body(con: sqlite3.Connection) -> None:
-            for claim in claims:
-                admitted = claim.amount <= claim.limit and (
-                    con.execute(_CLAIM, (claim.scope_id, claim.period, claim.amount, claim.limit)).rowcount == 1
-                )
-                if not admitted:
-                    (held,) = con.execute(
-                        "SELECT used + reserved FROM budget_usage WHERE scope = ? AND period = ?",
-                        (claim.scope_id, claim.period),
-                    ).fetchone() or (0.0,)
-                    raise claim.exceeded(held)
+    def _lease(wants: Sequence[Want]) -> Callable[[sqlite3.Connection], list[float]]:
+        def body(con: sqlite3.Connection) -> list[float]:
+            grants = []
+            for index, (scope_id, period, limit, need, step) in enumerate(wants):
+                (held,) = con.execute(_HELD, (scope_id, period)).fetchone() or (0.0,)
+                grant = lease_grant(limit, held, need, step)
+                if grant is None:
+                    raise LeaseRefused(index, held)
+                con.execute(_LEASE, (scope_id, period, grant))
+                grants.append(grant)
+            return grants
 
         return body
 
-    def reserve_now(self, claims: Sequence[Claim]) -> bool:
-        return self._try_inline(self._claim(claims))
+    def lease_now(self, wants: Sequence[Want]) -> list[float] | None:
+        return self._try_inline(self._lease(wants))
 
-    async def reserve(self, claims: Sequence[Claim]) -> None:
-        await self._run(self._transaction, self._claim(claims))
+    async def lease(self, wants: Sequence[Want]) -> list[float]:
+        return await self._run(self._transaction, self._lease(wants))
 
-    def _try_inline(self, body: Callable[[sqlite3.Connection], None]) -> bool:
-        """``body`` in a transaction on the loop's connection if the file is free now; False
+    def _try_inline(self, body: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``body`` in a transaction on the loop's connection if the file is free now; None
         (nothing done) when it is busy."""
         con = self._inline
         try:
             con.execute("BEGIN IMMEDIATE")
-            body(con)
+            result = body(con)
             con.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             if con.in_transaction:
                 con.execute("ROLLBACK")
             if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                return False
+                return None
             raise
         except BaseException:
             if con.in_transaction:
                 con.execute("ROLLBACK")
             raise
-        return True
+        return result
 
     async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
         def body(con: sqlite3.Connection) -> None:
