@@ -168,7 +168,15 @@ class _Attempt:
             deployment.ttfc_avg = self.ttfc if avg is None else avg + TTFC_EWMA_ALPHA * (self.ttfc - avg)
         if not record:
             return None
-        return AttemptRecord(
+        # the frozen dataclasses' fields set directly: their __init__ sets each field through
+        # object.__setattr__, which costs several µs per attempt
+        usage = object.__new__(Usage)
+        usage.__dict__.update(
+            input_tokens=self.input_tokens, output_tokens=self.output_tokens, cache_read_tokens=self.cache_read,
+            cache_write_tokens=self.cache_write, total_cost=self.cost,
+        )
+        record = object.__new__(AttemptRecord)
+        record.__dict__.update(
             deployment=deployment.name,
             provider=deployment.provider,
             model=deployment.model,
@@ -178,9 +186,10 @@ class _Attempt:
             outcome=outcome,
             error_class=type(error).__name__ if error is not None else None,
             status=status_of(error) if error is not None else None,
-            usage=Usage(self.input_tokens, self.output_tokens, self.cache_read, self.cache_write, self.cost),
+            usage=usage,
             model_info=deployment.info,
         )
+        return record
 
 
 class _Books:
@@ -398,17 +407,17 @@ class Router:
     ) -> _Books:
         """Reserve the request's estimate against the budgets that apply (``BudgetExceeded``
         before anything is sent): the handler's ``count_tokens`` of the input plus the model's
-        output cap (``maxTokens``), priced with its model info. An input of up to
-        ``INLINE_COUNT_CHARS`` characters is counted here by the function that count runs on its
-        worker (the same number, without the thread hand-off). ``key_id`` (else the metadata's)
+        output cap (``maxTokens``), priced with its model info when a USD budget applies; no
+        estimate when none applies. An input of up to ``INLINE_COUNT_CHARS`` characters is
+        counted here by the function that count runs on its worker (the same number, without
+        the thread hand-off). ``key_id`` (else the metadata's)
         is a caller's key id, never a key; the metadata's ``strategy`` names a strategy's call."""
         strategy = metadata.get("strategy") if metadata else None
         if key_id is None and metadata:
             key_id = metadata.get("key_id")
-        if not self.budgets:
+        units = self.ledger.budget_units(self.budgets, deployment.name, key_id) if self.budgets else ()
+        if not units:  # no budget applies: nothing to estimate or reserve
             return _Books(None, strategy, key_id)
-        from .ledger import usage_cost
-
         content: list[dict[str, Any]] = [{"type": "text", "text": system_prompt}] if system_prompt else []
         for message in messages:
             part = message.get("content")
@@ -419,7 +428,12 @@ class Router:
         else:
             input_tokens = await deployment.handler.count_tokens(content)
         output_tokens = deployment.max_tokens
-        tokens, usd = usage_cost(deployment.provider, deployment.model, deployment.info, input_tokens, output_tokens)
+        if "usd" in units:
+            from .ledger import usage_cost
+
+            tokens, usd = usage_cost(deployment.provider, deployment.model, deployment.info, input_tokens, output_tokens)
+        else:  # usage_cost's total without cache tokens, for either protocol
+            tokens, usd = input_tokens + output_tokens, 0.0
         reservation = await self.ledger.reserve(
             self.budgets, deployment=deployment.name, key_id=key_id,
             tokens_estimate=tokens, usd_estimate=usd,

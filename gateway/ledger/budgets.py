@@ -123,10 +123,10 @@ _Slot = tuple[str, str, str, float, str]
 class Plan:
     """What a request against ``budgets`` on ``deployment`` for ``key_id`` checks: the per-query
     limits (``queries``: limit, unit, scope) and the period counters it claims, sorted by key
-    (budgets sharing a counter claim it once, at the smallest limit). ``counters`` are those of
+    (budgets sharing a counter claim it once, at the smallest limit); ``units``: those of all. ``counters`` are those of
     the periods holding [``since``, ``until``); ``refresh`` moves them to the period of ``now``."""
 
-    __slots__ = ("budgets", "queries", "slots", "counters", "since", "until")
+    __slots__ = ("budgets", "queries", "slots", "units", "counters", "since", "until")
 
     def __init__(self, budgets: tuple[Budget, ...], deployment: str, key_id: str | None) -> None:
         self.budgets = budgets
@@ -142,6 +142,7 @@ class Plan:
             if known is None or budget.limit < known[3]:
                 merged[budget.scope_id] = (budget.scope_id, budget.scope, budget.unit, budget.limit, budget.per)
         self.slots = sorted(merged.values())
+        self.units = frozenset(unit for _, unit, _ in self.queries) | {slot[2] for slot in self.slots}
         self.counters: list[Counter] = []
         self.since = self.until = -math.inf  # nothing yet: the first request refreshes
 

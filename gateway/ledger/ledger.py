@@ -66,6 +66,11 @@ class _Write:
     done: asyncio.Future[None] | None
 
 
+def _resolve(signal: asyncio.Future[None]) -> None:
+    if not signal.done():
+        signal.set_result(None)
+
+
 class Ledger:
     """``Ledger()`` opens the default SQLite file, ``Ledger(url)`` the database a URL names
     (``sqlite:////abs.db``, ``sqlite:///rel.db``, ``postgresql://...``); ``clock`` (seconds,
@@ -77,8 +82,9 @@ class Ledger:
         self._clock = clock
         self.metrics = LedgerMetrics()
         self._pending: deque[_Write] = deque()
-        self._wake: asyncio.Event | None = None
-        self._urgent: asyncio.Event | None = None
+        self._signal: asyncio.Future[None] | None = None  # what the writer waits for
+        self._lingering = False  # the writer lets the queue gather (only an urgent write wakes it)
+        self._urgent = False  # a queued write is waited for
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
         self._plans: dict[Any, Plan] = {}
@@ -91,26 +97,33 @@ class Ledger:
 
     def _enqueue(self, write: _Write) -> None:
         if self._writer is None:
-            self._wake = asyncio.Event()
-            self._urgent = asyncio.Event()
             self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name="ledger-writer")
         self._pending.append(write)
-        assert self._wake is not None and self._urgent is not None
-        self._wake.set()
         if write.done is not None:
-            self._urgent.set()
+            self._urgent = True
+        signal = self._signal
+        if signal is not None and not signal.done() and (
+            self._urgent or not self._lingering or len(self._pending) >= BATCH_ROWS
+        ):
+            signal.set_result(None)
 
     async def _write_loop(self) -> None:
-        assert self._wake is not None and self._urgent is not None
+        """Wait for a write; let writes nobody waits for gather for ``LINGER_S`` (unless one
+        that somebody waits for comes); commit all that is queued, in batches."""
+        loop = asyncio.get_running_loop()
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if not self._urgent.is_set() and len(self._pending) < BATCH_ROWS:
+            if not self._pending:
+                self._lingering = self._urgent = False
+                self._signal = loop.create_future()
+                await self._signal
+            if not self._urgent and len(self._pending) < BATCH_ROWS:
+                self._lingering = True
+                self._signal = signal = loop.create_future()
+                timer = loop.call_later(LINGER_S, _resolve, signal)
                 try:
-                    await asyncio.wait_for(self._urgent.wait(), LINGER_S)
-                except asyncio.TimeoutError:
-                    pass
-            self._urgent.clear()
+                    await signal
+                finally:
+                    timer.cancel()
             while self._pending:
                 batch: list[_Write] = []
                 size = 0
@@ -130,7 +143,9 @@ class Ledger:
         rows = [row for write in batch for row in write.rows]
         try:
             if rows or changes:
-                await self._store.write(rows, [(r, u, s, p) for (s, p), (r, u) in changes.items()])
+                deltas = [(r, u, s, p) for (s, p), (r, u) in changes.items()]
+                if not self._store.write_now(rows, deltas):
+                    await self._store.write(rows, deltas)
         except Exception as exc:
             for write in batch:
                 if write.done is not None and not write.done.done():
@@ -206,6 +221,11 @@ class Ledger:
                 self.metrics.refused(exc.scope, exc.unit)
                 raise
         return Reservation(deployment, key_id, tokens_estimate, usd, claims)
+
+    def budget_units(self, budgets: Iterable[Budget], deployment: str, key_id: str | None = None) -> frozenset[str]:
+        """The units (``tokens``, ``usd``) of the budgets that apply to a request on
+        ``deployment`` for ``key_id``: what its estimate needs (nothing to reserve when empty)."""
+        return self._plan(budgets, deployment, key_id).units
 
     def _plan(self, budgets: Iterable[Budget], deployment: str, key_id: str | None) -> Plan:
         """The plan of these budgets for this deployment and key id, made once (a tuple is

@@ -77,6 +77,9 @@ class Store(Protocol):
     async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
         """Insert rows and apply counter changes in one transaction."""
 
+    def write_now(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> bool:
+        """``write`` at once, without waiting, when the store can (True), else nothing done."""
+
     async def sums(self, since: float, until: float) -> list[Grouped]:
         """Totals of the attempts started in [since, until), grouped by every GROUP_COLUMNS."""
 

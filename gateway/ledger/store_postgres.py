@@ -143,6 +143,9 @@ class PostgresStore:
                 grants.append(grant)
         return grants
 
+    def write_now(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> bool:
+        return False
+
     async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
         pool = await self._connected()
         async with pool.acquire() as con, con.transaction():

@@ -6,11 +6,12 @@ writers of several processes sharing the file. A lease is one short transaction;
 counter updates are written in batches, each batch one transaction. WAL with
 ``synchronous=NORMAL`` keeps every committed transaction across a killed process.
 
-A lease is first tried on the event loop's own connection, without waiting: when the file is
-free its transaction (tens of µs) commits at once, without the thread hand-off (which costs
-more than the transaction); when it is busy (this process's writer or another process) the
-lease goes to the thread, which waits for it. That connection never checkpoints the WAL (the
-thread's does), so it never blocks the loop for long.
+A lease, and a batch of up to ``INLINE_ROWS`` rows, is first tried on the event loop's own
+connection, without waiting: when the file is free its transaction (tens of µs) commits at
+once, without the thread hand-off (which costs more than the transaction); when it is busy
+(another process) it goes to the thread, which waits for it. That connection never checkpoints
+the WAL: every ``CHECKPOINT_EVERY``-th batch goes to the thread, whose connection does, so the
+loop is never blocked for long.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from .rows import COLUMNS, Row
 from .store import GROUP_COLUMNS, Delta, Grouped, LeaseRefused, Stats, Want, lease_grant, median_window
 
 T = TypeVar("T")
+
+INLINE_ROWS = 64
+"""Batches of up to this many rows and counter changes may commit on the loop's connection."""
+CHECKPOINT_EVERY = 200
+"""Every this many batches, one commits on the thread (whose connection checkpoints the WAL)."""
 
 # version n is reached by running MIGRATIONS[n - 1]
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -99,6 +105,7 @@ class SqliteStore:
         self._inline.execute("PRAGMA busy_timeout = 0")
         self._inline.execute("PRAGMA synchronous = NORMAL")
         self._inline.execute("PRAGMA wal_autocheckpoint = 0")
+        self._inline_writes = 0  # batches committed inline since the thread last wrote
 
     def _migrate(self) -> None:
         con = self._con
@@ -175,12 +182,26 @@ class SqliteStore:
             raise
         return result
 
-    async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
-        def body(con: sqlite3.Connection) -> None:
+    @staticmethod
+    def _write(rows: Sequence[Row], deltas: Sequence[Delta]) -> Callable[[sqlite3.Connection], bool]:
+        def body(con: sqlite3.Connection) -> bool:
             con.executemany(_INSERT, rows)
             con.executemany(_APPLY, deltas)
+            return True
 
-        await self._run(self._transaction, body)
+        return body
+
+    def write_now(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> bool:
+        if len(rows) + len(deltas) > INLINE_ROWS or self._inline_writes >= CHECKPOINT_EVERY:
+            return False
+        if self._try_inline(self._write(rows, deltas)) is None:
+            return False
+        self._inline_writes += 1
+        return True
+
+    async def write(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
+        await self._run(self._transaction, self._write(rows, deltas))
+        self._inline_writes = 0
 
     async def sums(self, since: float, until: float) -> list[Grouped]:
         return await self._run(lambda: self._con.execute(_SUMS, (since, until)).fetchall())
