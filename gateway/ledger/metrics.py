@@ -1,86 +1,120 @@
 """Prometheus metrics of the attempts a ledger sees (ours), on a registry the ledger owns
 (``ledger.metrics.registry``) for the HTTP gateway to expose. Labels are deployment and model
-(and outcome, error class, token kind, budget period and unit); a caller's key never is one."""
+(and outcome, error class, token kind, budget period and unit); a caller's key never is one.
+
+The counts are plain numbers per deployment and model, added to per row (a few additions, no
+locks: the ledger runs in one event loop), and turned into metric families when the registry is
+collected (``LedgerMetrics`` is the registry's collector).
+"""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from bisect import bisect_left
+from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 
 from .rows import Row
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 OUTCOMES = ("ok", "error", "interrupted")
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
+_LE = [floatToGoString(bound) for bound in LATENCY_BUCKETS] + ["+Inf"]
 
 
-class _Bound(NamedTuple):
-    """One (deployment, model)'s children, looked up once: labels() is the costly part."""
+class _Histogram:
+    """Observations per bucket (the last one past every bound) and their sum."""
 
-    requests: dict[str, Any]
-    tokens: tuple[Any, ...]
-    cost: Any
-    latency: Any
-    ttfc: Any
+    __slots__ = ("counts", "sum")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, value)] += 1
+        self.sum += value
+
+    def buckets(self) -> list[tuple[str, float]]:
+        cumulative, total = [], 0
+        for le, count in zip(_LE, self.counts):
+            total += count
+            cumulative.append((le, total))
+        return cumulative
+
+
+class _Series:
+    """One (deployment, model)'s counts."""
+
+    __slots__ = ("requests", "tokens", "cost", "latency", "ttfc")
+
+    def __init__(self) -> None:
+        self.requests = dict.fromkeys(OUTCOMES, 0)
+        self.tokens = [0, 0, 0, 0]  # TOKEN_KINDS' order
+        self.cost = 0.0
+        self.latency = _Histogram()
+        self.ttfc = _Histogram()
 
 
 class LedgerMetrics:
     def __init__(self) -> None:
+        self._series: dict[tuple[str, str], _Series] = {}
+        self._errors: dict[tuple[str, str, str], int] = {}
+        self._refusals: dict[tuple[str, str], int] = {}
         self.registry = CollectorRegistry(auto_describe=True)
-        labels = ("deployment", "model")
-        self.requests = Counter(
-            "gateway_requests", "Attempts by outcome", (*labels, "outcome"), registry=self.registry
-        )
-        self.tokens = Counter(
-            "gateway_tokens", "Tokens by kind (input, output, cache_read, cache_write)", (*labels, "kind"),
-            registry=self.registry,
-        )
-        self.cost = Counter("gateway_cost_usd", "Cost in USD", labels, registry=self.registry)
-        self.errors = Counter(
-            "gateway_errors", "Failed attempts by error class", (*labels, "error_class"), registry=self.registry
-        )
-        self.latency = Histogram(
-            "gateway_latency_seconds", "Attempt latency", labels, buckets=LATENCY_BUCKETS, registry=self.registry
-        )
-        self.ttfc = Histogram(
-            "gateway_time_to_first_chunk_seconds", "Time to the first chunk", labels,
-            buckets=LATENCY_BUCKETS, registry=self.registry,
-        )
-        self.budget_refusals = Counter(
-            "gateway_budget_refusals", "Requests refused by a budget", ("per", "unit"), registry=self.registry
-        )
-        self._children: dict[tuple[str, str], _Bound] = {}
-
-    def _bound(self, deployment: str, model: str) -> _Bound:
-        bound = self._children.get((deployment, model))
-        if bound is None:
-            bound = self._children[(deployment, model)] = _Bound(
-                {outcome: self.requests.labels(deployment, model, outcome) for outcome in OUTCOMES},
-                tuple(self.tokens.labels(deployment, model, kind) for kind in TOKEN_KINDS),
-                self.cost.labels(deployment, model),
-                self.latency.labels(deployment, model),
-                self.ttfc.labels(deployment, model),
-            )
-        return bound
+        self.registry.register(self)
 
     def observe(self, row: Row) -> None:
-        bound = self._bound(row.deployment, row.model)
-        requests = bound.requests.get(row.outcome)
-        (requests or self.requests.labels(row.deployment, row.model, row.outcome)).inc()
-        for counter, count in zip(
-            bound.tokens, (row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
-        ):
-            if count:
-                counter.inc(count)
+        series = self._series.get((row.deployment, row.model))
+        if series is None:
+            series = self._series[(row.deployment, row.model)] = _Series()
+        series.requests[row.outcome] = series.requests.get(row.outcome, 0) + 1
+        tokens = series.tokens
+        tokens[0] += row.input_tokens
+        tokens[1] += row.output_tokens
+        tokens[2] += row.cache_read_tokens
+        tokens[3] += row.cache_write_tokens
         if row.cost_usd > 0:
-            bound.cost.inc(row.cost_usd)
+            series.cost += row.cost_usd
         if row.outcome != "ok":
-            self.errors.labels(row.deployment, row.model, row.error_class or row.outcome).inc()
+            key = (row.deployment, row.model, row.error_class or row.outcome)
+            self._errors[key] = self._errors.get(key, 0) + 1
         if row.latency_s is not None:
-            bound.latency.observe(row.latency_s)
+            series.latency.observe(row.latency_s)
         if row.ttfc_s is not None:
-            bound.ttfc.observe(row.ttfc_s)
+            series.ttfc.observe(row.ttfc_s)
 
     def refused(self, scope: str, unit: str) -> None:
-        self.budget_refusals.labels(scope.partition(" ")[0], unit).inc()
+        key = (scope.partition(" ")[0], unit)
+        self._refusals[key] = self._refusals.get(key, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        """The registry's view: ``gateway_requests``, ``gateway_tokens``, ``gateway_cost_usd``,
+        ``gateway_errors`` and ``gateway_budget_refusals`` counters, ``gateway_latency_seconds``
+        and ``gateway_time_to_first_chunk_seconds`` histograms (may run on another thread: it
+        reads copies)."""
+        labels = ["deployment", "model"]
+        requests = CounterMetricFamily("gateway_requests", "Attempts by outcome", labels=[*labels, "outcome"])
+        tokens = CounterMetricFamily(
+            "gateway_tokens", "Tokens by kind (input, output, cache_read, cache_write)", labels=[*labels, "kind"]
+        )
+        cost = CounterMetricFamily("gateway_cost_usd", "Cost in USD", labels=labels)
+        latency = HistogramMetricFamily("gateway_latency_seconds", "Attempt latency", labels=labels)
+        ttfc = HistogramMetricFamily("gateway_time_to_first_chunk_seconds", "Time to the first chunk", labels=labels)
+        for (deployment, model), series in list(self._series.items()):
+            for outcome, count in list(series.requests.items()):
+                requests.add_metric([deployment, model, outcome], count)
+            for kind, count in zip(TOKEN_KINDS, list(series.tokens)):
+                tokens.add_metric([deployment, model, kind], count)
+            cost.add_metric([deployment, model], series.cost)
+            latency.add_metric([deployment, model], series.latency.buckets(), series.latency.sum)
+            ttfc.add_metric([deployment, model], series.ttfc.buckets(), series.ttfc.sum)
+        errors = CounterMetricFamily("gateway_errors", "Failed attempts by error class", labels=[*labels, "error_class"])
+        for (deployment, model, error_class), count in list(self._errors.items()):
+            errors.add_metric([deployment, model, error_class], count)
+        refusals = CounterMetricFamily("gateway_budget_refusals", "Requests refused by a budget", labels=["per", "unit"])
+        for (per, unit), count in list(self._refusals.items()):
+            refusals.add_metric([per, unit], count)
+        yield from (requests, tokens, cost, errors, latency, ttfc, refusals)

@@ -117,6 +117,18 @@ def usage_cost(
     return int(result["totalInputTokens"] + result["totalOutputTokens"]), result["totalCost"]
 
 
+_day_cache: list[Any] = [None, ""]  # (UTC day number, its ISO date): rows come in day order
+
+
+def utc_day(ts: float) -> str:
+    """The UTC date of a ``time.time()`` timestamp, ISO (Unix days are 86,400 s long)."""
+    number = ts // 86400
+    if number != _day_cache[0]:
+        _day_cache[:] = number, datetime.fromtimestamp(ts, timezone.utc).date().isoformat()
+    day: str = _day_cache[1]
+    return day
+
+
 def row_from_attempt(
     attempt: AttemptLike, strategy: str | None, key_id: str | None, model_info: Mapping[str, Any] | None
 ) -> Row:
@@ -134,7 +146,7 @@ def row_from_attempt(
         cost = usage.total_cost
     return Row(
         attempt.started_at,
-        datetime.fromtimestamp(attempt.started_at, timezone.utc).date().isoformat(),
+        utc_day(attempt.started_at),
         attempt.deployment,
         attempt.provider,
         attempt.model,
