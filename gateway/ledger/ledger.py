@@ -39,7 +39,7 @@ from .url import default_url, open_store
 log = logging.getLogger("gateway.ledger")
 
 BATCH_ROWS = 1000  # rows and counter changes per transaction, at most
-LINGER_S = 0.005
+LINGER_S = 0.05
 """How long the writer lets rows that nobody waits for (``record``, ``settle_nowait``) gather
 before it commits them, unless a ``settle``, ``release`` or ``flush`` comes (one transaction,
 one hand-off to the store's thread, for the requests of those milliseconds)."""
