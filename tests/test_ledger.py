@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import random
 import signal
 import sqlite3
 import sys
@@ -26,6 +27,7 @@ from prometheus_client import generate_latest
 
 from gateway.errors import BudgetExceeded
 from gateway.ledger import Budget, Ledger, Reservation, default_url
+from gateway.ledger import ledger as ledger_module
 from providers.utils.cost import calculate_api_cost_anthropic, calculate_api_cost_openai
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,7 +341,10 @@ async def test_settle_prices_each_attempt_on_its_own_model(ledgers: Any) -> None
     reservation = await ledger.reserve([usd], deployment="main", tokens_estimate=2000, usd_estimate=0.02)
     await ledger.settle(reservation, failed, served)
     costs = [calculate_api_cost_openai(PRICES, 1000, 10)["totalCost"], calculate_api_cost_openai(cheap, 1000, 100)["totalCost"]]
-    assert await ledger.budget_usage(usd) == (math.fsum(costs), 0)
+    used, reserved = await ledger.budget_usage(usd)
+    # nothing reserved: the store's counter less this process's lease, two float sums of the
+    # same amounts in different orders (equal within rounding)
+    assert (used, reserved) == (math.fsum(costs), pytest.approx(0, abs=1e-15))
     report = await ledger.cost_report(group_by=("deployment",))
     assert {k: t.cost_usd for k, t in report.by_deployment.items()} == {"main": costs[0], "cheap": costs[1]}
 
@@ -371,6 +376,93 @@ async def test_day_rollover_resets_the_daily_budget_and_no_other(ledgers: Any) -
     assert await ledger.budget_usage(daily) == (0, 0)  # all or none: the day's claim was rolled back
     await ledger.reserve([daily, monthly], deployment="main", tokens_estimate=50)
     assert await ledger.budget_usage(keyed_daily) == (0, 0)
+
+
+async def test_admissions_match_exact_accounting_in_one_process(ledgers: Any) -> None:
+    """Reservations come from the process's leases, yet in one process every decision is the
+    exact one: admitted iff used + reserved + estimate <= limit on every counter that applies
+    (random estimates, settlements under and over the estimate, releases)."""
+    ledger = ledgers()
+    limits = {"day": 3000, "team": 1500}
+    day, team = Budget(tokens=3000, per="day"), Budget(tokens=1500, per="month", key="team-a")
+    used = {"day": 0, "team": 0}
+    reserved = {"day": 0, "team": 0}
+    rng = random.Random(17)
+    open_: list[tuple[Reservation, int, list[str]]] = []
+    decisions = {True: 0, False: 0}
+    for step in range(600):
+        if open_ and rng.random() < 0.45:
+            reservation, estimate, scopes = open_.pop(rng.randrange(len(open_)))
+            spent = 0 if rng.random() < 0.2 else rng.randint(0, 2 * estimate)
+            for scope in scopes:
+                reserved[scope] -= estimate
+                used[scope] += spent
+            if spent == 0:
+                await ledger.release(reservation)
+            elif step % 2:
+                ledger.settle_nowait(reservation, Attempt(usage=Usage(spent, 0)))
+            else:
+                await ledger.settle(reservation, Attempt(usage=Usage(spent, 0)))
+            continue
+        estimate, key = rng.randint(1, 60), rng.choice([None, "team-a"])
+        scopes = ["day", "team"] if key else ["day"]
+        fits = all(used[s] + reserved[s] + estimate <= limits[s] for s in scopes)
+        try:
+            reservation = await ledger.reserve([day, team], deployment="main", key_id=key, tokens_estimate=estimate)
+        except BudgetExceeded as refused:
+            assert not fits, (step, estimate, used, reserved)
+            scope = "day" if refused.scope == "day" else "team"
+            assert refused.used == used[scope] + reserved[scope]
+            decisions[False] += 1
+            continue
+        assert fits, (step, estimate, used, reserved)
+        decisions[True] += 1
+        for scope in scopes:
+            reserved[scope] += estimate
+        open_.append((reservation, estimate, scopes))
+        if step % 50 == 0:
+            assert await ledger.budget_usage(day) == (used["day"], reserved["day"])
+            assert await ledger.budget_usage(team) == (used["team"], reserved["team"])
+    print(f"600 steps: {decisions[True]} admitted, {decisions[False]} refused, all as exact accounting decides")
+    assert decisions[True] > 80 and decisions[False] > 80
+    assert await ledger.budget_usage(day) == (used["day"], reserved["day"])
+
+
+async def test_a_restart_remembers_what_was_spent(ledgers: Any, db_url: str) -> None:
+    daily = Budget(tokens=1000, per="day")
+    first = ledgers()
+    for _ in range(6):
+        reservation = await first.reserve([daily], deployment="main", tokens_estimate=150)
+        first.settle_nowait(reservation, Attempt(usage=Usage(60, 40)))
+    await first.aclose()  # commits what is queued and gives the lease back
+    assert await sql(db_url, "SELECT used, reserved FROM budget_usage") == [(600, 0)]
+
+    second = ledgers()  # a new process's ledger: it leases from what the store holds
+    assert await second.budget_usage(daily) == (600, 0)
+    await second.reserve([daily], deployment="main", tokens_estimate=400)
+    with pytest.raises(BudgetExceeded) as refused:
+        await second.reserve([daily], deployment="main", tokens_estimate=1)
+    assert (refused.value.used, refused.value.limit) == (1000, 1000)
+
+
+async def test_another_instance_gets_a_lease_once_its_holder_is_idle(
+    ledgers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger_module, "LEASE_IDLE_S", 0.05)
+    daily = Budget(tokens=1000, per="day")
+    holder, other = ledgers(), ledgers()  # two instances sharing the database
+    await holder.settle(await holder.reserve([daily], deployment="main", tokens_estimate=10), Attempt(usage=Usage(5, 5)))
+    (leased,) = await sql(holder.url, "SELECT reserved FROM budget_usage")
+    assert leased[0] > 0  # the holder keeps a lease for its next requests
+    with pytest.raises(BudgetExceeded) as refused:  # never past the limit: the lease counts
+        await other.reserve([daily], deployment="main", tokens_estimate=990)
+    assert refused.value.used == 10 + leased[0]
+    for _ in range(100):  # the holder gives the idle lease back
+        if await sql(holder.url, "SELECT used, reserved FROM budget_usage") == [(10, 0)]:
+            break
+        await asyncio.sleep(0.02)
+    await other.reserve([daily], deployment="main", tokens_estimate=990)
+    assert await other.budget_usage(daily) == (10, 990)
 
 
 # -- durability --------------------------------------------------------------------------------

@@ -97,10 +97,11 @@ def period_of(per: str, now: float) -> tuple[str, float, float]:
 
 class Counter:
     """One period budget's counter in this process: what it leased from the store and has not
-    handed out (``spare``), and how many reservations it served (``uses``; ``seen`` is that
-    number when the idle check last looked)."""
+    handed out (``spare``; negative when settlements used more than their estimates and the
+    lease), its last grant (``cap``), and how many reservations it served (``uses``; ``seen`` is
+    that number when the idle check last looked)."""
 
-    __slots__ = ("scope_id", "period", "scope", "unit", "limit", "resets_at", "spare", "uses", "seen")
+    __slots__ = ("scope_id", "period", "scope", "unit", "limit", "resets_at", "spare", "cap", "uses", "seen")
 
     def __init__(self, scope_id: str, period: str, scope: str, unit: str, limit: float, resets_at: float) -> None:
         self.scope_id = scope_id
@@ -109,7 +110,7 @@ class Counter:
         self.unit = unit
         self.limit = limit
         self.resets_at = resets_at
-        self.spare = 0.0
+        self.spare = self.cap = 0.0
         self.uses = self.seen = 0
 
     def exceeded(self, used: float) -> BudgetExceeded:

@@ -297,6 +297,7 @@ class Ledger:
     def _leased(self, wants: list[tuple[Counter, float, float]], grants: list[float]) -> None:
         for (counter, _, _), grant in zip(wants, grants):
             counter.spare += grant
+            counter.cap = grant
         self._watch_idle()
 
     def _exceeded(self, wants: list[tuple[Counter, float, float]], refused: LeaseRefused) -> BudgetExceeded:
@@ -313,37 +314,44 @@ class Ledger:
 
     def _idle_check(self) -> None:
         """Every ``LEASE_IDLE_S`` while a lease is held: give back the leases no reservation
-        drew on since the last look, forget the empty counters of periods that ended."""
+        drew on since the last look, and what a lease gathered past its last grant (estimates
+        returned by settlements); forget the empty counters of periods that ended."""
         self._idle = None
         now = self._clock()
-        idle: list[Counter] = []
+        back: list[Counter] = []
         held = False
         for key, counter in list(self._counters.items()):
             if counter.uses != counter.seen:
                 counter.seen = counter.uses
                 held = held or counter.spare != 0
+                if counter.spare > counter.cap:
+                    back.append(counter)
             elif counter.spare:
-                idle.append(counter)
+                back.append(counter)
             elif counter.resets_at <= now:
                 del self._counters[key]
-        if idle:
-            task = asyncio.get_running_loop().create_task(self._give_back(idle))
+        if back:
+            task = asyncio.get_running_loop().create_task(self._give_back(back))
             self._giving_back.add(task)
             task.add_done_callback(self._giving_back.discard)
-        if idle or held:
+        if back or held:
             self._watch_idle()
 
-    async def _give_back(self, idle: list[Counter] | None) -> None:
-        """Return the spare of the ``idle`` leases that are still idle (of every lease when
-        None) to the store."""
+    async def _give_back(self, counters: list[Counter] | None) -> None:
+        """Return to the store the whole lease of those ``counters`` still idle and the part
+        past the last grant of the others (every whole lease when None, at ``aclose``); a
+        negative lease (use past the estimates) is added to the counter. Leases wait meanwhile,
+        so that none reads the counter before the change is committed."""
         if self._leasing is None:
             self._leasing = asyncio.Lock()
         async with self._leasing:
             deltas = []
-            for counter in self._counters.values() if idle is None else idle:
-                if counter.spare and (idle is None or counter.uses == counter.seen):
-                    deltas.append((-counter.spare, 0.0, counter.scope_id, counter.period))
-                    counter.spare = 0.0
+            for counter in list(self._counters.values()) if counters is None else counters:
+                idle = counters is None or counter.uses == counter.seen
+                amount = counter.spare if idle else max(0.0, counter.spare - counter.cap)
+                if amount:
+                    deltas.append((-amount, 0.0, counter.scope_id, counter.period))
+                    counter.spare -= amount
             if deltas:
                 try:
                     await self._write_and_wait((), deltas)
@@ -386,8 +394,9 @@ class Ledger:
         model_info: Mapping[str, Any] | None,
     ) -> tuple[list[Row], list[Delta]]:
         """The rows, and each counter's change: what was used moves from ``reserved`` to
-        ``used`` and the rest of the estimate back into the lease; use past the estimate and the
-        lease is added to the counter (so ``used + reserved`` grows by it with the batch)."""
+        ``used`` (``used + reserved`` unchanged) and the rest of the estimate back into the
+        lease; a use past the estimate is taken from the lease, which may go negative: the next
+        lease (or give-back) adds that to the counter."""
         self._close(reservation)
         rows = [self._row(attempt, strategy, reservation.key_id, model_info) for attempt in attempts]
         if not reservation.claims:
@@ -397,13 +406,8 @@ class Ledger:
         deltas = []
         for counter, amount in reservation.claims:
             used = tokens if counter.unit == "tokens" else usd
-            spare = counter.spare + amount - used
-            if spare >= 0:
-                counter.spare = spare
-                deltas.append((-used, used, counter.scope_id, counter.period))
-            else:
-                counter.spare = 0.0
-                deltas.append((-spare - used, used, counter.scope_id, counter.period))
+            counter.spare += amount - used
+            deltas.append((-used, used, counter.scope_id, counter.period))
         self._watch_idle()
         return rows, deltas
 
