@@ -486,9 +486,15 @@ async def test_kill_9_under_load_leaves_a_database_holding_every_settled_row(tmp
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         stored = {ts for (ts,) in connection.execute("SELECT ts FROM attempts WHERE deployment = 'main'")}
+        (spent,) = connection.execute("SELECT SUM(total_tokens) FROM attempts WHERE deployment = 'main'").fetchone()
+        used, reserved = connection.execute("SELECT SUM(used), SUM(reserved) FROM budget_usage").fetchone()
     missing = set(settled) - stored
-    print(f"kill -9 after {len(settled)} settled requests: {len(stored)} settled rows stored, {len(missing)} missing")
+    print(f"kill -9 after {len(settled)} settled requests: {len(stored)} settled rows stored, {len(missing)} missing; "
+          f"budget counter: {used:g} used (the stored rows' tokens: {spent}), {reserved:g} still reserved")
     assert not missing
+    # the counter forgot nothing: a row and its counter change commit together, and what the
+    # dead process held (estimates in flight, the rest of its lease) stays reserved
+    assert used == spent and reserved >= 0
     async with Ledger(f"sqlite:///{path}") as ledger:
         assert (await ledger.deployment_stats("main")).request_count == len(stored)
 
