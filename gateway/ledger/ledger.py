@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +33,7 @@ from ..errors import BudgetExceeded
 from .budgets import Budget, Counter, Plan, Reservation, period_of
 from .metrics import LedgerMetrics
 from .report import CostReport, When, build_report, check_group_by, to_timestamp
-from .rows import AttemptLike, Row, row_from_attempt
+from .rows import AttemptLike, Row, attempt_tokens, row_from_attempt
 from .store import Delta, LeaseRefused, Want
 from .url import default_url, open_store
 
@@ -59,9 +60,17 @@ class DeploymentStats:
     p50_latency_s: float | None
 
 
+# an attempt whose row is built with its batch: the attempt, strategy, key id, model info
+_Attempt = tuple[AttemptLike, "str | None", "str | None", "Mapping[str, Any] | None"]
+
+
 @dataclass
 class _Write:
-    rows: Sequence[Row]
+    """Rows (``attempts`` become rows, and metrics, when the batch is built) and counter
+    changes that commit together; ``done`` when somebody waits for that."""
+
+    rows: list[Row]
+    attempts: Sequence[_Attempt]
     deltas: Sequence[Delta]
     done: asyncio.Future[None] | None
 
@@ -92,12 +101,15 @@ class Ledger:
         self._leasing: asyncio.Lock | None = None  # held by a lease or give-back that waits
         self._idle: asyncio.TimerHandle | None = None
         self._giving_back: set[asyncio.Task[None]] = set()
+        self._thread: int | None = None  # the event loop's, once the writer runs
+        self.metrics.before_collect = self._build_queued
 
     # -- writing ---------------------------------------------------------------------------
 
     def _enqueue(self, write: _Write) -> None:
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name="ledger-writer")
+            self._thread = threading.get_ident()
         self._pending.append(write)
         if write.done is not None:
             self._urgent = True
@@ -130,37 +142,63 @@ class Ledger:
                 while self._pending and size < BATCH_ROWS:
                     write = self._pending.popleft()
                     batch.append(write)
-                    size += len(write.rows) + len(write.deltas)
+                    size += len(write.rows) + len(write.attempts) + len(write.deltas)
                 await self._commit(batch)
 
     async def _commit(self, batch: list[_Write]) -> None:
         changes: dict[tuple[str, str], list[float]] = {}
+        rows: list[Row] = []
         for write in batch:
+            try:
+                self._build(write)
+            except Exception as exc:  # an attempt that is not one: its write fails alone
+                self._failed([write], exc)
+                continue
+            rows.extend(write.rows)
             for reserved, used, scope_id, period in write.deltas:
                 change = changes.setdefault((scope_id, period), [0.0, 0.0])
                 change[0] += reserved
                 change[1] += used
-        rows = [row for write in batch for row in write.rows]
         try:
             if rows or changes:
                 deltas = [(r, u, s, p) for (s, p), (r, u) in changes.items()]
                 if not self._store.write_now(rows, deltas):
                     await self._store.write(rows, deltas)
         except Exception as exc:
-            for write in batch:
-                if write.done is not None and not write.done.done():
-                    write.done.set_exception(exc)
-            unwaited = sum(len(write.rows) for write in batch if write.done is None)
-            if unwaited:
-                log.error("ledger: %d recorded attempt(s) not written: %s", unwaited, exc)
+            self._failed(batch, exc)
             return
         for write in batch:
             if write.done is not None and not write.done.done():
                 write.done.set_result(None)
 
-    async def _write_and_wait(self, rows: Sequence[Row], deltas: Sequence[Delta]) -> None:
+    @staticmethod
+    def _failed(writes: list[_Write], exc: Exception) -> None:
+        for write in writes:
+            if write.done is not None and not write.done.done():
+                write.done.set_exception(exc)
+        unwaited = sum(len(write.rows) + len(write.attempts) for write in writes if write.done is None)
+        if unwaited:
+            log.error("ledger: %d recorded attempt(s) not written: %s", unwaited, exc)
+
+    def _build(self, write: _Write) -> None:
+        """The write's attempts as rows (each observed by the metrics), once."""
+        if write.attempts:
+            write.rows.extend([self._row(*attempt) for attempt in write.attempts])
+            write.attempts = ()
+
+    def _build_queued(self) -> None:
+        """Build the queued writes' rows now (the metrics are about to be read), when called on
+        the event loop's thread (a scrape from another thread sees them within ``LINGER_S``)."""
+        if threading.get_ident() == self._thread:
+            for write in self._pending:
+                try:
+                    self._build(write)
+                except Exception:  # the writer reports it
+                    pass
+
+    async def _write_and_wait(self, rows: list[Row], deltas: Sequence[Delta], attempts: Sequence[_Attempt] = ()) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._enqueue(_Write(rows, deltas, done))
+        self._enqueue(_Write(rows, attempts, deltas, done))
         await done
 
     def _row(
@@ -178,14 +216,14 @@ class Ledger:
         key_id: str | None = None,
         model_info: Mapping[str, Any] | None = None,
     ) -> None:
-        """Queue one attempt's row and return at once; a batch writes it off the request path.
-        ``model_info`` (the handler's ``get_model()["info"]``) prices it when the attempt's
-        usage has no ``total_cost``."""
-        self._enqueue(_Write((self._row(attempt, strategy, key_id, model_info),), (), None))
+        """Queue one attempt and return at once; its row is built and written off the request
+        path, with a batch. ``model_info`` (the handler's ``get_model()["info"]``) prices it
+        when the attempt's usage has no ``total_cost``."""
+        self._enqueue(_Write([], ((attempt, strategy, key_id, model_info),), (), None))
 
     async def flush(self) -> None:
         """Wait until every row queued so far is written."""
-        await self._write_and_wait((), ())
+        await self._write_and_wait([], ())
 
     # -- budgets ---------------------------------------------------------------------------
 
@@ -354,7 +392,7 @@ class Ledger:
                     counter.spare -= amount
             if deltas:
                 try:
-                    await self._write_and_wait((), deltas)
+                    await self._write_and_wait([], deltas)
                 except Exception as exc:  # the store keeps it reserved: never more than the budget
                     log.error("ledger: leases not given back: %s", exc)
 
@@ -373,7 +411,8 @@ class Ledger:
     ) -> None:
         """Record the request's attempts and replace its estimate by what they used; returns
         once that is committed."""
-        await self._write_and_wait(*self._settlement(reservation, attempts, strategy, model_info))
+        rows, queued, deltas = self._settlement(reservation, attempts, strategy, model_info)
+        await self._write_and_wait(rows, deltas, queued)
 
     def settle_nowait(
         self,
@@ -384,7 +423,8 @@ class Ledger:
     ) -> None:
         """``settle`` off the request path (the router's): the budgets see it at once, the rows
         and counter changes are committed with the next batch (a failed write is logged)."""
-        self._enqueue(_Write(*self._settlement(reservation, attempts, strategy, model_info), None))
+        rows, queued, deltas = self._settlement(reservation, attempts, strategy, model_info)
+        self._enqueue(_Write(rows, queued, deltas, None))
 
     def _settlement(
         self,
@@ -392,24 +432,33 @@ class Ledger:
         attempts: Sequence[AttemptLike],
         strategy: str | None,
         model_info: Mapping[str, Any] | None,
-    ) -> tuple[list[Row], list[Delta]]:
-        """The rows, and each counter's change: what was used moves from ``reserved`` to
+    ) -> tuple[list[Row], list[_Attempt], list[Delta]]:
+        """The rows (built now when a USD budget needs their cost, else queued to be built
+        with the batch), and each counter's change: what was used moves from ``reserved`` to
         ``used`` (``used + reserved`` unchanged) and the rest of the estimate back into the
         lease; a use past the estimate is taken from the lease, which may go negative: the next
         lease (or give-back) adds that to the counter."""
         self._close(reservation)
-        rows = [self._row(attempt, strategy, reservation.key_id, model_info) for attempt in attempts]
+        key_id = reservation.key_id
         if not reservation.claims:
-            return rows, []
-        tokens = sum(row.total_tokens for row in rows)
-        usd = math.fsum(row.cost_usd for row in rows)
+            return [], [(attempt, strategy, key_id, model_info) for attempt in attempts], []
+        rows: list[Row] = []
+        queued: list[_Attempt] = []
+        usd = 0.0
+        if any(counter.unit == "usd" for counter, _ in reservation.claims):
+            rows = [self._row(attempt, strategy, key_id, model_info) for attempt in attempts]
+            tokens = sum(row.total_tokens for row in rows)
+            usd = math.fsum(row.cost_usd for row in rows)
+        else:
+            queued = [(attempt, strategy, key_id, model_info) for attempt in attempts]
+            tokens = sum(attempt_tokens(attempt) for attempt in attempts)
         deltas = []
         for counter, amount in reservation.claims:
             used = tokens if counter.unit == "tokens" else usd
             counter.spare += amount - used
             deltas.append((-used, used, counter.scope_id, counter.period))
         self._watch_idle()
-        return rows, deltas
+        return rows, queued, deltas
 
     async def release(self, reservation: Reservation) -> None:
         """Give a request's estimate back (nothing was used)."""

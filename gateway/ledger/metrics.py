@@ -4,13 +4,14 @@
 
 The counts are plain numbers per deployment and model, added to per row (a few additions, no
 locks: the ledger runs in one event loop), and turned into metric families when the registry is
-collected (``LedgerMetrics`` is the registry's collector).
+collected (``LedgerMetrics`` is the registry's collector; ``before_collect``, the ledger's, first
+builds the rows still queued).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -63,6 +64,7 @@ class LedgerMetrics:
         self._series: dict[tuple[str, str], _Series] = {}
         self._errors: dict[tuple[str, str, str], int] = {}
         self._refusals: dict[tuple[str, str], int] = {}
+        self.before_collect: Callable[[], None] | None = None
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(self)
 
@@ -95,6 +97,8 @@ class LedgerMetrics:
         ``gateway_errors`` and ``gateway_budget_refusals`` counters, ``gateway_latency_seconds``
         and ``gateway_time_to_first_chunk_seconds`` histograms (may run on another thread: it
         reads copies)."""
+        if self.before_collect is not None:
+            self.before_collect()
         labels = ["deployment", "model"]
         requests = CounterMetricFamily("gateway_requests", "Attempts by outcome", labels=[*labels, "outcome"])
         tokens = CounterMetricFamily(

@@ -117,6 +117,24 @@ def usage_cost(
     return int(result["totalInputTokens"] + result["totalOutputTokens"]), result["totalCost"]
 
 
+def usage_counts(attempt: AttemptLike) -> tuple[int, int, int, int]:
+    """An attempt's input, output, cache-read and cache-write tokens (0 without a usage)."""
+    usage = attempt.usage
+    if usage is None:
+        return 0, 0, 0, 0
+    return usage.input_tokens or 0, usage.output_tokens or 0, usage.cache_read_tokens or 0, usage.cache_write_tokens or 0
+
+
+def attempt_tokens(attempt: AttemptLike) -> int:
+    """An attempt's total tokens without pricing it: ``usage_cost``'s ``totalInputTokens +
+    totalOutputTokens``, whose Anthropic-protocol input adds the cache tokens (the usage's
+    input leaves them out) and whose OpenAI-protocol input is the usage's (it holds them)."""
+    input_tokens, output_tokens, cache_read, cache_write = usage_counts(attempt)
+    if get_api_protocol(attempt.provider, attempt.model) == "anthropic":
+        return input_tokens + output_tokens + cache_read + cache_write
+    return input_tokens + output_tokens
+
+
 _day_cache: list[Any] = [None, ""]  # (UTC day number, its ISO date): rows come in day order
 
 
@@ -135,10 +153,7 @@ def row_from_attempt(
     if model_info is None:
         model_info = getattr(attempt, "model_info", None)
     usage = attempt.usage
-    input_tokens = (usage.input_tokens or 0) if usage else 0
-    output_tokens = (usage.output_tokens or 0) if usage else 0
-    cache_read = (usage.cache_read_tokens or 0) if usage else 0
-    cache_write = (usage.cache_write_tokens or 0) if usage else 0
+    input_tokens, output_tokens, cache_read, cache_write = usage_counts(attempt)
     total_tokens, cost = usage_cost(
         attempt.provider, attempt.model, model_info, input_tokens, output_tokens, cache_write, cache_read
     )
