@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, AsyncGenerator, Callable, Iterable, Mapping, Sequence
 
 from providers.sdk.retries import enabled as sdk_retries
-from providers.utils.tiktoken import tiktoken
+from providers.utils.tiktoken import TOKEN_FUDGE_FACTOR, get_encoder, tiktoken
 
 from .errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted
 from .options import settings_with
@@ -52,6 +53,10 @@ FAIL_WINDOW_S = 60.0
 INLINE_COUNT_CHARS = 2000
 """Budget estimates of inputs up to this many characters of text are counted without the
 handler's token-counting worker (about 60 µs of tiktoken at most, less than the hand-off)."""
+TEXT_COUNTS = 4096
+"""Token counts of this many texts (system prompts, messages) are kept for the next estimates:
+a conversation sends its history again each turn, a strategy its prompt to several calls."""
+_text_counts: dict[str, int] = {}  # text -> its tiktoken tokens before the fudge factor, oldest first
 TTFC_EWMA_ALPHA = 0.3
 """Weight of the newest time-to-first-chunk in ``lowest_latency``'s moving average."""
 
@@ -203,6 +208,22 @@ class _Books:
         self.records: list[AttemptRecord] = []
         self.strategy = strategy
         self.key_id = key_id
+
+
+def _count_texts(texts: list[str]) -> int:
+    """``tiktoken`` of text blocks (the handlers' ``count_tokens``: each text's tokens, summed,
+    times the fudge factor, rounded up), each text counted once while it is among the last
+    ``TEXT_COUNTS`` counted."""
+    total = 0
+    for text in texts:
+        count = _text_counts.get(text)
+        if count is None:
+            count = len(get_encoder().encode_ordinary(text)) if text else 0
+            if len(_text_counts) >= TEXT_COUNTS:
+                del _text_counts[next(iter(_text_counts))]
+            _text_counts[text] = count
+        total += count
+    return math.ceil(total * TOKEN_FUDGE_FACTOR)
 
 
 def _ended_normally(provider: str, attempt: _Attempt, last: Any) -> bool:
@@ -408,9 +429,10 @@ class Router:
         """Reserve the request's estimate against the budgets that apply (``BudgetExceeded``
         before anything is sent): the handler's ``count_tokens`` of the input plus the model's
         output cap (``maxTokens``), priced with its model info when a USD budget applies; no
-        estimate when none applies. An input of up to ``INLINE_COUNT_CHARS`` characters is
-        counted here by the function that count runs on its worker (the same number, without
-        the thread hand-off). ``key_id`` (else the metadata's)
+        estimate when none applies. An input of up to ``INLINE_COUNT_CHARS`` characters not
+        counted lately is counted here by the function that count runs on its worker (the same
+        number, without the thread hand-off; texts counted lately are not counted again).
+        ``key_id`` (else the metadata's)
         is a caller's key id, never a key; the metadata's ``strategy`` names a strategy's call."""
         strategy = metadata.get("strategy") if metadata else None
         if key_id is None and metadata:
@@ -422,8 +444,10 @@ class Router:
         for message in messages:
             part = message.get("content")
             content.extend([{"type": "text", "text": part}] if isinstance(part, str) else part or [])
-        chars = sum(len(block.get("text") or "") if block.get("type") == "text" else INLINE_COUNT_CHARS for block in content)
-        if chars <= INLINE_COUNT_CHARS:
+        texts = [block.get("text") or "" for block in content if block.get("type") == "text"]
+        if len(texts) == len(content) and sum(len(t) for t in texts if t not in _text_counts) <= INLINE_COUNT_CHARS:
+            input_tokens = _count_texts(texts)
+        elif sum(map(len, texts)) + INLINE_COUNT_CHARS * (len(content) - len(texts)) <= INLINE_COUNT_CHARS:
             input_tokens = tiktoken(content)
         else:
             input_tokens = await deployment.handler.count_tokens(content)

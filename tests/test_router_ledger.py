@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import random
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,11 @@ from pg_server import PostgresServer
 
 from gateway.errors import BudgetExceeded
 from gateway.ledger import Budget, Ledger
+from gateway import router as router_module
 from gateway.router import Router
 from gateway.strategies import run_strategy
 from providers.utils.cost import calculate_api_cost_anthropic
+from providers.utils.tiktoken import tiktoken
 
 MODEL = "claude-sonnet-4-5"  # $3 / $15 per million tokens, maxTokens 8192 (get_model)
 OUTPUT_CAP = 8192
@@ -139,6 +142,22 @@ async def test_a_per_query_budget_refuses_an_estimate_over_it_before_sending(ups
     assert upstream.seen == []
     assert (await ledger.cost_report()).total_tokens == 0
     await ledger.aclose()
+
+
+def test_text_estimates_equal_the_handlers_count_and_count_each_text_once() -> None:
+    rng = random.Random(17)
+    words = ["hello", " wörld", "日本語", " ", "\n", "Say", "🙂", "x" * 50, "<|endoftext|>", "123", "ab\r\n"]
+    for _ in range(2000):
+        texts = ["".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(0, 4))]
+        # what the router reserves for text inputs is what count_tokens (tiktoken) says
+        assert router_module._count_texts(texts) == tiktoken([{"type": "text", "text": t} for t in texts])
+    for i in range(router_module.TEXT_COUNTS + 1):
+        router_module._count_texts([f"text {i}"])
+    assert len(router_module._text_counts) == router_module.TEXT_COUNTS  # bounded: the oldest go first
+    assert "text 0" not in router_module._text_counts and "text 1" in router_module._text_counts
+    router_module._text_counts["You are terse."] = 10**6  # a text counted lately is not counted again
+    assert router_module._count_texts(["You are terse."]) == math.ceil(10**6 * 1.5)
+    router_module._text_counts.clear()
 
 
 # --- what is recorded ----------------------------------------------------------------------------
