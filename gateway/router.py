@@ -432,25 +432,34 @@ class Router:
         estimate when none applies. An input of up to ``INLINE_COUNT_CHARS`` characters not
         counted lately is counted here by the function that count runs on its worker (the same
         number, without the thread hand-off; texts counted lately are not counted again).
-        ``key_id`` (else the metadata's)
-        is a caller's key id, never a key; the metadata's ``strategy`` names a strategy's call."""
+        ``key_id`` (else the metadata's) is a caller's key id, never a key; the metadata's
+        ``strategy`` names a strategy's call."""
         strategy = metadata.get("strategy") if metadata else None
         if key_id is None and metadata:
             key_id = metadata.get("key_id")
         units = self.ledger.budget_units(self.budgets, deployment.name, key_id) if self.budgets else ()
         if not units:  # no budget applies: nothing to estimate or reserve
             return _Books(None, strategy, key_id)
-        content: list[dict[str, Any]] = [{"type": "text", "text": system_prompt}] if system_prompt else []
+        texts = [system_prompt] if system_prompt else []
+        blocks = False  # a message with content blocks
         for message in messages:
             part = message.get("content")
-            content.extend([{"type": "text", "text": part}] if isinstance(part, str) else part or [])
-        texts = [block.get("text") or "" for block in content if block.get("type") == "text"]
-        if len(texts) == len(content) and sum(len(t) for t in texts if t not in _text_counts) <= INLINE_COUNT_CHARS:
+            if isinstance(part, str):
+                texts.append(part)
+            elif part:
+                blocks = True
+        if not blocks and sum([len(text) for text in texts if text not in _text_counts]) <= INLINE_COUNT_CHARS:
             input_tokens = _count_texts(texts)
-        elif sum(map(len, texts)) + INLINE_COUNT_CHARS * (len(content) - len(texts)) <= INLINE_COUNT_CHARS:
-            input_tokens = tiktoken(content)
         else:
-            input_tokens = await deployment.handler.count_tokens(content)
+            content: list[dict[str, Any]] = [{"type": "text", "text": system_prompt}] if system_prompt else []
+            for message in messages:
+                part = message.get("content")
+                content.extend([{"type": "text", "text": part}] if isinstance(part, str) else part or [])
+            chars = sum(len(block.get("text") or "") if block.get("type") == "text" else INLINE_COUNT_CHARS for block in content)
+            if chars <= INLINE_COUNT_CHARS:
+                input_tokens = tiktoken(content)
+            else:
+                input_tokens = await deployment.handler.count_tokens(content)
         output_tokens = deployment.max_tokens
         if "usd" in units:
             from .ledger import usage_cost

@@ -445,13 +445,15 @@ class Ledger:
         rows: list[Row] = []
         queued: list[_Attempt] = []
         usd = 0.0
-        if any(counter.unit == "usd" for counter, _ in reservation.claims):
-            rows = [self._row(attempt, strategy, key_id, model_info) for attempt in attempts]
-            tokens = sum(row.total_tokens for row in rows)
-            usd = math.fsum(row.cost_usd for row in rows)
+        for counter, _ in reservation.claims:
+            if counter.unit == "usd":
+                rows = [self._row(attempt, strategy, key_id, model_info) for attempt in attempts]
+                tokens = sum([row.total_tokens for row in rows])
+                usd = math.fsum([row.cost_usd for row in rows])
+                break
         else:
             queued = [(attempt, strategy, key_id, model_info) for attempt in attempts]
-            tokens = sum(attempt_tokens(attempt) for attempt in attempts)
+            tokens = sum([attempt_tokens(attempt) for attempt in attempts])
         deltas = []
         for counter, amount in reservation.claims:
             used = tokens if counter.unit == "tokens" else usd
