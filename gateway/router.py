@@ -180,8 +180,8 @@ class _Attempt:
             input_tokens=self.input_tokens, output_tokens=self.output_tokens, cache_read_tokens=self.cache_read,
             cache_write_tokens=self.cache_write, total_cost=self.cost,
         )
-        record = object.__new__(AttemptRecord)
-        record.__dict__.update(
+        made = object.__new__(AttemptRecord)
+        made.__dict__.update(
             deployment=deployment.name,
             provider=deployment.provider,
             model=deployment.model,
@@ -194,7 +194,7 @@ class _Attempt:
             usage=usage,
             model_info=deployment.info,
         )
-        return record
+        return made
 
 
 class _Books:

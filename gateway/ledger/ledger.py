@@ -61,7 +61,7 @@ class DeploymentStats:
 
 
 # an attempt whose row is built with its batch: the attempt, strategy, key id, model info
-_Attempt = tuple[AttemptLike, "str | None", "str | None", "Mapping[str, Any] | None"]
+_Queued = tuple[AttemptLike, str | None, str | None, Mapping[str, Any] | None]
 
 
 @dataclass
@@ -70,7 +70,7 @@ class _Write:
     changes that commit together; ``done`` when somebody waits for that."""
 
     rows: list[Row]
-    attempts: Sequence[_Attempt]
+    attempts: Sequence[_Queued]
     deltas: Sequence[Delta]
     done: asyncio.Future[None] | None
 
@@ -196,7 +196,7 @@ class Ledger:
                 except Exception:  # the writer reports it
                     pass
 
-    async def _write_and_wait(self, rows: list[Row], deltas: Sequence[Delta], attempts: Sequence[_Attempt] = ()) -> None:
+    async def _write_and_wait(self, rows: list[Row], deltas: Sequence[Delta], attempts: Sequence[_Queued] = ()) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._enqueue(_Write(rows, attempts, deltas, done))
         await done
@@ -432,7 +432,7 @@ class Ledger:
         attempts: Sequence[AttemptLike],
         strategy: str | None,
         model_info: Mapping[str, Any] | None,
-    ) -> tuple[list[Row], list[_Attempt], list[Delta]]:
+    ) -> tuple[list[Row], list[_Queued], list[Delta]]:
         """The rows (built now when a USD budget needs their cost, else queued to be built
         with the batch), and each counter's change: what was used moves from ``reserved`` to
         ``used`` (``used + reserved`` unchanged) and the rest of the estimate back into the
@@ -443,7 +443,7 @@ class Ledger:
         if not reservation.claims:
             return [], [(attempt, strategy, key_id, model_info) for attempt in attempts], []
         rows: list[Row] = []
-        queued: list[_Attempt] = []
+        queued: list[_Queued] = []
         usd = 0.0
         for counter, _ in reservation.claims:
             if counter.unit == "usd":

@@ -22,7 +22,7 @@ from .rows import Row
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 OUTCOMES = ("ok", "error", "interrupted")
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
-_LE = [floatToGoString(bound) for bound in LATENCY_BUCKETS] + ["+Inf"]
+_LE = [floatToGoString(bound) for bound in LATENCY_BUCKETS] + ["+Inf"]  # type: ignore[no-untyped-call]
 
 
 class _Histogram:
@@ -39,7 +39,8 @@ class _Histogram:
         self.sum += value
 
     def buckets(self) -> list[tuple[str, float]]:
-        cumulative, total = [], 0
+        cumulative: list[tuple[str, float]] = []
+        total = 0
         for le, count in zip(_LE, self.counts):
             total += count
             cumulative.append((le, total))
