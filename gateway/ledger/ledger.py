@@ -5,16 +5,17 @@ Budgets are kept in memory in front of the store, as leases: a process leases a 
 period counter from the store (one short transaction that adds it to the counter's ``reserved``
 only while ``used + reserved + lease <= limit`` holds there) and serves reservations from it in
 process, without a round trip; it leases again when a reservation finds too little, and a
-refusal from the store is the ``BudgetExceeded``. A settlement moves the estimate back into the
-lease at once and queues the counter change (``used`` up, ``reserved`` down by the same amount,
-so the counter's ``used + reserved`` never waits for the batch); a lease nobody used for
-``LEASE_IDLE_S`` and every lease at ``aclose`` go back to the store.
+refusal from the store is the ``BudgetExceeded``. A settlement puts what its estimate did not
+use back into the lease at once and queues the counter change (``used`` up, ``reserved`` down by
+the same amount, so the counter's ``used + reserved`` never waits for the batch); a lease nobody
+drew on for ``LEASE_IDLE_S``, the part of a lease past its last grant, and every lease at
+``aclose`` go back to the store. In one process every decision is the exact one.
 
-Rows and counter changes go through one writer task per ledger: ``record`` queues a row and
-returns at once; ``settle`` queues its rows and changes and waits until the batch holding them
-is committed (group commit), so a settled request is durable when ``settle`` returns. Rows
-nobody waits for (``record``, the router's ``settle_nowait``) are committed within ``LINGER_S``,
-together.
+Rows and counter changes go through one writer task per ledger: ``record`` queues the attempt
+and returns at once (its row, and its metrics, are built with the batch); ``settle`` queues its
+attempts and changes and waits until the batch holding them is committed (group commit), so a
+settled request is durable when ``settle`` returns. What nobody waits for (``record``, the
+router's ``settle_nowait``) is committed within ``LINGER_S``, together.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ log = logging.getLogger("gateway.ledger")
 BATCH_ROWS = 1000  # rows and counter changes per transaction, at most
 LINGER_S = 0.05
 """How long the writer lets rows that nobody waits for (``record``, ``settle_nowait``) gather
-before it commits them, unless a ``settle``, ``release`` or ``flush`` comes (one transaction,
-one hand-off to the store's thread, for the requests of those milliseconds)."""
+before it commits them, unless a ``settle`` or ``flush`` comes (one transaction for the requests
+of those milliseconds: the commit, not the row, is most of what writing a row costs)."""
 LEASE_IDLE_S = 1.0
 """A lease no reservation drew on for this long goes back to the store (so that the other
 processes sharing the budget can have it)."""
