@@ -218,8 +218,9 @@ class Ledger:
         model_info: Mapping[str, Any] | None = None,
     ) -> None:
         """Queue one attempt and return at once; its row is built and written off the request
-        path, with a batch. ``model_info`` (the handler's ``get_model()["info"]``) prices it
-        when the attempt's usage has no ``total_cost``."""
+        path, with a batch (an object that is no attempt is logged then). ``model_info`` (the
+        handler's ``get_model()["info"]``) prices it when the attempt's usage has no
+        ``total_cost``."""
         self._enqueue(_Write([], ((attempt, strategy, key_id, model_info),), (), None))
 
     async def flush(self) -> None:
