@@ -295,6 +295,7 @@ class Router:
         self.budgets = tuple(budgets or ())  # gateway.ledger.Budget: reserved before each request
         if self.budgets and ledger is None:
             raise ValueError("budgets need a ledger (Router(..., ledger=Ledger(...), budgets=[...]))")
+        self._budget_units: dict[tuple[str, str | None], frozenset[str]] = {}  # by deployment, key id
         if on_attempt is None:
             self._listeners: list[Callable[[AttemptRecord], Any]] = []
         elif callable(on_attempt):
@@ -437,7 +438,13 @@ class Router:
         strategy = metadata.get("strategy") if metadata else None
         if key_id is None and metadata:
             key_id = metadata.get("key_id")
-        units = self.ledger.budget_units(self.budgets, deployment.name, key_id) if self.budgets else ()
+        units = self._budget_units.get((deployment.name, key_id)) if self.budgets else ()
+        if units is None:
+            if len(self._budget_units) >= 4096:  # (key ids are the callers')
+                self._budget_units.clear()
+            units = self._budget_units[(deployment.name, key_id)] = self.ledger.budget_units(
+                self.budgets, deployment.name, key_id
+            )
         if not units:  # no budget applies: nothing to estimate or reserve
             return _Books(None, strategy, key_id)
         texts = [system_prompt] if system_prompt else []

@@ -13,6 +13,7 @@ nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -101,13 +102,14 @@ class Counter:
     lease), its last grant (``cap``), and how many reservations it served (``uses``; ``seen`` is
     that number when the idle check last looked)."""
 
-    __slots__ = ("scope_id", "period", "scope", "unit", "limit", "resets_at", "spare", "cap", "uses", "seen")
+    __slots__ = ("scope_id", "period", "scope", "unit", "tokens", "limit", "resets_at", "spare", "cap", "uses", "seen")
 
     def __init__(self, scope_id: str, period: str, scope: str, unit: str, limit: float, resets_at: float) -> None:
         self.scope_id = scope_id
         self.period = period
         self.scope = scope
         self.unit = unit
+        self.tokens = unit == "tokens"  # else USD
         self.limit = limit
         self.resets_at = resets_at
         self.spare = self.cap = 0.0
@@ -161,12 +163,12 @@ class Plan:
 
 @dataclass(slots=True)
 class Reservation:
-    """What ``Ledger.reserve`` holds for one request until ``settle`` or ``release``: each
-    counter it claimed from and the amount."""
+    """What ``Ledger.reserve`` holds for one request until ``settle`` or ``release``: its
+    estimate on each of ``counters`` (the tokens or the USD, by the counter's unit)."""
 
     deployment: str
     key_id: str | None
     tokens_estimate: int
     usd_estimate: float
-    claims: tuple[tuple[Counter, float], ...]
+    counters: Sequence[Counter]
     open: bool = field(default=True, repr=False)

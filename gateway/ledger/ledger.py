@@ -253,14 +253,13 @@ class Ledger:
                 raise BudgetExceeded(scope, limit, amount, None, unit)
         now = self._clock()
         counters = plan.counters if plan.since <= now < plan.until else plan.refresh(now, self._counters)
-        claims = tuple([(counter, tokens_estimate if counter.unit == "tokens" else usd) for counter in counters])
-        if claims and not self._take(claims):
+        if counters and not self._take(counters, tokens_estimate, usd):
             try:
-                await self._lease(claims)
+                await self._lease(counters, tokens_estimate, usd)
             except BudgetExceeded as exc:
                 self.metrics.refused(exc.scope, exc.unit)
                 raise
-        return Reservation(deployment, key_id, tokens_estimate, usd, claims)
+        return Reservation(deployment, key_id, tokens_estimate, usd, counters)
 
     def budget_units(self, budgets: Iterable[Budget], deployment: str, key_id: str | None = None) -> frozenset[str]:
         """The units (``tokens``, ``usd``) of the budgets that apply to a request on
@@ -288,22 +287,32 @@ class Ledger:
         return plan
 
     @staticmethod
-    def _take(claims: tuple[tuple[Counter, float], ...]) -> bool:
-        """Every claim from its counter's lease, all or none."""
-        for counter, amount in claims:
-            if counter.spare < amount:
+    def _take(counters: Sequence[Counter], tokens: int, usd: float) -> bool:
+        """The estimate from each counter's lease, all or none."""
+        for counter in counters:
+            if counter.spare < (tokens if counter.tokens else usd):
                 return False
-        for counter, amount in claims:
-            counter.spare -= amount
+        for counter in counters:
+            counter.spare -= tokens if counter.tokens else usd
             counter.uses += 1
         return True
 
-    async def _lease(self, claims: tuple[tuple[Counter, float], ...]) -> None:
-        """Lease what the counters lack from the store, then take the claims. The store leases
-        at once when it can (``lease_now``), else this waits for it, one lease at a time; a
-        lease whose caller was cancelled still joins its counter's spare."""
-        while not self._take(claims):
-            wants = [(counter, amount - counter.spare, amount) for counter, amount in claims if counter.spare < amount]
+    @staticmethod
+    def _wants(counters: Sequence[Counter], tokens: int, usd: float) -> list[tuple[Counter, float, float]]:
+        """The counters whose lease lacks the estimate: (counter, what it lacks, estimate)."""
+        wants = []
+        for counter in counters:
+            amount = tokens if counter.tokens else usd
+            if counter.spare < amount:
+                wants.append((counter, amount - counter.spare, amount))
+        return wants
+
+    async def _lease(self, counters: Sequence[Counter], tokens: int, usd: float) -> None:
+        """Lease what the counters lack from the store, then take the estimate. The store
+        leases at once when it can (``lease_now``), else this waits for it, one lease at a time;
+        a lease whose caller was cancelled still joins its counter's spare."""
+        while not self._take(counters, tokens, usd):
+            wants = self._wants(counters, tokens, usd)
             if self._leasing is None:
                 self._leasing = asyncio.Lock()
             if not self._leasing.locked():
@@ -315,9 +324,9 @@ class Ledger:
                     self._leased(wants, grants)
                     continue
             async with self._leasing:
-                if self._take(claims):
+                if self._take(counters, tokens, usd):
                     return
-                wants = [(counter, amount - counter.spare, amount) for counter, amount in claims if counter.spare < amount]
+                wants = self._wants(counters, tokens, usd)
                 leasing = asyncio.ensure_future(self._store.lease(self._asked(wants)))
 
                 def credit(done: asyncio.Future[list[float]], wants: list[tuple[Counter, float, float]] = wants) -> None:
@@ -441,35 +450,40 @@ class Ledger:
         lease; a use past the estimate is taken from the lease, which may go negative: the next
         lease (or give-back) adds that to the counter."""
         self._close(reservation)
-        key_id = reservation.key_id
-        if not reservation.claims:
+        key_id, counters = reservation.key_id, reservation.counters
+        if not counters:
             return [], [(attempt, strategy, key_id, model_info) for attempt in attempts], []
         rows: list[Row] = []
         queued: list[_Queued] = []
-        usd = 0.0
-        for counter, _ in reservation.claims:
-            if counter.unit == "usd":
+        tokens, usd = 0, 0.0
+        for counter in counters:
+            if not counter.tokens:
                 rows = [self._row(attempt, strategy, key_id, model_info) for attempt in attempts]
                 tokens = sum([row.total_tokens for row in rows])
                 usd = math.fsum([row.cost_usd for row in rows])
                 break
         else:
-            queued = [(attempt, strategy, key_id, model_info) for attempt in attempts]
-            tokens = sum([attempt_tokens(attempt) for attempt in attempts])
-        deltas = []
-        for counter, amount in reservation.claims:
-            used = tokens if counter.unit == "tokens" else usd
-            counter.spare += amount - used
-            deltas.append((-used, used, counter.scope_id, counter.period))
-        self._watch_idle()
+            for attempt in attempts:
+                queued.append((attempt, strategy, key_id, model_info))
+                tokens += attempt_tokens(attempt)
+        deltas: list[Delta] = []
+        for counter in counters:
+            if counter.tokens:
+                counter.spare += reservation.tokens_estimate - tokens
+                deltas.append((-tokens, tokens, counter.scope_id, counter.period))
+            else:
+                counter.spare += reservation.usd_estimate - usd
+                deltas.append((-usd, usd, counter.scope_id, counter.period))
+        if self._idle is None:
+            self._watch_idle()
         return rows, queued, deltas
 
     async def release(self, reservation: Reservation) -> None:
         """Give a request's estimate back (nothing was used)."""
         self._close(reservation)
-        for counter, amount in reservation.claims:
-            counter.spare += amount
-        if reservation.claims:
+        for counter in reservation.counters:
+            counter.spare += reservation.tokens_estimate if counter.tokens else reservation.usd_estimate
+        if reservation.counters:
             self._watch_idle()
 
     async def budget_usage(self, budget: Budget) -> tuple[float, float]:
