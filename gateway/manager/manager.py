@@ -24,16 +24,15 @@ from ..ledger import Ledger, usage_cost
 from ..router import Router
 from .cache import CachedTurn, ResponseCache, cache_key
 from .config import LLMConfig, ProviderConfig
+from .context import SUMMARY_HEADING, system_with_summary
 from .conversations import ConversationManager
 from .tools import CallAssembler, FunctionCall, ToolRegistry, assistant_message, execute_calls, tool_result_message
 
 __all__ = ["LLMManager", "LLMResponse", "LLMStreamChunk", "Usage"]
 
-SUMMARY_PROMPT = (
-    "Summarise the conversation so far in a few sentences for your own later reference: the "
-    "user's goals, the facts and decisions established, and any open questions."
-)
-"""The system prompt of the model call that summarises a conversation's oldest messages."""
+SUMMARY_SYSTEM = "You summarize conversations."
+"""The system prompt of the model call that summarises a conversation's oldest messages (the
+request itself, ``context.summary_request``, carries the instructions)."""
 
 
 @dataclass
@@ -126,9 +125,7 @@ class LLMManager:
         self._views: dict[tuple[str, float | None, int | None], Router] = {}
         self._available: dict[str, bool] = {name: True for name in self.routers}
         self._session: dict[str, dict[str, float]] = {}
-        self.conversations = ConversationManager(
-            config.conversation, database_url=self.ledger.url, summarize=self._summarize,
-        )
+        self.conversations = ConversationManager(self.ledger.url, config.conversation, summarize=self._summarize)
         self._closed = False
 
     # -- tools --------------------------------------------------------------------------------
@@ -237,18 +234,23 @@ class LLMManager:
         specs = self._tool_specs(tools)
         bus = self.bus
 
+        conversations = self.conversations
+        created = conversation_id is None
         if conversation_id is None:
-            conversation_id = await self.conversations.create_conversation(
+            conversation_id = await conversations.create_conversation(
                 system_prompt=system_prompt, metadata={"provider": name, "model": deployment.model},
             )
             if bus.has_subscribers:
                 bus.publish("conversation_created", {"conversation_id": conversation_id, "provider": name})
-        await self.conversations.add_message(conversation_id, "user", message)
-        context = await self.conversations.get_conversation_context(
-            conversation_id, max_tokens=self.config.conversation.max_tokens_per_conversation,
-            count_tokens=router.count_tokens,
+        await conversations.add_message(conversation_id, {"role": "user", "content": message})
+        context = await conversations.get_conversation_context(
+            conversation_id, self.config.conversation.max_tokens_per_conversation, count_tokens=router.count_tokens,
         )
-        system = context.system_prompt if system_prompt is None else system_prompt
+        system = context.system_prompt or ""
+        if system_prompt is not None and not created:
+            # this call's prompt in place of the stored one; the summary, if any, still follows it
+            _, heading, summary = system.partition(SUMMARY_HEADING)
+            system = system_with_summary(system_prompt, summary.lstrip("\n") if heading else None) or ""
         messages = list(context.messages)
         if bus.has_subscribers:
             bus.publish("response_start", {"conversation_id": conversation_id, "provider": name,
@@ -257,7 +259,7 @@ class LLMManager:
         key = None
         if self.cache is not None:
             effective_temperature = self.config.providers[name].temperature if temperature is None else temperature
-            key = cache_key(name, deployment.model, system or "", messages, effective_temperature,
+            key = cache_key(name, deployment.model, system, messages, effective_temperature,
                             max_tokens or self.config.providers[name].max_tokens, specs)
             hit = self.cache.get(key)
             if hit is not None:
@@ -275,34 +277,32 @@ class LLMManager:
         while True:
             text: list[str] = []
             assembler = CallAssembler()
-            async for chunk in self._model_call(name, router, deployment, system or "", messages, metadata, turn, text,
+            async for chunk in self._model_call(name, router, deployment, system, messages, metadata, turn, text,
                                                 assembler, conversation_id):
                 yield chunk
             calls = assembler.calls()
             round_text = "".join(text)
             if not calls:
                 if round_text:
-                    await self.conversations.add_message(conversation_id, "assistant", round_text)
+                    await conversations.add_message(conversation_id, {"role": "assistant", "content": round_text})
                 break
             _unique_ids(calls, turn.calls)
             if not fc.auto_execute or not specs:
                 # the calls are the caller's to run: stored as asked, results to come as tool_result blocks
-                await self.conversations.add_message(conversation_id, "assistant",
-                                                     assistant_message(round_text, calls)["content"])
+                await conversations.add_message(conversation_id, assistant_message(round_text, calls))
                 turn.calls.extend(calls)
                 finish = "tool_calls"
                 break
             if len(turn.calls) + len(calls) > fc.max_function_calls_per_turn:
                 # the cap: the turn ends with the model's last text, its unrun calls dropped
                 if round_text:
-                    await self.conversations.add_message(conversation_id, "assistant", round_text)
+                    await conversations.add_message(conversation_id, {"role": "assistant", "content": round_text})
                 finish = "max_function_calls"
                 break
             await execute_calls(calls, self.tools, parallel=fc.parallel_execution, timeout_s=fc.timeout_seconds)
             turn.calls.extend(calls)
             asked, answered = assistant_message(round_text, calls), tool_result_message(calls)
-            await self.conversations.add_message(conversation_id, "assistant", asked["content"])
-            await self.conversations.add_message(conversation_id, "user", answered["content"])
+            await conversations.add_messages(conversation_id, (asked, answered))
             messages += (asked, answered)
             if bus.has_subscribers:
                 bus.publish("function_calls", {"conversation_id": conversation_id, "provider": name,
@@ -388,7 +388,7 @@ class LLMManager:
             yield chunk
         original: LLMResponse = hit.response
         if original.content:
-            await self.conversations.add_message(conversation_id, "assistant", original.content)
+            await self.conversations.add_message(conversation_id, {"role": "assistant", "content": original.content})
         response = LLMResponse(
             content=original.content, conversation_id=conversation_id, provider=original.provider,
             model=original.model, usage=Usage(), cost=0.0, function_calls=[], finish_reason=original.finish_reason,
@@ -425,14 +425,14 @@ class LLMManager:
                 self.bus.publish("provider_status_change", {"provider": name, "available": available,
                                                             "previous": not available})
 
-    async def _summarize(self, messages: Sequence[Mapping[str, Any]]) -> str:
-        """The conversations' summariser: one call to the default provider, no tools."""
+    async def _summarize(self, request: list[dict[str, Any]]) -> str:
+        """The conversations' summariser (``context.summary_request``'s messages in, the
+        summary out): one call to the default provider, no tools."""
         name = self.config.default_provider
         assert name is not None
-        request = list(messages) + [{"role": "user", "content": "Summarise the conversation above."}]
         parts: list[str] = []
         try:
-            async for chunk in self.routers[name].create_message(SUMMARY_PROMPT, request, {"taskId": "summary"}):
+            async for chunk in self.routers[name].create_message(SUMMARY_SYSTEM, request, {"taskId": "summary"}):
                 if chunk["type"] == "text":
                     parts.append(chunk["text"])
         except Exception as exc:
@@ -482,7 +482,7 @@ class LLMManager:
                 "cost_usd": totals.cost_usd if totals else 0.0,
             }
         return {
-            "conversations": await self.conversations.count_conversations(),
+            "conversations": await self._count_conversations(),
             "requests": sum(p["requests"] for p in providers.values()),
             "total_tokens": sum(p["total_tokens"] for p in providers.values()),
             "cost_usd": sum(p["cost_usd"] for p in providers.values()),
@@ -490,6 +490,14 @@ class LLMManager:
             "cache": self.cache.stats() if self.cache is not None else None,
             "events_dropped": self.bus.dropped,
         }
+
+    async def _count_conversations(self, page: int = 1000) -> int:
+        count = 0
+        while True:
+            got = len(await self.conversations.list_conversations(limit=page, offset=count))
+            count += got
+            if got < page:
+                return count
 
     # -- lifetime -----------------------------------------------------------------------------
 
