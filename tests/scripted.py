@@ -186,6 +186,9 @@ def error_reply(wire: str, status: int, message: str, headers: dict[str, str] | 
     elif wire == "gemini":
         state = {401: "UNAUTHENTICATED", 429: "RESOURCE_EXHAUSTED"}.get(status, "INTERNAL")
         body = {"error": {"code": status, "message": message, "status": state}}
+        if headers and "retry-after" in headers:  # Google says how long in the body
+            body["error"]["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                         "retryDelay": f"{headers['retry-after']}s"}]
     else:
         kind = {401: "UnrecognizedClientException", 429: "ThrottlingException"}.get(status, "InternalServerException")
         body = {"message": message}
