@@ -175,10 +175,10 @@ class CallAssembler:
             if chunk.get("arguments"):
                 pending.arguments.append(chunk["arguments"])
         elif kind == "tool_call_start":
-            pending = self._by_id.get(call_id) or self._new(call_id)
+            pending = self._by_id.get(call_id or "") or self._new(call_id)
             pending.name = chunk.get("name") or pending.name
         elif kind == "tool_call_delta":
-            pending = self._by_id.get(call_id) or self._new(call_id)
+            pending = self._by_id.get(call_id or "") or self._new(call_id)
             if chunk.get("delta"):
                 pending.arguments.append(chunk["delta"])
         # tool_call_end: the call is whole already
