@@ -193,6 +193,51 @@ async def test_turns_with_function_calls_are_not_cached(upstream: Upstream, make
     assert second.content == "Noon again." and not second.cached and len(upstream.seen) == 4
 
 
+async def test_the_database_cache_hits_after_a_restart(upstream: Upstream, make_manager: Any) -> None:
+    upstream.reply(text_reply("anthropic", "Kept on disk."))
+    first = make_manager("anthropic", enable_caching=True, cache_in_database=True)
+    await first.generate_response("Q", system_prompt="S")
+    await first.aclose()
+    second = make_manager("anthropic", enable_caching=True, cache_in_database=True)
+    chunks = [c async for c in second.generate_response("Q", system_prompt="S", stream=True)]
+    assert [c.delta for c in chunks if c.type == "text"] == ["Kept", " on", " disk."]
+    response = chunks[-1].response
+    assert response is not None and response.cached and response.content == "Kept on disk."
+    assert response.provider == "anthropic" and response.model == "claude-sonnet-4-5"
+    assert len(upstream.seen) == 1
+
+
+async def test_cache_entries_expire_after_the_ttl(upstream: Upstream, make_manager: Any) -> None:
+    upstream.reply(text_reply("openai", "Old."), text_reply("openai", "New."))
+    manager = make_manager("openai", enable_caching=True, cache_in_database=True, cache_ttl_seconds=0.2)
+    await manager.generate_response("Q")
+    await asyncio.sleep(0.25)
+    again = await manager.generate_response("Q")
+    assert (again.content, again.cached, len(upstream.seen)) == ("New.", False, 2)
+
+
+async def test_on_postgresql_conversations_and_the_cache_survive_a_restart(
+    upstream: Upstream, postgres_server: Any
+) -> None:
+    url = await postgres_server.create_database()
+    upstream.reply(text_reply("openai", "Stored in PostgreSQL."), text_reply("openai", "Second."))
+
+    def make() -> LLMManager:
+        return LLMManager(LLMConfig(providers={"openai": provider_config("openai", upstream.base_url)},
+                                    database_url=url, enable_caching=True, cache_in_database=True))
+
+    async with make() as first:
+        response = await first.generate_response("Q")
+    async with make() as second:
+        hit = await second.generate_response("Q")
+        assert hit.cached and hit.content == "Stored in PostgreSQL."
+        await second.continue_conversation(response.conversation_id, "And?")
+        assert [m["content"] for m in upstream.seen[1].json()["messages"][1:]] == [
+            "Q", "Stored in PostgreSQL.", "And?"]
+        analytics = await second.get_analytics()
+        assert analytics["conversations"] == 2 and analytics["providers"]["openai"]["requests"] == 2
+
+
 # --- events -------------------------------------------------------------------------------------
 
 

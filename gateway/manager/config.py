@@ -68,6 +68,7 @@ class LLMConfig:
     database_url: str | None = None
     enable_caching: bool = False
     cache_ttl_seconds: float = 3600
+    cache_in_database: bool = False  # also a response_cache table in database_url (shared, survives restarts)
     conversation: ConversationConfig = field(default_factory=ConversationConfig)
     function_calling: FunctionCallingConfig = field(default_factory=FunctionCallingConfig)
 

@@ -13,8 +13,10 @@ messages) until the model answers with text or ``max_function_calls_per_turn`` i
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,7 @@ from .. import errors as gateway_errors
 from ..events import Event, EventBus
 from ..ledger import Ledger, usage_cost
 from ..router import Router
-from .cache import CachedTurn, ResponseCache, cache_key
+from .cache import CachedTurn, ResponseCache, cache_key, open_cache_table
 from .config import LLMConfig, ProviderConfig
 from .context import SUMMARY_HEADING, system_with_summary
 from .conversations import ConversationManager
@@ -115,7 +117,10 @@ class LLMManager:
         self.ledger = Ledger(config.database_url)
         self.bus = EventBus(event_queue_size)
         self.tools = ToolRegistry()
-        self.cache = ResponseCache(config.cache_ttl_seconds) if config.enable_caching else None
+        self.cache: ResponseCache | None = None
+        if config.enable_caching:
+            table = open_cache_table(self.ledger.url) if config.cache_in_database else None
+            self.cache = ResponseCache(config.cache_ttl_seconds, table=table, encode=_encode_turn, decode=_decode_turn)
         self.routers: dict[str, Router] = {
             name: Router(
                 [{"name": name, "settings": provider.settings()}], ledger=self.ledger, **provider.router_options()
@@ -183,10 +188,11 @@ class LLMManager:
         return self.generate_response(message, conversation_id, **kwargs)
 
     @staticmethod
-    async def _collect(turn: AsyncIterator[LLMStreamChunk]) -> LLMResponse:
-        async for chunk in turn:
-            if chunk.response is not None:
-                return chunk.response
+    async def _collect(turn: AsyncGenerator[LLMStreamChunk, None]) -> LLMResponse:
+        async with aclosing(turn):
+            async for chunk in turn:
+                if chunk.response is not None:
+                    return chunk.response
         raise RuntimeError("the turn ended without a response")  # not reached: _turn always ends with one
 
     def _router(self, name: str, temperature: float | None, max_tokens: int | None) -> Router:
@@ -223,7 +229,7 @@ class LLMManager:
         temperature: float | None,
         max_tokens: int | None,
         tools: Sequence[str | Mapping[str, Any]] | None,
-    ) -> AsyncIterator[LLMStreamChunk]:
+    ) -> AsyncGenerator[LLMStreamChunk, None]:
         started = time.monotonic()
         name = provider or self.config.default_provider
         assert name is not None
@@ -261,7 +267,7 @@ class LLMManager:
             effective_temperature = self.config.providers[name].temperature if temperature is None else temperature
             key = cache_key(name, deployment.model, system, messages, effective_temperature,
                             max_tokens or self.config.providers[name].max_tokens, specs)
-            hit = self.cache.get(key)
+            hit = await self.cache.get(key)
             if hit is not None:
                 async for chunk in self._replay(hit, conversation_id, started):
                     yield chunk
@@ -318,7 +324,7 @@ class LLMManager:
             latency_s=time.monotonic() - started,
         )
         if key is not None and self.cache is not None and not turn.calls:
-            self.cache.put(key, CachedTurn(tuple(turn.chunks), response))
+            await self.cache.put(key, CachedTurn(tuple(turn.chunks), response))
         self._completed(response)
         yield LLMStreamChunk("done", conversation_id=conversation_id, response=response)
 
@@ -507,6 +513,8 @@ class LLMManager:
         if self._closed:
             return
         self._closed = True
+        if self.cache is not None:
+            await self.cache.aclose()
         await self.conversations.aclose()
         await self.ledger.aclose()
 
@@ -528,3 +536,19 @@ def _unique_ids(calls: list[FunctionCall], earlier: Sequence[FunctionCall]) -> N
             call.id = f"{base}-{n}"
         seen.add(call.id)
 
+
+
+def _encode_turn(turn: CachedTurn) -> str:
+    """A cached turn as JSON text (the database cache's entry); cached turns have no calls."""
+    response: LLMResponse = turn.response
+    return json.dumps({
+        "chunks": [[chunk.type, chunk.delta] for chunk in turn.chunks],
+        "response": {**response.to_dict(), "function_calls": []},
+    }, ensure_ascii=False)
+
+
+def _decode_turn(entry: str) -> CachedTurn:
+    data = json.loads(entry)
+    fields = data["response"]
+    response = LLMResponse(**{**fields, "usage": Usage(**fields["usage"]), "function_calls": []})
+    return CachedTurn(tuple(LLMStreamChunk(kind, delta) for kind, delta in data["chunks"]), response)
