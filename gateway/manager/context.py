@@ -150,10 +150,12 @@ async def trim_messages(
         if start > shortest:  # stopped by max_messages before counting it
             for message in messages[shortest:start]:
                 total += await count_blocks(content_blocks(message), count_tokens)
+        newest = len(messages) - shortest
+        over = [f"{max_tokens} tokens"] if total > max_tokens else []
+        over += [f"{max_messages} messages"] if max_messages is not None and newest > max_messages else []
         raise ContextOverflow(
-            f"the newest turn ({len(messages) - shortest} message(s) from the last user message that can "
-            f"begin a context) with the system prompt is {total} tokens: it does not fit the context's "
-            f"{max_tokens} tokens" + (f" and {max_messages} messages" if max_messages is not None else ""),
+            f"the newest turn ({newest} message(s) from the last user message that can begin a context) "
+            f"with the system prompt is {total} tokens: it does not fit the context's {' and '.join(over)}",
             max_tokens=max_tokens,
             needed_tokens=total,
         )
