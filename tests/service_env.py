@@ -8,7 +8,6 @@ shared files); ``ok(wire)`` is a healthy three-delta reply (tools/bench/server.p
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -99,16 +98,12 @@ def ok(wire: str, n: int = 3) -> Reply:
     return Reply(200, {"content-type": CONTENT_TYPE[wire]}, list(EVENTS[wire](n)))
 
 
-def scenario_replies(provider: str, name: str) -> list[Reply]:
-    """The upstream replies a recorded scenario serves (fixtures/scenarios/<provider>/<name>)."""
+def scenario_entries(provider: str, name: str) -> list[dict[str, Any]]:
+    """The upstream entries a recorded scenario serves (fixtures/scenarios/<provider>/<name>), for
+    ``upstream.server.add``; a copy the test may change."""
     scenario = json.loads((SCENARIOS / provider / name / "scenario.json").read_text())
-    return [
-        Reply(entry["status"], dict(entry["headers"]), [
-            *(chunk.encode() for chunk in entry.get("body_chunks", ())),
-            *(base64.b64decode(chunk) for chunk in entry.get("body_chunks_b64", ())),
-        ])
-        for entry in scenario["upstream"]
-    ]
+    entries: list[dict[str, Any]] = scenario["upstream"]
+    return entries
 
 
 def golden_error(provider: str, name: str) -> dict[str, Any]:
