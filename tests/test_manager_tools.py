@@ -194,6 +194,23 @@ async def test_the_cap_of_five_calls_ends_the_turn_with_the_last_text(
     assert uses == results and len(uses) == 5 and len(set(uses)) == 5
 
 
+async def test_a_capped_turn_without_text_still_ends_with_an_assistant_message(
+    upstream: Upstream, make_manager: Any
+) -> None:
+    upstream.reply(tool_reply("bedrock", [("a", "get_time", {"tz": "UTC"})]),
+                   tool_reply("bedrock", [("b", "get_time", {"tz": "CET"})]),
+                   text_reply("bedrock", "Fine."))
+    manager = make_manager("bedrock", function_calling=FunctionCallingConfig(max_function_calls_per_turn=1))
+    Tools().register(manager)
+    capped = await manager.generate_response("Times?")
+    assert (capped.content, capped.finish_reason, len(capped.function_calls)) == ("", "max_function_calls", 1)
+    await manager.continue_conversation(capped.conversation_id, "Never mind.")
+    roles = [m["role"] for m in upstream.seen[2].json()["messages"]]
+    assert roles == ["user", "assistant", "user", "assistant", "user"]
+    assert upstream.seen[2].json()["messages"][3]["content"] == [
+        {"text": "(This turn ended here: the limit of 1 function calls per turn was reached.)"}]
+
+
 async def test_a_tool_that_times_out_returns_an_error_and_the_turn_goes_on(upstream: Upstream, make_manager: Any) -> None:
     upstream.reply(tool_reply("anthropic", [("slow1", "slow", {})]), text_reply("anthropic", "It took too long."))
     manager = make_manager("anthropic", function_calling=FunctionCallingConfig(timeout_seconds=0.05))

@@ -32,6 +32,9 @@ from .tools import CallAssembler, FunctionCall, ToolRegistry, assistant_message,
 
 __all__ = ["LLMManager", "LLMResponse", "LLMStreamChunk", "Usage"]
 
+CAP_NOTE = "(This turn ended here: the limit of {} function calls per turn was reached.)"
+"""Stored as the assistant's message when the cap ends a turn whose last response had no text."""
+
 SUMMARY_SYSTEM = "You summarize conversations."
 """The system prompt of the model call that summarises a conversation's oldest messages (the
 request itself, ``context.summary_request``, carries the instructions)."""
@@ -300,9 +303,10 @@ class LLMManager:
                 finish = "tool_calls"
                 break
             if len(turn.calls) + len(calls) > fc.max_function_calls_per_turn:
-                # the cap: the turn ends with the model's last text, its unrun calls dropped
-                if round_text:
-                    await conversations.add_message(conversation_id, {"role": "assistant", "content": round_text})
+                # the cap: the turn ends with the model's last text, its unrun calls dropped; the
+                # stored turn still ends with an assistant message (Bedrock wants turns to alternate)
+                note = round_text or CAP_NOTE.format(fc.max_function_calls_per_turn)
+                await conversations.add_message(conversation_id, {"role": "assistant", "content": note})
                 finish = "max_function_calls"
                 break
             await execute_calls(calls, self.tools, parallel=fc.parallel_execution, timeout_s=fc.timeout_seconds)
