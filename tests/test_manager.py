@@ -15,7 +15,14 @@ import pytest
 from loopback import Upstream
 from scripted import INPUT_TOKENS, WIRES, error_reply, provider_config, text_reply, tool_reply
 
-from gateway.errors import LLMAuthenticationError, LLMContextLengthError, LLMRateLimitError, LLMTimeoutError
+from gateway.errors import (
+    LLMAuthenticationError,
+    LLMContextLengthError,
+    LLMError,
+    LLMRateLimitError,
+    LLMTimeoutError,
+    StreamInterrupted,
+)
 from gateway.events import Event
 from gateway.manager import ConversationConfig, LLMConfig, LLMManager, LLMResponse
 from gateway.router import AttemptRecord
@@ -323,6 +330,19 @@ async def test_429_with_retry_after_is_a_rate_limit_error(upstream: Upstream, ma
             pass
     assert raised.value.retry_after == 30 and raised.value.__cause__ is not None
     assert len(upstream.seen) == 1
+
+
+async def test_a_stream_cut_midway_is_a_typed_error_after_the_deltas_so_far(upstream: Upstream, make_manager: Any) -> None:
+    reply = text_reply("openai", "One two three four")
+    reply.cut_after, reply.delay_ms = 3, 20
+    upstream.reply(reply)
+    manager = make_manager("openai")
+    got: list[str] = []
+    with pytest.raises(LLMError) as raised:
+        async for chunk in manager.generate_response("Count", stream=True):
+            got.append(chunk.delta)
+    assert got == ["One", " two"]
+    assert isinstance(raised.value.__cause__, StreamInterrupted) and raised.value.provider == "openai"
 
 
 async def test_a_stalled_upstream_is_a_timeout_error(upstream: Upstream, make_manager: Any) -> None:

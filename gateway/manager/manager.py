@@ -85,7 +85,7 @@ class LLMResponse:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class LLMStreamChunk:
     """One piece of a streamed response: ``type`` ``"text"`` (``delta`` is the new text),
     ``"reasoning"`` (``delta`` is reasoning text), ``"function_calls"`` (the calls of one model
@@ -103,13 +103,13 @@ class _Turn:
 
     __slots__ = ("reasoning", "usage", "cost", "calls", "model_calls", "chunks")
 
-    def __init__(self) -> None:
+    def __init__(self, keep_chunks: bool) -> None:
         self.reasoning: list[str] = []
         self.usage = Usage()
         self.cost = 0.0
         self.calls: list[FunctionCall] = []
         self.model_calls = 0
-        self.chunks: list[LLMStreamChunk] = []
+        self.chunks: list[LLMStreamChunk] | None = [] if keep_chunks else None  # for the cache
 
 
 class LLMManager:
@@ -276,7 +276,7 @@ class LLMManager:
                     yield chunk
                 return
 
-        turn = _Turn()
+        turn = _Turn(keep_chunks=key is not None)
         fc = self.config.function_calling
         finish = "stop"
         metadata: dict[str, Any] = {"taskId": conversation_id}
@@ -318,7 +318,6 @@ class LLMManager:
                 bus.publish("function_calls", {"conversation_id": conversation_id, "provider": name,
                                                "calls": [call.to_dict() for call in calls]})
             chunk = LLMStreamChunk("function_calls", conversation_id=conversation_id, function_calls=calls)
-            turn.chunks.append(chunk)
             yield chunk
 
         response = LLMResponse(
@@ -327,7 +326,7 @@ class LLMManager:
             finish_reason=finish, reasoning="".join(turn.reasoning), model_calls=turn.model_calls,
             latency_s=time.monotonic() - started,
         )
-        if key is not None and self.cache is not None and not turn.calls:
+        if key is not None and self.cache is not None and turn.chunks is not None and not turn.calls:
             await self.cache.put(key, CachedTurn(tuple(turn.chunks), response))
         self._completed(response)
         yield LLMStreamChunk("done", conversation_id=conversation_id, response=response)
@@ -339,6 +338,7 @@ class LLMManager:
         """One request to the provider's router: text and reasoning chunks out, usage summed,
         tool calls assembled; an upstream failure raised typed (its original as ``__cause__``)."""
         bus = self.bus
+        kept = turn.chunks
         turn.model_calls += 1
         inputs = outputs = cache_read = cache_write = 0
         total_cost: float | None = None
@@ -351,7 +351,8 @@ class LLMManager:
                         continue
                     text.append(delta)
                     out = LLMStreamChunk("text", delta, conversation_id)
-                    turn.chunks.append(out)
+                    if kept is not None:
+                        kept.append(out)
                     if bus.has_subscribers:
                         bus.publish("response_chunk", {"conversation_id": conversation_id, "delta": delta})
                     yield out
@@ -368,7 +369,8 @@ class LLMManager:
                 elif kind == "reasoning" and chunk.get("text"):
                     turn.reasoning.append(chunk["text"])
                     out = LLMStreamChunk("reasoning", chunk["text"], conversation_id)
-                    turn.chunks.append(out)
+                    if kept is not None:
+                        kept.append(out)
                     yield out
         except Exception as exc:
             await self._check_status(name, router)
