@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from providers.utils.tiktoken import tiktoken
+
 from ..errors import GatewayError
 from ..ledger.url import default_url
 from .context import (
@@ -210,12 +212,12 @@ class ConversationManager:
             await self.summarize_conversation(conversation_id, summarize)
         info, messages = await self._load(conversation_id, unsummarized=True)
         limit = min(max_tokens, self.config.max_tokens_per_conversation)
-        counter: dict[str, CountTokens] = {} if count_tokens is None else {"count_tokens": count_tokens}
+        count = tiktoken if count_tokens is None else count_tokens
         system_prompt = system_with_summary(info.system_prompt, info.summary)
         kept = await trim_messages(
-            messages, system_prompt=system_prompt, max_tokens=limit, max_messages=self.config.max_messages, **counter
+            messages, system_prompt=system_prompt, max_tokens=limit, count_tokens=count, max_messages=self.config.max_messages
         )
-        tokens = await count_context_tokens(system_prompt, kept, **counter)
+        tokens = await count_context_tokens(system_prompt, kept, count)
         return ConversationContext(system_prompt, kept, tokens, len(messages) - len(kept))
 
     async def summarize_conversation(
