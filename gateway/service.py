@@ -20,6 +20,8 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
+from providers import build_api_handler
+
 from .errors import LLMTimeoutError, to_llm_error
 from .options import with_options
 from .settings import settings_for, split_model
@@ -233,16 +235,14 @@ class LlmService:
             else:
                 chosen = None  # a provider/model-id string after all
             if chosen is not None:
-                providers = {d.provider for d in chosen.deployments}
-                return with_options(chosen, temperature, max_tokens), providers.pop() if len(providers) == 1 else None
+                kinds = {d.provider for d in chosen.deployments}
+                return with_options(chosen, temperature, max_tokens), kinds.pop() if len(kinds) == 1 else None
         if name is None:
             raise ValueError("no model: pass model='provider/model-id', or set default_model (LLM_DEFAULT_MODEL)")
         provider, model_id = split_model(name)
         handler = self._handlers.get(name)
         if handler is None:
-            import providers
-
-            handler = providers.build_api_handler(settings_for(provider, model_id), sdk_retries=self.sdk_retries)
+            handler = build_api_handler(settings_for(provider, model_id), sdk_retries=self.sdk_retries)
             self._handlers[name] = handler
         return with_options(handler, temperature, max_tokens), provider
 
