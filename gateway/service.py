@@ -153,6 +153,13 @@ class LlmService:
                 raise
             yield f"Error processing request: {exc}"
 
+    async def aclose(self) -> None:
+        """Close what the service opened: its router's ledger, when the router configuration has
+        one (connections belong to the transport: ``providers.aclose()``)."""
+        ledger = getattr(self._router, "ledger", None)
+        if ledger is not None:
+            await ledger.aclose()
+
     # -- one call --
 
     async def _texts(

@@ -131,6 +131,7 @@ async def test_openai_429_retry_after_seconds(upstream: Upstream, wire_env: Any)
     upstream.server.add(limited)
     error = await typed_error("openai", stream=True)
     assert type(error) is LLMRateLimitError and error.retry_after == 7.0
+    assert len(upstream.seen) == 1  # the SDK's retries stay off at the call's temperature too
 
 
 async def test_openai_429_without_header_reads_try_again_in(upstream: Upstream, wire_env: Any) -> None:
@@ -444,15 +445,19 @@ async def test_router_budget_refusal(upstream: Upstream, wire_env: Any, tmp_path
     config = router_config(upstream, "openai")
     config["ledger"] = {"url": f"sqlite:///{tmp_path / 'usage.db'}"}
     config["budgets"] = [{"tokens": 1, "per": "day"}]
+    service = LlmService({"router_config": config})
     with pytest.raises(LLMRateLimitError) as caught:
-        await LlmService({"router_config": config}).get_completion("Hi", model="main")
+        await service.get_completion("Hi", model="main")
+    await service.aclose()
     refusal = caught.value.__cause__
     assert isinstance(refusal, BudgetExceeded) and refusal.scope == "day"
     midnight = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     assert abs(caught.value.retry_after - (midnight.timestamp() - time.time())) < 5
     config["budgets"] = [{"tokens": 1, "per": "query"}]
+    service = LlmService({"router_config": config})
     with pytest.raises(LLMError) as caught:
-        await LlmService({"router_config": config}).get_completion("Hi", model="main")
+        await service.get_completion("Hi", model="main")
+    await service.aclose()
     assert type(caught.value) is LLMError and isinstance(caught.value.__cause__, BudgetExceeded)
     assert upstream.seen == []
 
