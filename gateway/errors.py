@@ -146,11 +146,13 @@ def to_llm_error(exc: BaseException, *, provider: str | None = None) -> LLMError
 
     The caller raises the result ``from exc``, so the reference's exception (or the router's) is
     the ``__cause__``; the message is ``str(exc)``, the reference's text intact. Classified
-    along ``exc`` and what it wraps (``__cause__``; the suppressed ``__context__`` where
-    ``bedrock.py`` rethrows a new ``Error`` keeping only name, status and ``$metadata``):
+    along ``exc`` and what it wraps (``_chain``: ``__cause__``, a JS ``cause``, the suppressed
+    ``__context__`` where ``bedrock.py`` rethrows a new ``Error`` keeping only name, status and
+    ``$metadata``):
 
     - ``LLMTimeoutError``: a ``TimeoutError`` (asyncio's, the router's ``AttemptTimedOut``), the
-      SDKs' ``APIConnectionTimeoutError``, bedrock's ``AbortError``, HTTP 408.
+      SDKs' ``APIConnectionTimeoutError``, undici's and agentkeepalive's timeouts, bedrock's
+      ``AbortError``, HTTP 408.
     - ``LLMRateLimitError``: HTTP 429, AWS ``ThrottlingException`` / ``ServiceQuotaExceededException``,
       Google ``RESOURCE_EXHAUSTED``; ``retry_after`` from ``retry-after-ms`` / ``retry-after``, else
       Google's ``RetryInfo.retryDelay``, else OpenAI's "try again in 1.5s". The router's
@@ -194,7 +196,7 @@ def to_llm_error(exc: BaseException, *, provider: str | None = None) -> LLMError
     status = next((s for s in map(status_of, chain) if s is not None), None)
     message = str(exc)
     names = {_name(e) for e in chain} | {type(e).__name__ for e in chain}
-    codes = {getattr(e, "code", None) for e in chain}
+    codes = {code for e in chain if isinstance(code := getattr(e, "code", None), str)}
     if status == 408 or names & _TIMEOUT_NAMES or codes & _TIMEOUT_CODES or any(isinstance(e, TimeoutError) for e in chain):
         return LLMTimeoutError(message, provider=provider, status=status)
     google = next((g for g in map(_google_error, chain) if g is not None), None)

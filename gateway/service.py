@@ -17,14 +17,18 @@ import asyncio
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from typing import Any, TypeVar
+
+from providers import build_api_handler
 
 from .errors import LLMTimeoutError, to_llm_error
 from .options import with_options
 from .settings import settings_for, split_model
 
 __all__ = ["LlmService", "get_llm_service", "mock_response"]
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 120.0
 """Bound on a whole call (request and every chunk) when neither ``timeout`` nor ``LLM_TIMEOUT``
@@ -149,6 +153,13 @@ class LlmService:
                 raise
             yield f"Error processing request: {exc}"
 
+    async def aclose(self) -> None:
+        """Close what the service opened: its router's ledger, when the router configuration has
+        one (connections belong to the transport: ``providers.aclose()``)."""
+        ledger = getattr(self._router, "ledger", None)
+        if ledger is not None:
+            await ledger.aclose()
+
     # -- one call --
 
     async def _texts(
@@ -167,20 +178,16 @@ class LlmService:
         metadata = {"tools": tools, "tool_choice": "auto"} if tools else None
         messages = [{"role": "user", "content": prompt}]
         stream = target.create_message(system_prompt or DEFAULT_SYSTEM_PROMPT, messages, metadata)
-        deadline = None if self.timeout is None else asyncio.get_running_loop().time() + self.timeout
+        deadline = _Deadline(self.timeout)
         # bedrock.ts yields "Error: …" and a zero usage before it throws: not text of the answer
         held: list[dict[str, Any]] | None = [] if provider == "bedrock" else None
         try:
             while True:
-                window = asyncio.timeout_at(deadline)
                 try:
-                    async with window:
-                        chunk = await stream.__anext__()
+                    chunk = await deadline.step(stream.__anext__())
                 except StopAsyncIteration:
                     break
-                except TimeoutError as exc:
-                    if not window.expired():
-                        raise
+                except _Expired as exc:
                     raise LLMTimeoutError(
                         f"no complete answer from {model or self.default_model or 'the router'} within {self.timeout:g} s",
                         provider=provider,
@@ -235,18 +242,51 @@ class LlmService:
             else:
                 chosen = None  # a provider/model-id string after all
             if chosen is not None:
-                providers = {d.provider for d in chosen.deployments}
-                return with_options(chosen, temperature, max_tokens), providers.pop() if len(providers) == 1 else None
+                kinds = {d.provider for d in chosen.deployments}
+                return with_options(chosen, temperature, max_tokens), kinds.pop() if len(kinds) == 1 else None
         if name is None:
             raise ValueError("no model: pass model='provider/model-id', or set default_model (LLM_DEFAULT_MODEL)")
         provider, model_id = split_model(name)
         handler = self._handlers.get(name)
         if handler is None:
-            import providers
-
-            handler = providers.build_api_handler(settings_for(provider, model_id), sdk_retries=self.sdk_retries)
+            handler = build_api_handler(settings_for(provider, model_id), sdk_retries=self.sdk_retries)
             self._handlers[name] = handler
         return with_options(handler, temperature, max_tokens), provider
+
+
+class _Expired(TimeoutError):
+    """The call's deadline passed during one of its steps."""
+
+
+class _Deadline:
+    """One call's deadline, checked only while a step of the call is awaited, never while the
+    caller holds a yielded piece (Python 3.10 has no ``asyncio.timeout``). One timer per step."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.at = None if timeout is None else asyncio.get_running_loop().time() + timeout
+
+    async def step(self, awaitable: Awaitable[T]) -> T:
+        if self.at is None:
+            return await awaitable
+        task = asyncio.current_task()
+        assert task is not None
+        fired = False
+
+        def expire() -> None:
+            nonlocal fired
+            fired = True
+            task.cancel()
+
+        timer = asyncio.get_running_loop().call_at(self.at, expire)
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+            if not fired or (uncancel is not None and uncancel() > 0):
+                raise  # cancelled by someone else (as well)
+            raise _Expired() from None
+        finally:
+            timer.cancel()
 
 
 _service: LlmService | None = None

@@ -25,6 +25,7 @@ MODELS = {
     "gemini": "gemini/gemini-2.5-flash",
     "bedrock": "bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0",
     "xai": "xai/grok-4",
+    "openrouter": "openrouter/anthropic/claude-sonnet-4.5",
 }
 KEYS = {
     "openai": clients.OPENAI_KEY,
@@ -32,6 +33,7 @@ KEYS = {
     "gemini": clients.GEMINI_KEY,
     "bedrock": clients.AWS_SECRET_KEY,
     "xai": "xai-SAMPLETESTKEY00000000000000000000000000",
+    "openrouter": "sk-or-v1-SAMPLETESTKEY00000000000000000000000000000000000000000000",
 }
 CONTENT_TYPE = {
     "openai": "text/event-stream; charset=utf-8",
@@ -47,6 +49,7 @@ MODEL_PATH = {  # a fragment of the model API's URL, per wire
     "gemini": ":streamGenerateContent",
     "bedrock": "/converse-stream",
     "xai": "/v1/responses",
+    "openrouter": "/chat/completions",
 }
 
 _CLEARED = (
@@ -88,6 +91,9 @@ def use_wire(monkeypatch: pytest.MonkeyPatch, upstream: Upstream, wire: str, tmp
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", clients.AWS_ACCESS_KEY)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEYS[wire])
         monkeypatch.setenv("AWS_REGION", clients.AWS_REGION)
+    elif wire == "openrouter":
+        monkeypatch.setenv("OPENROUTER_BASE_URL", f"{base}/api/v1")
+        monkeypatch.setenv("OPENROUTER_API_KEY", KEYS[wire])
     elif wire == "xai":  # a hard-coded host (api.x.ai): the loopback resolver sends it to upstream
         monkeypatch.setenv("XAI_API_KEY", KEYS[wire])
     else:

@@ -41,7 +41,8 @@ from providers.js.errors import JSError
 from providers.sdk import transport
 from providers.utils import timeout_config
 
-SCENARIO_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "gemini": "gemini", "bedrock": "bedrock", "xai": "xai"}
+SCENARIO_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "gemini": "gemini", "bedrock": "bedrock", "xai": "xai",
+                     "openrouter": "openrouter"}
 
 
 @pytest.fixture
@@ -92,6 +93,7 @@ AUTH_SCENARIOS = {
     "gemini": ("error_400_api_key_invalid", 400),
     "bedrock": ("error_403_unrecognized_client", 403),
     "xai": ("error_400_bad_key", 400),
+    "openrouter": ("error_401_no_auth", 401),
 }
 
 
@@ -129,6 +131,7 @@ async def test_openai_429_retry_after_seconds(upstream: Upstream, wire_env: Any)
     upstream.server.add(limited)
     error = await typed_error("openai", stream=True)
     assert type(error) is LLMRateLimitError and error.retry_after == 7.0
+    assert len(upstream.seen) == 1  # the SDK's retries stay off at the call's temperature too
 
 
 async def test_openai_429_without_header_reads_try_again_in(upstream: Upstream, wire_env: Any) -> None:
@@ -215,6 +218,16 @@ async def test_xai_429_retry_after_ms(upstream: Upstream, wire_env: Any) -> None
     assert str(error) == 'xAI completion error: 429 "Too many requests. Please slow down."'
 
 
+async def test_openrouter_429_retry_after_ms(upstream: Upstream, wire_env: Any) -> None:
+    wire_env("openrouter")
+    upstream.server.add(*scenario_entries("openrouter", "retry_429_then_ok"))  # retry-after-ms: 10
+    error = await typed_error("openrouter")
+    assert type(error) is LLMRateLimitError and (error.status, error.retry_after) == (429, 0.01)
+    # handleOpenAIError prefers the upstream's metadata.raw
+    assert str(error) == ("OpenRouter completion error: anthropic/claude-sonnet-4.5 is temporarily rate-limited "
+                          "upstream. Please retry shortly.")
+
+
 # --- context length ----------------------------------------------------------------------------
 
 CONTEXT_REPLIES = {
@@ -269,7 +282,7 @@ async def test_bedrock_context_length_yields_no_error_text_first(upstream: Upstr
 # --- timeouts ----------------------------------------------------------------------------------
 
 
-def stalled(wire: str, seconds: float = 2.0) -> dict[str, Any]:
+def stalled(wire: str, seconds: float = 0.8) -> dict[str, Any]:
     """A healthy reply whose headers come ``seconds`` late."""
     return {**ok(wire).entry(), "headers_delay_ms": seconds * 1000}
 
@@ -301,7 +314,7 @@ async def test_gemini_body_timeout(upstream: Upstream, wire_env: Any, monkeypatc
     wire_env("gemini")
     monkeypatch.setattr(transport, "UNDICI_BODY_TIMEOUT_S", 0.3)
     slow = ok("gemini", 2).entry()
-    slow["delay_ms"] = 2000
+    slow["delay_ms"] = 800
     upstream.server.add(slow)
     pieces: list[str] = []
     with pytest.raises(LLMTimeoutError) as caught:
@@ -390,7 +403,7 @@ async def test_router_cooldown_is_rate_limit_until_available(upstream: Upstream,
 async def test_router_stall_mid_stream_is_timeout(upstream: Upstream, wire_env: Any) -> None:
     wire_env("anthropic")
     slow = ok("anthropic").entry()
-    slow["delay_ms"] = 1500
+    slow["delay_ms"] = 800
     upstream.server.add(slow)
     service = LlmService({"router_config": router_config(upstream, "anthropic", timeout_s=0.2)})
     with pytest.raises(LLMTimeoutError) as caught:
@@ -432,15 +445,19 @@ async def test_router_budget_refusal(upstream: Upstream, wire_env: Any, tmp_path
     config = router_config(upstream, "openai")
     config["ledger"] = {"url": f"sqlite:///{tmp_path / 'usage.db'}"}
     config["budgets"] = [{"tokens": 1, "per": "day"}]
+    service = LlmService({"router_config": config})
     with pytest.raises(LLMRateLimitError) as caught:
-        await LlmService({"router_config": config}).get_completion("Hi", model="main")
+        await service.get_completion("Hi", model="main")
+    await service.aclose()
     refusal = caught.value.__cause__
     assert isinstance(refusal, BudgetExceeded) and refusal.scope == "day"
     midnight = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     assert abs(caught.value.retry_after - (midnight.timestamp() - time.time())) < 5
     config["budgets"] = [{"tokens": 1, "per": "query"}]
+    service = LlmService({"router_config": config})
     with pytest.raises(LLMError) as caught:
-        await LlmService({"router_config": config}).get_completion("Hi", model="main")
+        await service.get_completion("Hi", model="main")
+    await service.aclose()
     assert type(caught.value) is LLMError and isinstance(caught.value.__cause__, BudgetExceeded)
     assert upstream.seen == []
 

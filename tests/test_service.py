@@ -125,6 +125,19 @@ async def test_temperature_and_max_tokens_per_call_on_one_handler_per_model(
     assert list(service._handlers) == ["openai/gpt-4o"]  # built once, the options derived from it
 
 
+def test_options_keep_the_sdk_retries_off() -> None:
+    from gateway.options import with_options
+    from gateway.settings import settings_for_model
+    from providers import build_api_handler
+    from providers.sdk.retries import NoSdkRetriesHandler
+
+    handler = build_api_handler(settings_for_model("openai/gpt-4o", api_key="sk-x"), sdk_retries=False)
+    derived = with_options(handler, temperature=0.2, max_tokens=50)
+    assert isinstance(derived, NoSdkRetriesHandler) and derived is not handler
+    assert (derived.wrapped.options["modelTemperature"], derived.wrapped.options["modelMaxTokens"]) == (0.2, 50)
+    assert with_options(handler) is handler
+
+
 async def test_model_argument_overrides_the_default(upstream: Upstream, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     use_wire(monkeypatch, upstream, "openai", tmp_path)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", upstream.base_url)
