@@ -273,6 +273,26 @@ async def test_a_subscriber_receives_the_events_of_a_response(upstream: Upstream
     assert received[5].data["session"]["anthropic"]["responses"] == 1
 
 
+async def test_callbacks_sync_and_async_and_unsubscribing(upstream: Upstream, make_manager: Any) -> None:
+    upstream.reply(text_reply("openai", "One."), text_reply("openai", "Two."))
+    manager = make_manager("openai")
+    seen_sync: list[str] = []
+    seen_async: list[str] = []
+
+    async def later(event: Event) -> None:
+        await asyncio.sleep(0)
+        seen_async.append(event.data["conversation_id"])
+
+    off = manager.on("response_complete", lambda event: seen_sync.append(event.type))
+    manager.on("response_complete", later)
+    first = await manager.generate_response("1")
+    off()
+    await manager.generate_response("2")
+    await asyncio.sleep(0.01)
+    assert seen_sync == ["response_complete"]
+    assert seen_async[0] == first.conversation_id and len(seen_async) == 2
+
+
 async def test_a_subscriber_that_never_reads_does_not_block_a_response(upstream: Upstream, make_manager: Any) -> None:
     upstream.reply(text_reply("openai", " ".join(f"w{i}" for i in range(40))))
     manager = make_manager("openai", event_queue_size=4)
