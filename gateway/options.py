@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import providers
+from providers.sdk.retries import NoSdkRetriesHandler
 
 
 def settings_with(settings: dict[str, Any], temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
@@ -30,11 +31,15 @@ def with_options(target: Any, temperature: float | None = None, max_tokens: int 
 
     ``target`` is a settings dict (``apiProvider`` …), an object with its own ``with_options``
     (a router), or a handler built by ``providers.build_api_handler`` (rebuilt from a copy of
-    its ``options``; one built with a limiter keeps that limiter). With neither option set,
+    its ``options``; one built with a limiter keeps that limiter, one built with
+    ``sdk_retries=False`` keeps its SDK retries off). With neither option set,
     ``target`` itself (or its handler) is returned.
     """
     if isinstance(target, dict):
         return providers.build_api_handler(settings_with(target, temperature, max_tokens))
+    if isinstance(target, NoSdkRetriesHandler):  # built with sdk_retries=False: stays so
+        derived = with_options(target.wrapped, temperature, max_tokens)
+        return target if derived is target.wrapped else NoSdkRetriesHandler(derived)
     if hasattr(target, "with_options"):
         return target.with_options(temperature=temperature, max_tokens=max_tokens)
     if temperature is None and max_tokens is None:

@@ -1,4 +1,5 @@
-"""Fixtures for every test module: the test CA and a started loopback upstream (tests/loopback.py)."""
+"""Fixtures for every test module: the test CA, a started loopback upstream (tests/loopback.py)
+and a throwaway PostgreSQL server (tests/pg_server.py) for the ledger and the conversations."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from loopback import Upstream
+from pg_server import PostgresServer
 
 from parity.runner import serve
 from parity.tls import TLSFiles, make_tls_files
@@ -46,3 +48,15 @@ async def upstream(tls_files: TLSFiles) -> AsyncIterator[Upstream]:
     """A started upstream; the transport sends every host to it for the test's duration."""
     async with serve(tls_files) as server:
         yield Upstream(server)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (``create_database`` gives each test its own
+    database); a server that cannot start fails the tests that need it, never skips them."""
+    try:
+        server = PostgresServer()
+    except (RuntimeError, OSError) as exc:
+        pytest.fail(f"these tests need a PostgreSQL server and none could be started: {exc}")
+    yield server
+    server.stop()

@@ -42,16 +42,6 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: 
 NOW = at(2026, 12, 3, 12)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Any:
-    try:
-        server = PostgresServer()
-    except (RuntimeError, OSError) as exc:
-        pytest.fail(f"the ledger's PostgreSQL tests need a PostgreSQL server and none could be started: {exc}")
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest) -> PostgresServer | None:
     return request.getfixturevalue("postgres_server") if request.param == "postgresql" else None

@@ -80,18 +80,34 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}"))
 
 
-class PostgresStore:
-    def __init__(self, url: str) -> None:
+class PostgresDatabase:
+    """A PostgreSQL database on an asyncpg pool, its schema migrated under an advisory lock when
+    the pool opens: the ledger's store and the LLM manager's conversations (their own tables,
+    their own ``version_table`` and ``lock``) are built on it."""
+
+    def __init__(
+        self,
+        url: str,
+        migrations: Sequence[Sequence[str]],
+        *,
+        version_table: str = "schema_version",
+        lock: int = MIGRATION_LOCK,
+        what: str = "ledger",
+    ) -> None:
         """Check the URL and that asyncpg is installed; the pool opens on first use, in the
         event loop that uses it."""
         try:
             import asyncpg
         except ImportError as exc:
             raise ValueError(
-                "a postgresql:// ledger needs asyncpg: pip install 'provider-port[postgres]'"
+                f"a postgresql:// {what} needs asyncpg: pip install 'provider-port[postgres]'"
             ) from exc
         self._asyncpg = asyncpg
         self.url = url
+        self._migrations = migrations
+        self._version_table = version_table
+        self._lock = lock
+        self._what = what
         self._pool: Any = None
         self._opening: asyncio.Lock | None = None
 
@@ -105,27 +121,43 @@ class PostgresStore:
                 try:
                     pool = await self._asyncpg.create_pool(self.url, min_size=1, max_size=8)
                 except (OSError, self._asyncpg.PostgresError) as exc:
-                    raise ConnectionError(f"cannot open the PostgreSQL ledger at {redact(self.url)}: {exc}") from exc
-                async with pool.acquire() as con:
-                    await self._migrate(con)
+                    raise ConnectionError(
+                        f"cannot open the PostgreSQL {self._what} at {redact(self.url)}: {exc}"
+                    ) from exc
+                try:
+                    async with pool.acquire() as con:
+                        await self._migrate(con)
+                except BaseException:
+                    await pool.close()
+                    raise
                 self._pool = pool
         return self._pool
 
-    @staticmethod
-    async def _migrate(con: Any) -> None:
+    async def _migrate(self, con: Any) -> None:
+        table, migrations = self._version_table, self._migrations
         async with con.transaction():
-            await con.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-            await con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            version = await con.fetchval("SELECT version FROM schema_version")
+            await con.execute("SELECT pg_advisory_xact_lock($1)", self._lock)
+            await con.execute(f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER NOT NULL)")
+            version = await con.fetchval(f"SELECT version FROM {table}")
             if version is None:
                 version = 0
-                await con.execute("INSERT INTO schema_version VALUES (0)")
-            if version > len(MIGRATIONS):
-                raise ValueError(f"the ledger's schema is version {version}, newer than this code knows")
-            for statements in MIGRATIONS[version:]:
+                await con.execute(f"INSERT INTO {table} VALUES (0)")
+            if version > len(migrations):
+                raise ValueError(f"the {self._what}'s schema is version {version}, newer than this code knows")
+            for statements in migrations[version:]:
                 for statement in statements:
                     await con.execute(statement)
-            await con.execute("UPDATE schema_version SET version = $1", len(MIGRATIONS))
+            await con.execute(f"UPDATE {table} SET version = $1", len(migrations))
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+class PostgresStore(PostgresDatabase):
+    def __init__(self, url: str) -> None:
+        super().__init__(url, MIGRATIONS)
 
     def lease_now(self, wants: Sequence[Want]) -> list[float] | None:
         return None  # every statement is a round trip to the server
@@ -186,8 +218,3 @@ class PostgresStore:
                 offset,
             )
         return Stats(count, tokens, cost, errors, [latency for (latency,) in middle])
-
-    async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None

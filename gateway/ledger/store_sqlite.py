@@ -80,8 +80,14 @@ _SUMS = f"""SELECT {', '.join(f"COALESCE({c}, '-')" for c in GROUP_COLUMNS)}, CO
     FROM attempts WHERE ts >= ? AND ts < ? GROUP BY {', '.join(GROUP_COLUMNS)}"""
 
 
-class SqliteStore:
-    def __init__(self, path: Path) -> None:
+class SqliteFile:
+    """One SQLite file in WAL mode with its schema migrated, and one connection used by one
+    worker thread: the ledger's store and the LLM manager's conversations (their own tables in
+    the same file, their own ``version_table``) are built on it."""
+
+    def __init__(
+        self, path: Path, migrations: Sequence[Sequence[str]], *, version_table: str = "schema_version", what: str = "ledger"
+    ) -> None:
         """Open (creating it and its directory if needed) and migrate, at once: a file that
         cannot be opened is an error here, not at the first request."""
         self.path = path
@@ -89,39 +95,34 @@ class SqliteStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise ValueError(f"cannot open the SQLite ledger at {path}: {exc}") from exc
+            raise ValueError(f"cannot open the SQLite {what} at {path}: {exc}") from exc
         try:
             self._con.execute("PRAGMA busy_timeout = 10000")
             self._con.execute("PRAGMA journal_mode = WAL")
             self._con.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            self._migrate(migrations, version_table, what)
         except BaseException as exc:
             self._con.close()
             if isinstance(exc, sqlite3.Error):
-                raise ValueError(f"cannot open the SQLite ledger at {path}: {exc}") from exc
+                raise ValueError(f"cannot open the SQLite {what} at {path}: {exc}") from exc
             raise
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ledger-sqlite")
-        self._inline = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._inline.execute("PRAGMA busy_timeout = 0")
-        self._inline.execute("PRAGMA synchronous = NORMAL")
-        self._inline.execute("PRAGMA wal_autocheckpoint = 0")
-        self._inline_writes = 0  # batches committed inline since the thread last wrote
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"{what.replace(' ', '-')}-sqlite")
 
-    def _migrate(self) -> None:
+    def _migrate(self, migrations: Sequence[Sequence[str]], version_table: str, what: str) -> None:
         con = self._con
         con.execute("BEGIN IMMEDIATE")
         try:
-            con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = con.execute("SELECT version FROM schema_version").fetchone()
+            con.execute(f"CREATE TABLE IF NOT EXISTS {version_table} (version INTEGER NOT NULL)")
+            row = con.execute(f"SELECT version FROM {version_table}").fetchone()
             version = row[0] if row else 0
             if row is None:
-                con.execute("INSERT INTO schema_version VALUES (0)")
-            if version > len(MIGRATIONS):
-                raise ValueError(f"the ledger's schema is version {version}, newer than this code knows")
-            for statements in MIGRATIONS[version:]:
+                con.execute(f"INSERT INTO {version_table} VALUES (0)")
+            if version > len(migrations):
+                raise ValueError(f"the {what}'s schema is version {version}, newer than this code knows")
+            for statements in migrations[version:]:
                 for statement in statements:
                     con.execute(statement)
-            con.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+            con.execute(f"UPDATE {version_table} SET version = ?", (len(migrations),))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -140,6 +141,20 @@ class SqliteStore:
             raise
         con.execute("COMMIT")
         return result
+
+    async def aclose(self) -> None:
+        await self._run(self._con.close)
+        self._thread.shutdown()
+
+
+class SqliteStore(SqliteFile):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, MIGRATIONS)
+        self._inline = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._inline.execute("PRAGMA busy_timeout = 0")
+        self._inline.execute("PRAGMA synchronous = NORMAL")
+        self._inline.execute("PRAGMA wal_autocheckpoint = 0")
+        self._inline_writes = 0  # batches committed inline since the thread last wrote
 
     @staticmethod
     def _lease(wants: Sequence[Want]) -> Callable[[sqlite3.Connection], list[float]]:
@@ -242,5 +257,4 @@ class SqliteStore:
 
     async def aclose(self) -> None:
         self._inline.close()
-        await self._run(self._con.close)
-        self._thread.shutdown()
+        await super().aclose()

@@ -28,26 +28,33 @@ def default_url() -> str:
     return "sqlite:///" + str(Path(data_home) / "provider-port" / "usage.db")
 
 
-def open_store(url: str) -> AnyStore:
-    """The store a URL names; ``ValueError`` naming the accepted forms for anything else."""
+def parse_url(url: str, what: str = "ledger") -> Path | str:
+    """The SQLite file (a ``Path``) or the PostgreSQL URL (a ``str``) a URL names; ``ValueError``
+    naming the accepted forms for anything else. ``what`` names the database's user in errors."""
     if not isinstance(url, str):
-        raise ValueError(f"a ledger URL is a string, not {type(url).__name__}")
+        raise ValueError(f"a {what} URL is a string, not {type(url).__name__}")
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         if not path or path == ":memory:":
-            raise ValueError(f"unreadable ledger URL {url!r}: name a file, as sqlite:////abs/path.db or sqlite:///rel.db")
-        return SqliteStore(Path(path))
+            raise ValueError(f"unreadable {what} URL {url!r}: name a file, as sqlite:////abs/path.db or sqlite:///rel.db")
+        return Path(path)
     scheme = url.partition("://")[0]
     if scheme in ("postgresql", "postgres"):
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError on a port that is not a number
         except ValueError as exc:
-            raise ValueError(f"unreadable ledger URL {redact(url)!r}: {exc}") from exc
+            raise ValueError(f"unreadable {what} URL {redact(url)!r}: {exc}") from exc
         if not parts.hostname and "host=" not in parts.query:
-            raise ValueError(f"unreadable ledger URL {redact(url)!r}: no host")
-        return PostgresStore(url)
+            raise ValueError(f"unreadable {what} URL {redact(url)!r}: no host")
+        return url
     raise ValueError(
-        f"unreadable ledger URL {redact(url)!r}: expected sqlite:////abs/path.db, sqlite:///rel/path.db "
+        f"unreadable {what} URL {redact(url)!r}: expected sqlite:////abs/path.db, sqlite:///rel/path.db "
         "or postgresql://user@host/db"
     )
+
+
+def open_store(url: str) -> AnyStore:
+    """The store a URL names (``parse_url``)."""
+    target = parse_url(url)
+    return SqliteStore(target) if isinstance(target, Path) else PostgresStore(target)
