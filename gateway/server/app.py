@@ -13,7 +13,7 @@ from aiohttp import web
 import providers
 from gateway.router import Router
 
-from . import openai_api
+from . import anthropic_api, native_api, openai_api
 from .auth import authenticate
 from .config import GatewayConfig, load_gateway_config
 from .errors import add_request_id, problem_middleware
@@ -29,10 +29,13 @@ def build_app(config: GatewayConfig | str | Path | Mapping[str, Any]) -> web.App
     router = Router.from_config(config.router)
     app = web.Application(middlewares=[problem_middleware], client_max_size=config.server.max_body_bytes)
     app[STATE] = GatewayState(config, router)
+    app[native_api.HANDLERS] = native_api.Handlers()
     app.on_response_prepare.append(add_request_id)
     app.on_cleanup.append(_close)
     app.add_routes(routes)
     app.add_routes(openai_api.routes)
+    app.add_routes(anthropic_api.routes)
+    app.add_routes(native_api.routes)
     return app
 
 
