@@ -1,0 +1,334 @@
+"""The Anthropic Messages API of the gateway (gateway.server.anthropic_api), with the official
+``anthropic`` SDK as its client, over real sockets.
+
+The upstreams are the parity scenarios' own recordings, replayed by the harness's fixture server
+(tests/loopback.py): every scenario whose call streams a reply without an error, in every wire
+format the port speaks (Anthropic, Claude on Vertex, OpenAI, Azure, OpenRouter, xAI's Responses
+API, Gemini, Vertex, Bedrock), with its text, thinking, tool calls and usage. The gateway's
+deployment is the scenario's settings; what the handler yields for that upstream is the golden's
+``chunks`` (``python -m parity`` holds the port to them). The SDK, streaming
+(``messages.stream`` … ``get_final_message``) and not (``messages.create``), must parse every
+reply and see the same text, thinking, tool calls and token counts as those chunks.
+Then the request's conversion (tools, tool choice, system, options), a mid-stream failure, and
+errors in Anthropic's shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import pytest
+from aiohttp import web
+from loopback import Reply, Upstream
+
+from gateway.server.anthropic_api import AnthropicEncoder, fold, openai_tool_choice, openai_tools, parse_request
+from gateway.server.errors import HttpProblem
+from parity.runner import load_scenario, substitute
+from parity.suite import DEFAULT_SCENARIOS, discover
+from tools.bench import clients
+from tools.bench.server import anthropic_events, openai_events
+
+KEY = "gateway-key-anthropic-0001"
+NARROW_KEY = "gateway-key-narrow-0002"
+
+
+def config(settings: dict[str, Any], router: dict[str, Any] | None = None, **server: Any) -> dict[str, Any]:
+    return {
+        "router": {"timeout_s": 10.0, **(router or {})},
+        "deployments": [{"name": "main", "group": "smart", "settings": settings},
+                        {"name": "other", "settings": clients.port_settings("openai", "http://127.0.0.1:9")}],
+        "keys": [{"id": "team", "key_sha256": hashlib.sha256(KEY.encode()).hexdigest()},
+                 {"id": "narrow", "key_sha256": hashlib.sha256(NARROW_KEY.encode()).hexdigest(), "models": ["other"]}],
+        **({"server": server} if server else {}),
+    }
+
+
+class Gateway:
+    """A gateway on 127.0.0.1, port 0, and SDK clients of it (no SDK retries)."""
+
+    def __init__(self, runner: web.AppRunner, base_url: str) -> None:
+        self.runner = runner
+        self.base_url = base_url
+        self.client = self.sdk(KEY)
+
+    def sdk(self, key: str) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(base_url=self.base_url, api_key=key, max_retries=0)
+
+
+async def start(cfg: dict[str, Any]) -> Gateway:
+    from gateway.server.app import build_app
+
+    runner = web.AppRunner(build_app(cfg))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return Gateway(runner, f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture
+async def gateways() -> AsyncIterator[list[Gateway]]:
+    started: list[Gateway] = []
+    yield started
+    for gateway in started:
+        await gateway.client.close()
+        await gateway.runner.cleanup()
+
+
+# -- what the handler yields, as the SDK should see it -----------------------------------------
+
+
+def expected(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Text, thinking, tool calls ``(id, name, input)`` and summed usage of the handler's chunks.
+    A ``tool_call_partial`` call is named by its first fragment; fragments of a call that has
+    no name are the Responses API's, whose whole ``tool_call`` follows."""
+    text = "".join(c.get("text", "") for c in chunks if c["type"] == "text")
+    thinking = "".join(c.get("text", "") for c in chunks if c["type"] == "reasoning")
+    calls: list[list[Any]] = []
+    by_index: dict[Any, list[Any]] = {}
+    for c in chunks:
+        if c["type"] == "tool_call_partial":
+            if c.get("name") and c.get("index") not in by_index:
+                by_index[c.get("index")] = [c.get("id"), c["name"], ""]
+                calls.append(by_index[c.get("index")])
+            if c.get("index") in by_index:
+                by_index[c.get("index")][2] += c.get("arguments") or ""
+        elif c["type"] == "tool_call":
+            calls.append([c["id"], c["name"], c["arguments"]])
+    usage = {k: sum(int(c.get(f, 0)) for c in chunks if c["type"] == "usage")
+             for k, f in (("input_tokens", "inputTokens"), ("output_tokens", "outputTokens"),
+                          ("cache_creation_input_tokens", "cacheWriteTokens"),
+                          ("cache_read_input_tokens", "cacheReadTokens"))}
+    return {"text": text, "thinking": thinking,
+            "tools": [(i, n, json.loads(a) if a else {}) for i, n, a in calls], "usage": usage}
+
+
+def seen(message: anthropic.types.Message) -> dict[str, Any]:
+    """The same, from the message the SDK parsed."""
+    return {
+        "text": "".join(b.text for b in message.content if b.type == "text"),
+        "thinking": "".join(b.thinking for b in message.content if b.type == "thinking"),
+        "tools": [(b.id, b.name, b.input) for b in message.content if b.type == "tool_use"],
+        "usage": {k: getattr(message.usage, k) for k in ("input_tokens", "output_tokens",
+                                                           "cache_creation_input_tokens", "cache_read_input_tokens")},
+    }
+
+
+def _replies() -> list[Any]:
+    params = []
+    for directory in discover(DEFAULT_SCENARIOS):
+        scenario, golden = load_scenario(directory)
+        # (a 429 cools the only deployment down and is the caller's: tests/test_router_faults.py)
+        if (scenario["call"]["method"] == "createMessage" and golden and golden["error"] is None and golden["chunks"]
+                and all(entry.get("status") != 429 for entry in scenario["upstream"])):
+            for streamed in (True, False):
+                params.append(pytest.param(directory, streamed,
+                                           id=f"{directory.parent.name}/{directory.name}-{'stream' if streamed else 'create'}"))
+    return params
+
+
+MESSAGES: list[Any] = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.mark.parametrize(("directory", "streamed"), _replies())
+async def test_the_sdk_sees_what_the_handler_yields(
+    directory: Path, streamed: bool, upstream: Upstream, gateways: list[Gateway], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario, golden = load_scenario(directory)
+    assert golden is not None
+    for name, value in (scenario.get("env") or {}).items():
+        monkeypatch.setenv(name, substitute(str(value), upstream.base_url))
+    upstream.server.add(*scenario["upstream"])
+    gateway = await start(config(substitute(scenario["settings"], upstream.base_url)))
+    gateways.append(gateway)
+    if streamed:
+        types: list[str] = []
+        async with gateway.client.messages.stream(model="main", max_tokens=1024, messages=MESSAGES) as stream:
+            async for event in stream:
+                types.append(event.type)
+            message = await stream.get_final_message()
+        assert types[0] == "message_start" and types[-1] == "message_stop"
+        assert types.count("content_block_start") == types.count("content_block_stop") == len(message.content)
+    else:
+        message = await gateway.client.messages.create(model="smart", max_tokens=1024, messages=MESSAGES)
+    want = expected(golden["chunks"])
+    assert seen(message) == want
+    assert message.role == "assistant" and message.model in ("main", "smart")
+    assert message.stop_reason == ("tool_use" if want["tools"] else "end_turn")
+
+
+# -- the request ---------------------------------------------------------------------------------
+
+TOOLS: list[Any] = [
+    {"name": "read_file", "description": "Read a file", "input_schema": {
+        "type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}},
+    {"name": "now", "input_schema": {"type": "object", "properties": {}}},
+]
+
+
+async def test_tools_system_and_options_reach_an_openai_upstream(upstream: Upstream, gateways: list[Gateway]) -> None:
+    upstream.reply(Reply(200, {"content-type": "text/event-stream"}, list(openai_events(2))))
+    gateway = await start(config(clients.port_settings("openai", upstream.base_url)))
+    gateways.append(gateway)
+    message = await gateway.client.messages.create(
+        model="main", max_tokens=77, extra_body={"temperature": 0.25}, messages=MESSAGES, tools=TOOLS,
+        tool_choice={"type": "any", "disable_parallel_tool_use": True},
+        system=[{"type": "text", "text": "Be terse."}, {"type": "text", "text": "Be kind."}],
+    )
+    assert seen(message)["text"] == " tok0 tok1"
+    body = upstream.seen[0].json()
+    assert body["messages"][0] == {"role": "system", "content": "Be terse.\n\nBe kind."}
+    assert body["messages"][1] == {"role": "user", "content": "Hi"}
+    assert [t["function"]["name"] for t in body["tools"]] == ["read_file", "now"]
+    # the handler makes the schema strict, as the reference does for OpenAI
+    assert body["tools"][0]["function"]["parameters"] == {**TOOLS[0]["input_schema"], "additionalProperties": False}
+    assert body["tool_choice"] == "required" and body["parallel_tool_calls"] is False
+    assert body["temperature"] == 0.25 and body["max_completion_tokens"] == 77
+
+
+async def test_tools_round_trip_to_an_anthropic_upstream(upstream: Upstream, gateways: list[Gateway]) -> None:
+    upstream.reply(Reply(200, {"content-type": "text/event-stream"}, list(anthropic_events(2))))
+    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url)))
+    gateways.append(gateway)
+    conversation: list[Any] = [
+        {"role": "user", "content": "Read a.txt"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {"path": "a.txt"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "hello"}]},
+    ]
+    async with gateway.client.messages.stream(model="main", max_tokens=64, messages=conversation, tools=TOOLS,
+                                              tool_choice={"type": "tool", "name": "now"}, system="Sys") as stream:
+        message = await stream.get_final_message()
+    assert seen(message)["text"] == " tok0 tok1"
+    body = upstream.seen[0].json()
+    # the handler's conversion back (convertOpenAIToolToAnthropic): the client's tools, a description always
+    assert body["tools"] == [TOOLS[0], {"name": "now", "description": "", "input_schema": TOOLS[1]["input_schema"]}]
+    assert body["tool_choice"] == {"type": "tool", "name": "now", "disable_parallel_tool_use": False}
+    assert body["system"][0]["text"] == "Sys"
+    assert [m["content"][0]["type"] for m in body["messages"][1:]] == ["tool_use", "tool_result"]
+
+
+def test_request_conversion_units() -> None:
+    assert openai_tools([{"name": "t", "input_schema": {"type": "object"}}]) == [
+        {"type": "function", "function": {"name": "t", "parameters": {"type": "object"}}}]
+    assert openai_tool_choice({"type": "auto"}) == ("auto", None)
+    assert openai_tool_choice({"type": "none"}) == ("none", None)
+    assert openai_tool_choice({"type": "tool", "name": "t", "disable_parallel_tool_use": True}) == (
+        {"type": "function", "function": {"name": "t"}}, False)
+    parsed = parse_request({"model": "m", "max_tokens": 5, "messages": MESSAGES})
+    assert (parsed.system, parsed.temperature, parsed.stream, list(parsed.metadata)) == ("", None, False, ["taskId"])
+    for bad in ({"model": "m", "messages": MESSAGES}, {"model": "m", "max_tokens": 5, "messages": []},
+                {"model": "m", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]},
+                {"model": "m", "max_tokens": 5, "messages": MESSAGES, "temperature": 2},
+                {"model": "m", "max_tokens": 5, "messages": MESSAGES, "tools": [{"name": "t"}]},
+                {"model": "m", "max_tokens": 5, "messages": MESSAGES, "system": [{"type": "image"}]}):
+        with pytest.raises(HttpProblem) as raised:
+            parse_request(bad)
+        assert raised.value.status == 400 and raised.value.kind == "invalid_request_error"
+
+
+def test_encoder_signatures_and_tool_call_chunks() -> None:
+    """Chunk kinds no recorded scenario yields through the port's handlers: a reasoning chunk's
+    ``signature``, ``thinking_complete``, and the ``tool_call_start/delta/end`` triple."""
+    encoder = AnthropicEncoder("m")
+    events = [encoder.start()]
+    for chunk in ({"type": "reasoning", "text": "hm", "signature": "sig1"}, {"type": "thinking_complete", "signature": "sig2"},
+                  {"type": "tool_call_start", "id": "c1", "name": "f"}, {"type": "tool_call_delta", "id": "c1", "delta": '{"a":'},
+                  {"type": "tool_call_delta", "id": "c1", "delta": "1}"}, {"type": "tool_call_end", "id": "c1"},
+                  {"type": "text", "text": "ok"}, {"type": "usage", "inputTokens": 3, "outputTokens": 4}):
+        events.extend(encoder.feed(chunk))
+    events.extend(encoder.finish())
+    message = fold(events)
+    assert message["content"] == [
+        {"type": "thinking", "thinking": "hm", "signature": "sig2"},
+        {"type": "tool_use", "id": "c1", "name": "f", "input": {"a": 1}},
+        {"type": "text", "text": "ok"},
+    ]
+    assert message["stop_reason"] == "tool_use" and message["usage"]["output_tokens"] == 4
+    assert [e["delta"]["type"] for e in events if e["type"] == "content_block_delta"] == [
+        "thinking_delta", "signature_delta", "signature_delta", "input_json_delta", "input_json_delta", "text_delta"]
+
+
+# -- failures ------------------------------------------------------------------------------------
+
+
+async def test_a_stream_cut_mid_way_raises_in_the_sdk_without_message_stop(upstream: Upstream, gateways: list[Gateway]) -> None:
+    events = anthropic_events(3)
+    upstream.reply(Reply(200, {"content-type": "text/event-stream"}, [b"".join(events[:3]), events[3], events[4]],
+                         delay_ms=50, cut_after=2))
+    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url)))
+    gateways.append(gateway)
+    types: list[str] = []
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        async with gateway.client.messages.stream(model="main", max_tokens=64, messages=MESSAGES) as stream:
+            async for event in stream:
+                types.append(event.type)
+    assert "message_stop" not in types and "message_delta" not in types
+    assert types[0] == "message_start" and types.count("text") >= 2
+    assert raised.value.body == {"type": "error", "error": {"type": "api_error", "message": "Premature close"}}
+
+
+def _fault(status: int, kind: str) -> Reply:
+    return Reply.json({"type": "error", "error": {"type": kind, "message": f"upstream says {status}"}}, status)
+
+
+@pytest.mark.parametrize(("status", "kind", "sdk_error"), [
+    (429, "rate_limit_error", anthropic.RateLimitError),
+    (500, "api_error", anthropic.InternalServerError),
+    (529, "overloaded_error", anthropic.InternalServerError),
+    (400, "invalid_request_error", anthropic.BadRequestError),
+])
+async def test_an_upstream_error_before_the_stream_is_answered_in_anthropics_shape(
+    upstream: Upstream, gateways: list[Gateway], status: int, kind: str, sdk_error: type[Exception]
+) -> None:
+    upstream.server.add(_fault(status, kind).entry(times=5))
+    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url), {"max_retries": 0}))
+    gateways.append(gateway)
+    with pytest.raises(sdk_error) as raised:
+        async with gateway.client.messages.stream(model="main", max_tokens=64, messages=MESSAGES) as stream:
+            await stream.get_final_message()
+    assert raised.value.status_code == status  # type: ignore[attr-defined]
+    body = raised.value.body  # type: ignore[attr-defined]
+    assert body["type"] == "error" and body["error"]["type"] == kind
+    # the reference's error message: the status and the upstream's body
+    assert body["error"]["message"].startswith(f"{status} ") and f"upstream says {status}" in body["error"]["message"]
+    assert raised.value.response.headers["x-request-id"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("key", "request_model", "max_tokens", "sdk_error", "status", "kind"), [
+    (None, "main", 8, anthropic.AuthenticationError, 401, "authentication_error"),
+    ("wrong-key", "main", 8, anthropic.AuthenticationError, 401, "authentication_error"),
+    (NARROW_KEY, "main", 8, anthropic.PermissionDeniedError, 403, "permission_error"),
+    (KEY, "nope", 8, anthropic.NotFoundError, 404, "not_found_error"),
+    (KEY, "main", 0, anthropic.BadRequestError, 400, "invalid_request_error"),
+])
+async def test_gateway_errors_in_anthropics_shape(
+    upstream: Upstream, gateways: list[Gateway], key: str | None, request_model: str, max_tokens: int,
+    sdk_error: type[Exception], status: int, kind: str,
+) -> None:
+    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url)))
+    gateways.append(gateway)
+    client = gateway.sdk(key or "unused")
+    try:
+        with pytest.raises(sdk_error) as raised:
+            await client.messages.create(model=request_model, max_tokens=max_tokens, messages=MESSAGES,
+                                         extra_headers={} if key else {"x-api-key": anthropic.Omit()})
+    finally:
+        await client.close()
+    assert raised.value.status_code == status  # type: ignore[attr-defined]
+    assert raised.value.body["type"] == "error" and raised.value.body["error"]["type"] == kind  # type: ignore[attr-defined]
+    assert upstream.seen == []
+
+
+async def test_a_body_over_the_limit_is_a_413_request_too_large(upstream: Upstream, gateways: list[Gateway]) -> None:
+    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url), max_body_bytes=2_000))
+    gateways.append(gateway)
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        await gateway.client.messages.create(model="main", max_tokens=8, messages=[{"role": "user", "content": "x" * 5_000}])
+    assert raised.value.status_code == 413
+    assert raised.value.body["error"]["type"] == "request_too_large"  # type: ignore[index]
+    assert upstream.seen == []
