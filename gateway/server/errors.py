@@ -144,8 +144,12 @@ def upstream_problem(error: BaseException, redact: Callable[[str], str]) -> Http
         return HttpProblem(503, message, "overloaded_error", code="no_deployment_available", headers=headers)
     if isinstance(error, AttemptTimedOut):
         return HttpProblem(504, message, "timeout_error")
-    if isinstance(error, StreamInterrupted) and error.__cause__ is not None:
-        return upstream_problem(error.__cause__, redact)
+    if isinstance(error, StreamInterrupted):  # after the first chunk: said in the stream
+        cause = error.__cause__
+        if cause is not None:
+            message = f"{message}: {redact(str(getattr(cause, 'message', None) or cause) or type(cause).__name__)}"
+        status = status_of(cause) if cause is not None else None
+        return HttpProblem(status if status and 400 <= status <= 599 else 502, message, "api_error", code="stream_interrupted")
     status = status_of(error)
     if status is None or not 400 <= status <= 599:
         status = 502
@@ -174,6 +178,8 @@ async def problem_middleware(
             logger.exception("request %s failed", log.request_id)
             response = problem_response(request, HttpProblem(500, f"internal error ({type(error).__name__})", "api_error"))
         status = response.status
+        if not response.prepared:  # (a stream got it when it was prepared: add_request_id)
+            response.headers[REQUEST_ID_HEADER] = log.request_id
         return response
     finally:
         _current.reset(token)
@@ -200,7 +206,7 @@ def _aiohttp_problem(request: web.Request, http: web.HTTPException) -> HttpProbl
 
 
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: the request id on every response, a stream's too."""
+    """``on_response_prepare``: the request id on a stream (prepared in its handler)."""
     log = _current.get(None)
     if log is not None:
         response.headers[REQUEST_ID_HEADER] = log.request_id
