@@ -15,7 +15,7 @@ errors in Anthropic's shape.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any
 
 import anthropic
 import pytest
-from aiohttp import web
+from gateway_server import gateway, key_table
 from loopback import Reply, Upstream
 
 from gateway.server.anthropic_api import AnthropicEncoder, fold, openai_tool_choice, openai_tools, parse_request
@@ -42,17 +42,15 @@ def config(settings: dict[str, Any], router: dict[str, Any] | None = None, **ser
         "router": {"timeout_s": 10.0, **(router or {})},
         "deployments": [{"name": "main", "group": "smart", "settings": settings},
                         {"name": "other", "settings": clients.port_settings("openai", "http://127.0.0.1:9")}],
-        "keys": [{"id": "team", "key_sha256": hashlib.sha256(KEY.encode()).hexdigest()},
-                 {"id": "narrow", "key_sha256": hashlib.sha256(NARROW_KEY.encode()).hexdigest(), "models": ["other"]}],
+        "keys": [key_table("team", KEY), key_table("narrow", NARROW_KEY, models=["other"])],
         **({"server": server} if server else {}),
     }
 
 
 class Gateway:
-    """A gateway on 127.0.0.1, port 0, and SDK clients of it (no SDK retries)."""
+    """A started gateway (tests/gateway_server.py) and SDK clients of it (no SDK retries)."""
 
-    def __init__(self, runner: web.AppRunner, base_url: str) -> None:
-        self.runner = runner
+    def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.client = self.sdk(KEY)
 
@@ -60,24 +58,16 @@ class Gateway:
         return anthropic.AsyncAnthropic(base_url=self.base_url, api_key=key, max_retries=0)
 
 
-async def start(cfg: dict[str, Any]) -> Gateway:
-    from gateway.server.app import build_app
-
-    runner = web.AppRunner(build_app(cfg))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return Gateway(runner, f"http://127.0.0.1:{port}")
-
-
 @pytest.fixture
-async def gateways() -> AsyncIterator[list[Gateway]]:
-    started: list[Gateway] = []
-    yield started
-    for gateway in started:
-        await gateway.client.close()
-        await gateway.runner.cleanup()
+async def started() -> AsyncIterator[contextlib.AsyncExitStack]:
+    async with contextlib.AsyncExitStack() as stack:
+        yield stack
+
+
+async def start(stack: contextlib.AsyncExitStack, cfg: dict[str, Any]) -> Gateway:
+    started = Gateway(await stack.enter_async_context(gateway(cfg)))
+    stack.push_async_callback(started.client.close)
+    return started
 
 
 # -- what the handler yields, as the SDK should see it -----------------------------------------
@@ -137,25 +127,24 @@ MESSAGES: list[Any] = [{"role": "user", "content": "Hi"}]
 
 @pytest.mark.parametrize(("directory", "streamed"), _replies())
 async def test_the_sdk_sees_what_the_handler_yields(
-    directory: Path, streamed: bool, upstream: Upstream, gateways: list[Gateway], monkeypatch: pytest.MonkeyPatch
+    directory: Path, streamed: bool, upstream: Upstream, started: contextlib.AsyncExitStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scenario, golden = load_scenario(directory)
     assert golden is not None
     for name, value in (scenario.get("env") or {}).items():
         monkeypatch.setenv(name, substitute(str(value), upstream.base_url))
     upstream.server.add(*scenario["upstream"])
-    gateway = await start(config(substitute(scenario["settings"], upstream.base_url)))
-    gateways.append(gateway)
+    gw = await start(started, config(substitute(scenario["settings"], upstream.base_url)))
     if streamed:
         types: list[str] = []
-        async with gateway.client.messages.stream(model="main", max_tokens=1024, messages=MESSAGES) as stream:
+        async with gw.client.messages.stream(model="main", max_tokens=1024, messages=MESSAGES) as stream:
             async for event in stream:
                 types.append(event.type)
             message = await stream.get_final_message()
         assert types[0] == "message_start" and types[-1] == "message_stop"
         assert types.count("content_block_start") == types.count("content_block_stop") == len(message.content)
     else:
-        message = await gateway.client.messages.create(model="smart", max_tokens=1024, messages=MESSAGES)
+        message = await gw.client.messages.create(model="smart", max_tokens=1024, messages=MESSAGES)
     want = expected(golden["chunks"])
     assert seen(message) == want
     assert message.role == "assistant" and message.model in ("main", "smart")
@@ -171,11 +160,10 @@ TOOLS: list[Any] = [
 ]
 
 
-async def test_tools_system_and_options_reach_an_openai_upstream(upstream: Upstream, gateways: list[Gateway]) -> None:
+async def test_tools_system_and_options_reach_an_openai_upstream(upstream: Upstream, started: contextlib.AsyncExitStack) -> None:
     upstream.reply(Reply(200, {"content-type": "text/event-stream"}, list(openai_events(2))))
-    gateway = await start(config(clients.port_settings("openai", upstream.base_url)))
-    gateways.append(gateway)
-    message = await gateway.client.messages.create(
+    gw = await start(started, config(clients.port_settings("openai", upstream.base_url)))
+    message = await gw.client.messages.create(
         model="main", max_tokens=77, extra_body={"temperature": 0.25}, messages=MESSAGES, tools=TOOLS,
         tool_choice={"type": "any", "disable_parallel_tool_use": True},
         system=[{"type": "text", "text": "Be terse."}, {"type": "text", "text": "Be kind."}],
@@ -191,16 +179,15 @@ async def test_tools_system_and_options_reach_an_openai_upstream(upstream: Upstr
     assert body["temperature"] == 0.25 and body["max_completion_tokens"] == 77
 
 
-async def test_tools_round_trip_to_an_anthropic_upstream(upstream: Upstream, gateways: list[Gateway]) -> None:
+async def test_tools_round_trip_to_an_anthropic_upstream(upstream: Upstream, started: contextlib.AsyncExitStack) -> None:
     upstream.reply(Reply(200, {"content-type": "text/event-stream"}, list(anthropic_events(2))))
-    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url)))
-    gateways.append(gateway)
+    gw = await start(started, config(clients.port_settings("anthropic", upstream.base_url)))
     conversation: list[Any] = [
         {"role": "user", "content": "Read a.txt"},
         {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {"path": "a.txt"}}]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "hello"}]},
     ]
-    async with gateway.client.messages.stream(model="main", max_tokens=64, messages=conversation, tools=TOOLS,
+    async with gw.client.messages.stream(model="main", max_tokens=64, messages=conversation, tools=TOOLS,
                                               tool_choice={"type": "tool", "name": "now"}, system="Sys") as stream:
         message = await stream.get_final_message()
     assert seen(message)["text"] == " tok0 tok1"
@@ -256,20 +243,20 @@ def test_encoder_signatures_and_tool_call_chunks() -> None:
 # -- failures ------------------------------------------------------------------------------------
 
 
-async def test_a_stream_cut_mid_way_raises_in_the_sdk_without_message_stop(upstream: Upstream, gateways: list[Gateway]) -> None:
+async def test_a_stream_cut_mid_way_raises_in_the_sdk_without_message_stop(upstream: Upstream, started: contextlib.AsyncExitStack) -> None:
     events = anthropic_events(3)
     upstream.reply(Reply(200, {"content-type": "text/event-stream"}, [b"".join(events[:3]), events[3], events[4]],
                          delay_ms=50, cut_after=2))
-    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url)))
-    gateways.append(gateway)
+    gw = await start(started, config(clients.port_settings("anthropic", upstream.base_url)))
     types: list[str] = []
     with pytest.raises(anthropic.APIStatusError) as raised:
-        async with gateway.client.messages.stream(model="main", max_tokens=64, messages=MESSAGES) as stream:
+        async with gw.client.messages.stream(model="main", max_tokens=64, messages=MESSAGES) as stream:
             async for event in stream:
                 types.append(event.type)
     assert "message_stop" not in types and "message_delta" not in types
     assert types[0] == "message_start" and types.count("text") >= 2
-    assert raised.value.body == {"type": "error", "error": {"type": "api_error", "message": "Premature close"}}
+    assert raised.value.body == {"type": "error", "error": {
+        "type": "api_error", "message": "stream from deployment 'main' broke after 4 chunk(s): Premature close"}}
 
 
 def _fault(status: int, kind: str) -> Reply:
@@ -283,13 +270,12 @@ def _fault(status: int, kind: str) -> Reply:
     (400, "invalid_request_error", anthropic.BadRequestError),
 ])
 async def test_an_upstream_error_before_the_stream_is_answered_in_anthropics_shape(
-    upstream: Upstream, gateways: list[Gateway], status: int, kind: str, sdk_error: type[Exception]
+    upstream: Upstream, started: contextlib.AsyncExitStack, status: int, kind: str, sdk_error: type[Exception]
 ) -> None:
     upstream.server.add(_fault(status, kind).entry(times=5))
-    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url), {"max_retries": 0}))
-    gateways.append(gateway)
+    gw = await start(started, config(clients.port_settings("anthropic", upstream.base_url), {"max_retries": 0}))
     with pytest.raises(sdk_error) as raised:
-        async with gateway.client.messages.stream(model="main", max_tokens=64, messages=MESSAGES) as stream:
+        async with gw.client.messages.stream(model="main", max_tokens=64, messages=MESSAGES) as stream:
             await stream.get_final_message()
     assert raised.value.status_code == status  # type: ignore[attr-defined]
     body = raised.value.body  # type: ignore[attr-defined]
@@ -307,12 +293,11 @@ async def test_an_upstream_error_before_the_stream_is_answered_in_anthropics_sha
     (KEY, "main", 0, anthropic.BadRequestError, 400, "invalid_request_error"),
 ])
 async def test_gateway_errors_in_anthropics_shape(
-    upstream: Upstream, gateways: list[Gateway], key: str | None, request_model: str, max_tokens: int,
+    upstream: Upstream, started: contextlib.AsyncExitStack, key: str | None, request_model: str, max_tokens: int,
     sdk_error: type[Exception], status: int, kind: str,
 ) -> None:
-    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url)))
-    gateways.append(gateway)
-    client = gateway.sdk(key or "unused")
+    gw = await start(started, config(clients.port_settings("anthropic", upstream.base_url)))
+    client = gw.sdk(key or "unused")
     try:
         with pytest.raises(sdk_error) as raised:
             await client.messages.create(model=request_model, max_tokens=max_tokens, messages=MESSAGES,
@@ -324,11 +309,10 @@ async def test_gateway_errors_in_anthropics_shape(
     assert upstream.seen == []
 
 
-async def test_a_body_over_the_limit_is_a_413_request_too_large(upstream: Upstream, gateways: list[Gateway]) -> None:
-    gateway = await start(config(clients.port_settings("anthropic", upstream.base_url), max_body_bytes=2_000))
-    gateways.append(gateway)
+async def test_a_body_over_the_limit_is_a_413_request_too_large(upstream: Upstream, started: contextlib.AsyncExitStack) -> None:
+    gw = await start(started, config(clients.port_settings("anthropic", upstream.base_url), max_body_bytes=2_000))
     with pytest.raises(anthropic.APIStatusError) as raised:
-        await gateway.client.messages.create(model="main", max_tokens=8, messages=[{"role": "user", "content": "x" * 5_000}])
+        await gw.client.messages.create(model="main", max_tokens=8, messages=[{"role": "user", "content": "x" * 5_000}])
     assert raised.value.status_code == 413
     assert raised.value.body["error"]["type"] == "request_too_large"  # type: ignore[index]
     assert upstream.seen == []

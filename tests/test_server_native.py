@@ -25,10 +25,9 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
+from gateway_server import gateway, key_table
 from loopback import Reply, Upstream
 
-from gateway.server.app import build_app
 from parity.compare import compare, format_mismatch
 from parity.runner import load_scenario, normalise, serve, substitute
 from parity.suite import DEFAULT_SCENARIOS, discover
@@ -45,35 +44,16 @@ def _config(deployment_settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "router": {"timeout_s": 10.0},
         "deployments": [{"name": "main", "settings": deployment_settings}],
-        "keys": [
-            {"id": "hosts", "key_sha256": _sha(SETTINGS_KEY), "allow_settings": True},
-            {"id": "plain", "key_sha256": _sha(PLAIN_KEY)},
-        ],
+        "keys": [key_table("hosts", SETTINGS_KEY, allow_settings=True), key_table("plain", PLAIN_KEY)],
     }
 
 
-def _sha(key: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-async def _start(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gateway() -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+async def shared() -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
     """One gateway for every scenario (its deployment is only there because a config needs one)."""
-    runner, base = await _start(build_app(_config(clients.port_settings("openai", "http://127.0.0.1:9"))))
-    async with aiohttp.ClientSession() as session:
-        yield base, session
-    await runner.cleanup()
+    async with gateway(_config(clients.port_settings("openai", "http://127.0.0.1:9"))) as base:
+        async with aiohttp.ClientSession() as session:
+            yield base, session
 
 
 def _scenarios() -> list[Any]:
@@ -116,9 +96,9 @@ def as_transcript_error(error: dict[str, Any] | None, after_chunks: int) -> dict
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("directory", _scenarios())
 async def test_scenario_through_the_native_endpoint(
-    directory: Path, tls_files: TLSFiles, gateway: tuple[str, aiohttp.ClientSession]
+    directory: Path, tls_files: TLSFiles, shared: tuple[str, aiohttp.ClientSession]
 ) -> None:
-    base, session = gateway
+    base, session = shared
     scenario, golden = load_scenario(directory)
     assert golden is not None
     headers = {"Authorization": f"Bearer {SETTINGS_KEY}"}
@@ -176,10 +156,9 @@ def _deployment_settings(upstream: Upstream, wire: str) -> dict[str, Any]:
 @pytest.fixture
 async def deployed(upstream: Upstream, request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
     """A gateway whose deployment ``main`` is the loopback upstream in the wire ``request.param``."""
-    runner, base = await _start(build_app(_config(_deployment_settings(upstream, request.param))))
-    async with aiohttp.ClientSession() as session:
-        yield base, session
-    await runner.cleanup()
+    async with gateway(_config(_deployment_settings(upstream, request.param))) as base:
+        async with aiohttp.ClientSession() as session:
+            yield base, session
 
 
 HEADERS = {"x-api-key": PLAIN_KEY}

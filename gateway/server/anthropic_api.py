@@ -22,16 +22,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
 
-from gateway.router import Router
 from gateway.strategies import StrategyResult
 
 from .auth import authenticate
-from .errors import HttpProblem, read_json, register_shape, upstream_problem
+from .errors import HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE
 
 PATH = "/v1/messages"
@@ -54,10 +52,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages``: the reply streamed as Anthropic's events, or one ``message``."""
     state = request.app[STATE]
     key = authenticate(request)
-    body = await read_json(request)
+    body = await json_body(request)
     parsed = parse_request(body)
     target = state.resolve(parsed.model, key, body.get("optillm_approach"))
-    request["deployment"] = target.name
+    log = request_log()
+    log.deployment = target.name
     if target.strategy is not None:
         try:
             result = await state.run_strategy(target, parsed.messages, parsed.system, parsed.max_tokens)
@@ -65,7 +64,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             raise upstream_problem(error, state.redact) from error
         stream: AsyncIterator[dict[str, Any]] = _strategy_chunks(result)
     else:
-        router = _with_options(target.router, parsed.temperature, parsed.max_tokens)
+        router = state.with_options(target, parsed.temperature, parsed.max_tokens)
         stream = router.create_message(parsed.system, parsed.messages, parsed.metadata,
                                        key_id=None if key is None else key.id)
     encoder = AnthropicEncoder(parsed.model)
@@ -84,10 +83,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
         except Exception as error:
             raise upstream_problem(error, state.redact) from error
         events.extend(encoder.finish())
-        request["tokens"] = encoder.input_tokens + encoder.output_tokens
         return web.json_response(fold(events))
     finally:
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()  # type: ignore[attr-defined]  # a client gone, a failure: upstream closed
+        log.tokens = encoder.input_tokens + encoder.output_tokens
 
 
 async def _stream(
@@ -102,26 +101,20 @@ async def _stream(
             events = encoder.feed(chunk)
             if events:
                 await response.write(b"".join(map(_sse, events)))
+    except ConnectionError:  # the client went away: nothing to tell it
+        raise
     except Exception as error:  # StreamInterrupted: an error event, never message_stop
         problem = upstream_problem(error, redact)
-        request["status"] = problem.status
+        request_log().status = problem.status
         await response.write(_sse(anthropic_shape(problem)))
     else:
         await response.write(b"".join(map(_sse, encoder.finish())))
-    request["tokens"] = encoder.input_tokens + encoder.output_tokens
     await response.write_eof()
     return response
 
 
 def _sse(event: dict[str, Any]) -> bytes:
     return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
-
-
-@lru_cache(maxsize=256)
-def _with_options(router: Router, temperature: float | None, max_tokens: int) -> Router:
-    """The router at a request's options, built once per distinct options (its deployments'
-    handlers are built again for each: ``Router.with_options``)."""
-    return router.with_options(temperature=temperature, max_tokens=max_tokens)
 
 
 async def _strategy_chunks(result: StrategyResult) -> AsyncIterator[dict[str, Any]]:
@@ -157,11 +150,9 @@ def _bad(message: str) -> HttpProblem:
     return HttpProblem(400, message, "invalid_request_error")
 
 
-def parse_request(body: Any) -> MessagesRequest:
+def parse_request(body: dict[str, Any]) -> MessagesRequest:
     """The request body, checked as the Messages API checks it (400 ``invalid_request_error``
     naming the field otherwise)."""
-    if not isinstance(body, dict):
-        raise _bad("the request body must be a JSON object")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise _bad("model: a non-empty string is required")

@@ -253,12 +253,3 @@ def _json_type(value: Any) -> str:
         return "a number"
     return {str: "a string", list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
 
-
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON: a body over ``max_body_bytes`` is aiohttp's 413, one that is
-    not JSON a 400 (in the route's error shape)."""
-    raw = await request.read()
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise HttpProblem(400, f"the request body is not valid JSON: {exc}", "invalid_request_error", code="invalid_json") from exc

@@ -33,7 +33,7 @@ from gateway.routing.failures import status_of
 
 from .auth import authenticate
 from .config import KeySpec
-from .errors import HttpProblem, read_json, register_shape
+from .errors import HttpProblem, json_body, register_shape, request_log
 from .state import STATE, GatewayState
 
 PREFIX = "/v1/handler/"
@@ -110,7 +110,7 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
             raise HttpProblem(404, f"no deployment or group named {name!r}", "not_found_error",
                               param="deployment", code="deployment_not_found")
         target = state.resolve(name, key)
-        request["deployment"] = name
+        request_log().deployment = name
         return target.router, key_id
     settings = body["settings"]
     if not isinstance(settings, dict):
@@ -118,15 +118,8 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
     if key is not None and not key.allow_settings:
         raise HttpProblem(403, "this key may not send its own settings", "permission_error",
                           param="settings", code="settings_not_allowed")
-    request["deployment"] = "settings"
+    request_log().deployment = "settings"
     return request.app[HANDLERS].get(settings), None
-
-
-async def _object(request: web.Request) -> dict[str, Any]:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise _bad("the request body must be a JSON object", "body")
-    return body
 
 
 def _data(value: Any, redact: Any) -> bytes:
@@ -137,7 +130,7 @@ def _data(value: Any, redact: Any) -> bytes:
 async def create_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     key = authenticate(request)
-    body = await _object(request)
+    body = await json_body(request)
     system_prompt, messages, metadata = body.get("systemPrompt"), body.get("messages"), body.get("metadata")
     if not isinstance(system_prompt, str) or not isinstance(messages, list) or not (metadata is None or isinstance(metadata, dict)):
         raise _bad("'systemPrompt' (a string), 'messages' (a list) and optionally 'metadata' (an object) are required",
@@ -156,6 +149,8 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     try:
         async for chunk in stream:
             await response.write(b"data: " + _data(chunk, state.redact) + b"\n\n")
+    except ConnectionError:  # the client went away: nothing to tell it
+        raise
     except StreamInterrupted as interrupted:
         return await _end(request, response, interrupted.__cause__ or interrupted, state.redact)
     except Exception as error:
@@ -168,7 +163,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
 
 
 async def _end(request: web.Request, response: web.StreamResponse, error: BaseException, redact: Any) -> web.StreamResponse:
-    request["status"] = status_of(error) or 502
+    request_log().status = status_of(error) or 502
     await response.write(b"event: error\ndata: " + _data(native_error(error), redact) + b"\n\n")
     await response.write_eof()
     return response
@@ -178,7 +173,7 @@ async def _end(request: web.Request, response: web.StreamResponse, error: BaseEx
 async def complete_prompt(request: web.Request) -> web.Response:
     state = request.app[STATE]
     key = authenticate(request)
-    body = await _object(request)
+    body = await json_body(request)
     prompt = body.get("prompt")
     if not isinstance(prompt, str):
         raise _bad("'prompt' (a string) is required", "prompt")
