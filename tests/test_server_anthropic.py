@@ -240,6 +240,16 @@ def test_encoder_signatures_and_tool_call_chunks() -> None:
         "thinking_delta", "signature_delta", "signature_delta", "input_json_delta", "input_json_delta", "text_delta"]
 
 
+async def test_an_optillm_strategy_by_model_name(upstream: Upstream, started: contextlib.AsyncExitStack) -> None:
+    """bon (n 3): three samples and three ratings upstream, its answer back as one text block."""
+    upstream.server.add(Reply(200, {"content-type": "text/event-stream"}, list(openai_events(3))).entry(times=6))
+    gw = await start(started, config(clients.port_settings("openai", upstream.base_url)))
+    message = await gw.client.messages.create(model="bon-main", max_tokens=64, messages=MESSAGES)
+    assert seen(message) == {"text": " tok0 tok1 tok2", "thinking": "", "tools": [], "usage": {
+        "input_tokens": 6 * 21, "output_tokens": 6 * 3, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
+    assert len(upstream.seen) == 6
+
+
 # -- failures ------------------------------------------------------------------------------------
 
 

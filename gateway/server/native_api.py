@@ -12,7 +12,8 @@ create-message answers ``text/event-stream``: each chunk the handler yields, unc
 is ``native_error`` of the reference's exception (for a stream the router cut,
 ``StreamInterrupted``, the upstream's error that cut it). complete-prompt answers
 ``{"result": "<text>"}``, or that error object with the upstream's status (502 when it gave
-none). The error object is built by ``gateway.reference_errors.error_transcript``, the parity
+none; the router's own errors with the status the other APIs give them: a budget 429, no
+deployment available 503, a timeout 504). The error object is built by ``gateway.reference_errors.error_transcript``, the parity
 harness's own serialiser, so it says what ``python -m parity`` compares; the gateway's provider
 keys are redacted wherever they appear. Problems of the request itself (key, body, names) are
 answered before anything runs, as ``native_shape``.
@@ -29,11 +30,10 @@ from aiohttp import web
 import providers
 from gateway.errors import StreamInterrupted
 from gateway.reference_errors import error_transcript
-from gateway.routing.failures import status_of
 
 from .auth import authenticate
 from .config import KeySpec
-from .errors import HttpProblem, json_body, register_shape, request_log
+from .errors import HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE, GatewayState
 
 PREFIX = "/v1/handler/"
@@ -163,7 +163,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
 
 
 async def _end(request: web.Request, response: web.StreamResponse, error: BaseException, redact: Any) -> web.StreamResponse:
-    request_log().status = status_of(error) or 502
+    request_log().status = upstream_problem(error, redact).status
     await response.write(b"event: error\ndata: " + _data(native_error(error), redact) + b"\n\n")
     await response.write_eof()
     return response
@@ -183,8 +183,8 @@ async def complete_prompt(request: web.Request) -> web.Response:
         result = await handler.complete_prompt(prompt, **kwargs)
     except HttpProblem:
         raise
-    except Exception as error:
-        status = status_of(error)
-        return web.Response(status=status if status is not None and 400 <= status <= 599 else 502,
-                            body=_data(native_error(error), state.redact), content_type="application/json")
+    except Exception as error:  # the upstream's status; the gateway's own errors as on the other APIs
+        status = upstream_problem(error, state.redact).status
+        request_log().status = status
+        return web.Response(status=status, body=_data(native_error(error), state.redact), content_type="application/json")
     return web.Response(body=_data({"result": result}, state.redact), content_type="application/json")
