@@ -140,8 +140,12 @@ async def test_the_sdk_sees_what_the_handler_yields(
         async with gw.client.messages.stream(model="main", max_tokens=1024, messages=MESSAGES) as stream:
             async for event in stream:
                 types.append(event.type)
+                if event.type == "message_start":
+                    start_input = event.message.usage.input_tokens
             message = await stream.get_final_message()
         assert types[0] == "message_start" and types[-1] == "message_stop"
+        first = golden["chunks"][0]  # a usage chunk first (Anthropic's message_start) is told at once
+        assert start_input == (first["inputTokens"] if first["type"] == "usage" else 0)
         assert types.count("content_block_start") == types.count("content_block_stop") == len(message.content)
     else:
         message = await gw.client.messages.create(model="smart", max_tokens=1024, messages=MESSAGES)

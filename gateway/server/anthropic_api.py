@@ -95,7 +95,8 @@ async def _stream(
 ) -> web.StreamResponse:
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
-    await response.write(_sse(encoder.start()) + _sse({"type": "ping"}) + b"".join(map(_sse, encoder.feed(first))))
+    opening = encoder.feed(first)  # (a first usage chunk is message_start's)
+    await response.write(_sse(encoder.start()) + _sse({"type": "ping"}) + b"".join(map(_sse, opening)))
     try:
         async for chunk in stream:
             events = encoder.feed(chunk)
