@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -62,7 +62,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             result = await state.run_strategy(target, parsed.messages, parsed.system, parsed.max_tokens)
         except Exception as error:
             raise upstream_problem(error, state.redact) from error
-        stream: AsyncIterator[dict[str, Any]] = _strategy_chunks(result)
+        stream: AsyncGenerator[dict[str, Any], None] = _strategy_chunks(result)
     else:
         router = state.with_options(target, parsed.temperature, parsed.max_tokens)
         stream = router.create_message(parsed.system, parsed.messages, parsed.metadata,
@@ -85,13 +85,13 @@ async def messages(request: web.Request) -> web.StreamResponse:
         events.extend(encoder.finish())
         return web.json_response(fold(events))
     finally:
-        await stream.aclose()  # type: ignore[attr-defined]  # a client gone, a failure: upstream closed
+        await stream.aclose()  # a client gone, a failure: the upstream request is closed with it
         log.tokens = encoder.input_tokens + encoder.output_tokens
 
 
 async def _stream(
     request: web.Request, encoder: AnthropicEncoder, first: dict[str, Any],
-    stream: AsyncIterator[dict[str, Any]], redact: Any,
+    stream: AsyncGenerator[dict[str, Any], None], redact: Any,
 ) -> web.StreamResponse:
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
@@ -118,7 +118,7 @@ def _sse(event: dict[str, Any]) -> bytes:
     return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
 
 
-async def _strategy_chunks(result: StrategyResult) -> AsyncIterator[dict[str, Any]]:
+async def _strategy_chunks(result: StrategyResult) -> AsyncGenerator[dict[str, Any], None]:
     """An optillm strategy's answer as a handler's chunks: its reasoning, its answer, its usage."""
     if result.reasoning:
         yield {"type": "reasoning", "text": result.reasoning}
