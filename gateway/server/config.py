@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from gateway.routing.config import read_config
+
 ROUTER_TABLES = frozenset({"router", "deployments", "ledger", "budgets"})
 SERVER_TABLES = frozenset({"server", "keys"})
 SERVER_KEYS = frozenset({"host", "port", "max_body_bytes", "shutdown_grace_s"})
@@ -66,15 +68,7 @@ class GatewayConfig:
 def load_gateway_config(source: str | Path | Mapping[str, Any]) -> GatewayConfig:
     """The configuration of a TOML file (its path) or the same tables as a dict. Unknown tables
     or keys, and a ``key_env`` naming an unset variable, are a ``ValueError``."""
-    if isinstance(source, Mapping):
-        config: Mapping[str, Any] = source
-    else:
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        with open(source, "rb") as f:
-            config = tomllib.load(f)
+    config = read_config(source)
     unknown = set(config) - ROUTER_TABLES - SERVER_TABLES
     if unknown:
         raise ValueError(f"unknown tables {sorted(unknown)}; known: {sorted(ROUTER_TABLES | SERVER_TABLES)}")
