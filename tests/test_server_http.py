@@ -20,7 +20,7 @@ from loopback import Reply, Upstream
 
 from gateway.server.config import check_exposure, load_gateway_config
 from tools.bench.clients import OPENAI_KEY, port_settings
-from tools.bench.server import openai_events
+from tools.bench.server import anthropic_events, openai_events
 
 SSE = {"content-type": "text/event-stream; charset=utf-8"}
 HI = [{"role": "user", "content": "Hi"}]
@@ -259,7 +259,31 @@ async def test_finish_reason_length(upstream: Upstream) -> None:
     assert completion.choices[0].finish_reason == "length"
 
 
-@pytest.mark.parametrize("how", ["prefix", "body"])
+async def test_images_go_upstream_inline(upstream: Upstream) -> None:
+    """An image_url data URL becomes the reference's base64 image block; the OpenAI handler sends
+    it back as a data URL, the Anthropic handler as a base64 source."""
+    pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    parts = [{"type": "text", "text": "What is this?"},
+             {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{pixel}"}}]
+    anthropic_reply = Reply(200, SSE, list(anthropic_events(3)))
+    upstream.route("/main/", ok())
+    upstream.route("/claude/", anthropic_reply)
+    two = config(upstream)
+    two["deployments"].append({"name": "claude", "settings": port_settings("anthropic", f"{upstream.base_url}/claude")})
+    async with gateway(two) as origin:
+        for model in ("main", "claude"):
+            completion = await sdk(origin).chat.completions.create(model=model, messages=[{"role": "user", "content": parts}])
+            assert completion.choices[0].message.content == TEXT
+    openai_body, anthropic_body = (seen.json() for seen in upstream.seen)
+    assert openai_body["messages"][1]["content"] == [
+        {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{pixel}"}},
+    ]
+    assert [b.get("source") for b in anthropic_body["messages"][0]["content"]] == [
+        None, {"type": "base64", "media_type": "image/png", "data": pixel},
+    ]
+
+
+@pytest.mark.parametrize("how", ["prefix", "body", "stream"])
 async def test_strategy_by_model_name_or_body(upstream: Upstream, how: str) -> None:
     """bon (n 3): three samples and three ratings upstream, optillm's answer back."""
     upstream.route("/main/", ok(), times=6)
@@ -267,9 +291,13 @@ async def test_strategy_by_model_name_or_body(upstream: Upstream, how: str) -> N
         client = sdk(origin)
         if how == "prefix":
             completion = await client.chat.completions.create(model="bon-main", messages=HI)
-        else:
+        elif how == "body":
             completion = await client.chat.completions.create(model="main", messages=HI, extra_body={"optillm_approach": "bon"})
-    assert completion.choices[0].message.content == TEXT
+        else:
+            async with client.chat.completions.stream(model="bon-main", messages=HI,
+                                                      stream_options={"include_usage": True}) as stream:
+                completion = await stream.get_final_completion()
+    assert completion.choices[0].message.content == TEXT and completion.choices[0].finish_reason == "stop"
     assert completion.usage.prompt_tokens == 6 * 21 and completion.usage.completion_tokens == 6 * 3
     bodies = [seen.json() for seen in upstream.seen]
     assert len(bodies) == 6
