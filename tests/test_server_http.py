@@ -90,6 +90,23 @@ async def test_auth(upstream: Upstream) -> None:
                                                      "/cheap/v1/chat/completions"]
 
 
+async def test_key_limiter(upstream: Upstream) -> None:
+    """A key's limiter (2 at once, then 60 a minute, no waiting): the third request at once is
+    refused with 429 and retry-after, nothing sent upstream for it; the other key is not limited."""
+    upstream.reply(ok(), ok(), ok())
+    limited = config(upstream)
+    limited["keys"][0]["limiter"] = {"requests_per_minute": 60, "burst": 2, "max_wait_s": 0}
+    async with gateway(limited) as origin:
+        client = sdk(origin)
+        for _ in range(2):
+            await client.chat.completions.create(model="main", messages=HI)
+        with pytest.raises(openai.RateLimitError) as refused:
+            await client.chat.completions.create(model="main", messages=HI)
+        assert refused.value.code == "rate_limit_exceeded" and refused.value.response.headers["retry-after"] == "1"
+        await sdk(origin, OTHER_KEY).chat.completions.create(model="cheap", messages=HI)
+    assert len(upstream.seen) == 3
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 
@@ -371,6 +388,8 @@ def test_configuration_checks(upstream: Upstream, monkeypatch: pytest.MonkeyPatc
         ({**good, "keys": [{"id": "x"}]}, "exactly one of key_env or key_sha256"),
         ({**good, "keys": [{"id": "x", "key_sha256": "abc"}]}, "64 hex digits"),
         ({**good, "keys": [{"id": "x", "key_env": "GATEWAY_TEST_UNSET_KEY"}]}, "GATEWAY_TEST_UNSET_KEY is not set"),
+        ({**good, "keys": [key_table("x", KEY, limiter={"rpm": 5})]}, "limiter takes requests_per_minute"),
+        ({**good, "keys": [key_table("x", KEY, limiter={"requests_per_minute": -1})]}, "must be a positive number"),
         ({"keys": []}, "no [[deployments]]"),
     ]:
         with pytest.raises(ValueError) as raised:

@@ -28,7 +28,7 @@ from typing import Any, AsyncGenerator
 
 from aiohttp import web
 
-from .auth import authenticate
+from .auth import admit
 from .errors import HttpProblem, field, json_body, openai_shape, request_log, upstream_problem
 from .state import STATE, GatewayState, Target
 
@@ -339,7 +339,7 @@ class Reply:
 @routes.post("/v1/chat/completions")
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    key = authenticate(request)
+    key = await admit(request)
     body = await json_body(request)
     log = request_log()
     call = parse_request(body, log.request_id)
