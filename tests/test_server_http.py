@@ -222,7 +222,7 @@ async def test_stream_broken_after_the_first_chunk(upstream: Upstream) -> None:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{origin}/v1/chat/completions", data=chat(stream=True),
                                  headers={"Authorization": f"Bearer {KEY}"}) as response:
-                assert response.status == 200
+                assert response.status == 200 and len(response.headers["x-request-id"]) == 32
                 events = [line for line in (await response.text()).split("\n\n") if line]
         assert events[-1].startswith("data: ") and "[DONE]" not in "".join(events)
         error = json.loads(events[-1][len("data: "):])
