@@ -239,7 +239,8 @@ async def test_stream_broken_after_the_first_chunk(upstream: Upstream) -> None:
         assert texts == ["", " tok0", " tok1"]
 
 
-async def test_client_disconnect_closes_the_upstream_request(upstream: Upstream) -> None:
+async def test_client_disconnect_closes_the_upstream_request(upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.access")
     upstream.reply(ok(50, delay_ms=100))
     async with gateway(config(upstream)) as origin:
         async with aiohttp.ClientSession() as http:
@@ -250,6 +251,8 @@ async def test_client_disconnect_closes_the_upstream_request(upstream: Upstream)
         await asyncio.wait_for(upstream.idle(), 2.0)  # the upstream's reply ended: its client went away
         (seen,) = upstream.seen
         assert seen.t_end_ms is not None and seen.t_end_ms < 1500  # not the 5 s the whole reply takes
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
+    assert "key=team deployment=main status=499" in line
 
 
 # --- per-request options, strategies ----------------------------------------------------------

@@ -14,6 +14,7 @@ tokens, latency; never a key.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -174,6 +175,9 @@ async def problem_middleware(
             if http.status < 400:
                 raise
             response = problem_response(request, _aiohttp_problem(request, http))
+        except asyncio.CancelledError:  # the client went away (handler_cancellation)
+            log.status = log.status or 499
+            raise
         except Exception as error:  # a bug of ours: answered, logged, never a traceback out
             logger.exception("request %s failed", log.request_id)
             response = problem_response(request, HttpProblem(500, f"internal error ({type(error).__name__})", "api_error"))
