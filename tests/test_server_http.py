@@ -20,7 +20,7 @@ from loopback import Reply, Upstream
 
 from gateway.server.config import check_exposure, load_gateway_config
 from tools.bench.clients import OPENAI_KEY, port_settings
-from tools.bench.server import openai_events
+from tools.bench.server import anthropic_events, openai_events
 
 SSE = {"content-type": "text/event-stream; charset=utf-8"}
 HI = [{"role": "user", "content": "Hi"}]
@@ -88,6 +88,23 @@ async def test_auth(upstream: Upstream) -> None:
         assert [m.id for m in (await sdk(origin, OTHER_KEY).models.list()).data] == ["cheap"]
     assert [seen.path for seen in upstream.seen] == ["/main/v1/chat/completions", "/main/v1/chat/completions",
                                                      "/cheap/v1/chat/completions"]
+
+
+async def test_key_limiter(upstream: Upstream) -> None:
+    """A key's limiter (2 at once, then 60 a minute, no waiting): the third request at once is
+    refused with 429 and retry-after, nothing sent upstream for it; the other key is not limited."""
+    upstream.reply(ok(), ok(), ok())
+    limited = config(upstream)
+    limited["keys"][0]["limiter"] = {"requests_per_minute": 60, "burst": 2, "max_wait_s": 0}
+    async with gateway(limited) as origin:
+        client = sdk(origin)
+        for _ in range(2):
+            await client.chat.completions.create(model="main", messages=HI)
+        with pytest.raises(openai.RateLimitError) as refused:
+            await client.chat.completions.create(model="main", messages=HI)
+        assert refused.value.code == "rate_limit_exceeded" and refused.value.response.headers["retry-after"] == "1"
+        await sdk(origin, OTHER_KEY).chat.completions.create(model="cheap", messages=HI)
+    assert len(upstream.seen) == 3
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -205,7 +222,7 @@ async def test_stream_broken_after_the_first_chunk(upstream: Upstream) -> None:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{origin}/v1/chat/completions", data=chat(stream=True),
                                  headers={"Authorization": f"Bearer {KEY}"}) as response:
-                assert response.status == 200
+                assert response.status == 200 and len(response.headers["x-request-id"]) == 32
                 events = [line for line in (await response.text()).split("\n\n") if line]
         assert events[-1].startswith("data: ") and "[DONE]" not in "".join(events)
         error = json.loads(events[-1][len("data: "):])
@@ -222,7 +239,8 @@ async def test_stream_broken_after_the_first_chunk(upstream: Upstream) -> None:
         assert texts == ["", " tok0", " tok1"]
 
 
-async def test_client_disconnect_closes_the_upstream_request(upstream: Upstream) -> None:
+async def test_client_disconnect_closes_the_upstream_request(upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.access")
     upstream.reply(ok(50, delay_ms=100))
     async with gateway(config(upstream)) as origin:
         async with aiohttp.ClientSession() as http:
@@ -233,6 +251,8 @@ async def test_client_disconnect_closes_the_upstream_request(upstream: Upstream)
         await asyncio.wait_for(upstream.idle(), 2.0)  # the upstream's reply ended: its client went away
         (seen,) = upstream.seen
         assert seen.t_end_ms is not None and seen.t_end_ms < 1500  # not the 5 s the whole reply takes
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
+    assert "key=team deployment=main status=499" in line
 
 
 # --- per-request options, strategies ----------------------------------------------------------
@@ -259,7 +279,31 @@ async def test_finish_reason_length(upstream: Upstream) -> None:
     assert completion.choices[0].finish_reason == "length"
 
 
-@pytest.mark.parametrize("how", ["prefix", "body"])
+async def test_images_go_upstream_inline(upstream: Upstream) -> None:
+    """An image_url data URL becomes the reference's base64 image block; the OpenAI handler sends
+    it back as a data URL, the Anthropic handler as a base64 source."""
+    pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    parts = [{"type": "text", "text": "What is this?"},
+             {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{pixel}"}}]
+    anthropic_reply = Reply(200, SSE, list(anthropic_events(3)))
+    upstream.route("/main/", ok())
+    upstream.route("/claude/", anthropic_reply)
+    two = config(upstream)
+    two["deployments"].append({"name": "claude", "settings": port_settings("anthropic", f"{upstream.base_url}/claude")})
+    async with gateway(two) as origin:
+        for model in ("main", "claude"):
+            completion = await sdk(origin).chat.completions.create(model=model, messages=[{"role": "user", "content": parts}])
+            assert completion.choices[0].message.content == TEXT
+    openai_body, anthropic_body = (seen.json() for seen in upstream.seen)
+    assert openai_body["messages"][1]["content"] == [
+        {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{pixel}"}},
+    ]
+    assert [b.get("source") for b in anthropic_body["messages"][0]["content"]] == [
+        None, {"type": "base64", "media_type": "image/png", "data": pixel},
+    ]
+
+
+@pytest.mark.parametrize("how", ["prefix", "body", "stream"])
 async def test_strategy_by_model_name_or_body(upstream: Upstream, how: str) -> None:
     """bon (n 3): three samples and three ratings upstream, optillm's answer back."""
     upstream.route("/main/", ok(), times=6)
@@ -267,9 +311,13 @@ async def test_strategy_by_model_name_or_body(upstream: Upstream, how: str) -> N
         client = sdk(origin)
         if how == "prefix":
             completion = await client.chat.completions.create(model="bon-main", messages=HI)
-        else:
+        elif how == "body":
             completion = await client.chat.completions.create(model="main", messages=HI, extra_body={"optillm_approach": "bon"})
-    assert completion.choices[0].message.content == TEXT
+        else:
+            async with client.chat.completions.stream(model="bon-main", messages=HI,
+                                                      stream_options={"include_usage": True}) as stream:
+                completion = await stream.get_final_completion()
+    assert completion.choices[0].message.content == TEXT and completion.choices[0].finish_reason == "stop"
     assert completion.usage.prompt_tokens == 6 * 21 and completion.usage.completion_tokens == 6 * 3
     bodies = [seen.json() for seen in upstream.seen]
     assert len(bodies) == 6
@@ -343,6 +391,8 @@ def test_configuration_checks(upstream: Upstream, monkeypatch: pytest.MonkeyPatc
         ({**good, "keys": [{"id": "x"}]}, "exactly one of key_env or key_sha256"),
         ({**good, "keys": [{"id": "x", "key_sha256": "abc"}]}, "64 hex digits"),
         ({**good, "keys": [{"id": "x", "key_env": "GATEWAY_TEST_UNSET_KEY"}]}, "GATEWAY_TEST_UNSET_KEY is not set"),
+        ({**good, "keys": [key_table("x", KEY, limiter={"rpm": 5})]}, "limiter takes requests_per_minute"),
+        ({**good, "keys": [key_table("x", KEY, limiter={"requests_per_minute": -1})]}, "must be a positive number"),
         ({"keys": []}, "no [[deployments]]"),
     ]:
         with pytest.raises(ValueError) as raised:

@@ -14,6 +14,7 @@ tokens, latency; never a key.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -174,6 +175,9 @@ async def problem_middleware(
             if http.status < 400:
                 raise
             response = problem_response(request, _aiohttp_problem(request, http))
+        except asyncio.CancelledError:  # the client went away (handler_cancellation)
+            log.status = log.status or 499
+            raise
         except Exception as error:  # a bug of ours: answered, logged, never a traceback out
             logger.exception("request %s failed", log.request_id)
             response = problem_response(request, HttpProblem(500, f"internal error ({type(error).__name__})", "api_error"))
@@ -241,7 +245,7 @@ def field(body: dict[str, Any], name: str, types: type | tuple[type, ...], *, re
     return value
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array", dict: "an object"}
+_TYPE_NAMES: dict[type, str] = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array", dict: "an object"}
 
 
 def _json_type(value: Any) -> str:
@@ -251,5 +255,4 @@ def _json_type(value: Any) -> str:
         return "a boolean"
     if isinstance(value, (int, float)):
         return "a number"
-    return {str: "a string", list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
-
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
