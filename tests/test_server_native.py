@@ -16,7 +16,9 @@ Then: the deployment route, a mid-stream failure, redaction, and the keys' permi
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -231,6 +233,33 @@ async def test_complete_prompt_answers_the_result(upstream: Upstream, deployed: 
                             json={"deployment": "main", "prompt": "Hi"}) as response:
         assert response.status == 200
         assert await response.json() == {"result": "Hello!"}
+
+
+@pytest.mark.parametrize("deployed", ["anthropic"], indirect=True)
+@pytest.mark.parametrize(("path", "body", "marker"), [
+    ("/v1/handler/create-message", {"deployment": "main", **CALL}, b"tok0"),
+    ("/v1/messages", {"model": "main", "max_tokens": 64, "stream": True, "messages": CALL["messages"]}, b"tok0"),
+])
+async def test_a_client_that_goes_away_closes_the_upstream_request(
+    upstream: Upstream, deployed: tuple[str, aiohttp.ClientSession], caplog: pytest.LogCaptureFixture,
+    path: str, body: dict[str, Any], marker: bytes,
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.access")
+    base, session = deployed
+    upstream.reply(Reply(200, {"content-type": "text/event-stream"}, list(anthropic_events(50)), delay_ms=100))
+    response = await session.post(base + path, headers=HEADERS, json=body)
+    assert marker in await response.content.readuntil(marker)
+    response.close()  # the connection goes away mid-stream
+    await asyncio.wait_for(upstream.idle(), 2.0)  # the upstream's reply ended: its client went away
+    (seen,) = upstream.seen
+    assert seen.t_end_ms is not None and seen.t_end_ms < 1500  # not the 5 s the whole reply takes
+    for _ in range(100):  # the handler's end (the access log line) follows the cancellation
+        lines = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
+        if lines:
+            break
+        await asyncio.sleep(0.01)
+    (line,) = lines
+    assert f"POST {path} key=plain deployment=main status=499" in line
 
 
 # -- keys and bad requests: answered before anything runs ---------------------------------------

@@ -29,7 +29,7 @@ from aiohttp import web
 from gateway.strategies import StrategyResult
 
 from .auth import authenticate
-from .errors import HttpProblem, json_body, register_shape, request_log, upstream_problem
+from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE
 
 PATH = "/v1/messages"
@@ -96,21 +96,24 @@ async def _stream(
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
     opening = encoder.feed(first)  # (a first usage chunk is message_start's)
-    await response.write(_sse(encoder.start()) + _sse({"type": "ping"}) + b"".join(map(_sse, opening)))
     try:
-        async for chunk in stream:
-            events = encoder.feed(chunk)
-            if events:
-                await response.write(b"".join(map(_sse, events)))
+        await response.write(_sse(encoder.start()) + _sse({"type": "ping"}) + b"".join(map(_sse, opening)))
+        try:
+            async for chunk in stream:
+                events = encoder.feed(chunk)
+                if events:
+                    await response.write(b"".join(map(_sse, events)))
+        except ConnectionError:
+            raise
+        except Exception as error:  # StreamInterrupted: an error event, never message_stop
+            problem = upstream_problem(error, redact)
+            request_log().status = problem.status
+            await response.write(_sse(anthropic_shape(problem)))
+        else:
+            await response.write(b"".join(map(_sse, encoder.finish())))
+        await response.write_eof()
     except ConnectionError:  # the client went away: nothing to tell it
-        raise
-    except Exception as error:  # StreamInterrupted: an error event, never message_stop
-        problem = upstream_problem(error, redact)
-        request_log().status = problem.status
-        await response.write(_sse(anthropic_shape(problem)))
-    else:
-        await response.write(b"".join(map(_sse, encoder.finish())))
-    await response.write_eof()
+        request_log().status = CLIENT_GONE
     return response
 
 

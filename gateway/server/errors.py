@@ -32,6 +32,8 @@ access_logger = logging.getLogger("gateway.access")
 logger = logging.getLogger("gateway.server")
 
 REQUEST_ID_HEADER = "x-request-id"
+CLIENT_GONE = 499
+"""The access log's status for a client that went away mid-stream (nginx's convention)."""
 
 KIND_BY_STATUS = {
     400: "invalid_request_error",

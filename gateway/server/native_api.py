@@ -33,7 +33,7 @@ from gateway.reference_errors import error_transcript
 
 from .auth import authenticate
 from .config import KeySpec
-from .errors import HttpProblem, json_body, register_shape, request_log, upstream_problem
+from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE, GatewayState
 
 PREFIX = "/v1/handler/"
@@ -142,31 +142,35 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         raise
     except Exception as error:  # the reference's buildApiHandler threw
         await response.prepare(request)
-        return await _end(request, response, error, state.redact)
+        await _error_event(response, error, state.redact)
+        await response.write_eof()
+        return response
     kwargs = {} if key_id is None else {"key_id": key_id}
     stream = handler.create_message(system_prompt, messages, metadata, **kwargs)
     await response.prepare(request)
     try:
-        async for chunk in stream:
-            await response.write(b"data: " + _data(chunk, state.redact) + b"\n\n")
+        try:
+            async for chunk in stream:
+                await response.write(b"data: " + _data(chunk, state.redact) + b"\n\n")
+        except ConnectionError:
+            raise
+        except StreamInterrupted as interrupted:
+            await _error_event(response, interrupted.__cause__ or interrupted, state.redact)
+        except Exception as error:
+            await _error_event(response, error, state.redact)
+        else:
+            await response.write(b"event: end\ndata: {}\n\n")
+        await response.write_eof()
     except ConnectionError:  # the client went away: nothing to tell it
-        raise
-    except StreamInterrupted as interrupted:
-        return await _end(request, response, interrupted.__cause__ or interrupted, state.redact)
-    except Exception as error:
-        return await _end(request, response, error, state.redact)
+        request_log().status = CLIENT_GONE
     finally:
-        await stream.aclose()
-    await response.write(b"event: end\ndata: {}\n\n")
-    await response.write_eof()
+        await stream.aclose()  # the upstream request is closed with it
     return response
 
 
-async def _end(request: web.Request, response: web.StreamResponse, error: BaseException, redact: Any) -> web.StreamResponse:
+async def _error_event(response: web.StreamResponse, error: BaseException, redact: Any) -> None:
     request_log().status = upstream_problem(error, redact).status
     await response.write(b"event: error\ndata: " + _data(native_error(error), redact) + b"\n\n")
-    await response.write_eof()
-    return response
 
 
 @routes.post(PREFIX + "complete-prompt")

@@ -29,7 +29,7 @@ from typing import Any, AsyncGenerator
 from aiohttp import web
 
 from .auth import admit
-from .errors import HttpProblem, field, json_body, openai_shape, request_log, upstream_problem
+from .errors import CLIENT_GONE, HttpProblem, field, json_body, openai_shape, request_log, upstream_problem
 from .state import STATE, GatewayState, Target
 
 routes = web.RouteTableDef()
@@ -38,8 +38,6 @@ ROLES = ("system", "developer", "user", "assistant", "tool")
 TOOL_CHOICES = ("none", "auto", "required")
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "Connection": "keep-alive"}
 DONE = b"data: [DONE]\n\n"
-CLIENT_GONE = 499
-"""The access log's status for a client that went away mid-stream (nginx's convention)."""
 
 
 def _dumps(value: Any) -> bytes:
