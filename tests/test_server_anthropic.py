@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anthropic
 import pytest
 from gateway_server import gateway, key_table
@@ -329,4 +330,58 @@ async def test_a_body_over_the_limit_is_a_413_request_too_large(upstream: Upstre
         await gw.client.messages.create(model="main", max_tokens=8, messages=[{"role": "user", "content": "x" * 5_000}])
     assert raised.value.status_code == 413
     assert raised.value.body["error"]["type"] == "request_too_large"  # type: ignore[index]
+    assert upstream.seen == []
+
+
+def msg(**fields: Any) -> bytes:
+    return json.dumps({"model": "main", "max_tokens": 8, "messages": MESSAGES, **fields}).encode()
+
+
+def block(**fields: Any) -> bytes:
+    return msg(messages=[{"role": "user", "content": [fields]}])
+
+
+# (id, body, status); every one answered in Anthropic's shape, nothing sent upstream
+MALFORMED = [
+    ("not-json", b'{"model": ', 400),
+    ("array-body", b"[1]", 400),
+    ("no-model", json.dumps({"max_tokens": 8, "messages": MESSAGES}).encode(), 400),
+    ("model-number", msg(model=3), 400),
+    ("no-max-tokens", json.dumps({"model": "main", "messages": MESSAGES}).encode(), 400),
+    ("max-tokens-string", msg(max_tokens="8"), 400),
+    ("max-tokens-bool", msg(max_tokens=True), 400),
+    ("messages-empty", msg(messages=[]), 400),
+    ("messages-object", msg(messages={"role": "user"}), 400),
+    ("role-system", msg(messages=[{"role": "system", "content": "x"}]), 400),
+    ("content-number", msg(messages=[{"role": "user", "content": 3}]), 400),
+    ("block-unknown", block(type="audio"), 400),
+    ("text-not-string", block(type="text", text=1), 400),
+    ("image-url-source", block(type="image", source={"type": "url", "url": "https://example.com/a.png"}), 400),
+    ("tool-use-no-input", block(type="tool_use", id="t1", name="f"), 400),
+    ("tool-result-no-id", block(type="tool_result", content="42"), 400),
+    ("tool-result-bad-inner", block(type="tool_result", tool_use_id="t1", content=[{"type": "video"}]), 400),
+    ("system-number", msg(system=5), 400),
+    ("temperature-range", msg(temperature=1.5), 400),
+    ("stream-string", msg(stream="yes"), 400),
+    ("tools-object", msg(tools={"name": "f"}), 400),
+    ("tool-no-schema", msg(tools=[{"name": "f"}]), 400),
+    ("tool-choice-unknown", msg(tool_choice={"type": "always"}), 400),
+    ("tool-choice-no-name", msg(tool_choice={"type": "tool"}), 400),
+    ("unknown-model", msg(model="claude-9"), 404),
+    ("too-large", msg(messages=[{"role": "user", "content": "x" * 5000}]), 413),
+]
+
+
+@pytest.mark.parametrize(("body", "status"), [case[1:] for case in MALFORMED], ids=[case[0] for case in MALFORMED])
+async def test_malformed_messages_request(upstream: Upstream, body: bytes, status: int) -> None:
+    async with gateway(config(clients.port_settings("anthropic", upstream.base_url), max_body_bytes=4096)) as origin:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{origin}/v1/messages", data=body, headers={"x-api-key": KEY}) as response:
+                answer = await response.json()
+            # the server is unharmed: the next request is served
+            async with http.post(f"{origin}/v1/messages", data=msg(model="nope"), headers={"x-api-key": KEY}) as after:
+                assert after.status == 404
+    assert response.status == status
+    assert answer["type"] == "error" and set(answer["error"]) == {"type", "message"}
+    assert answer["error"]["type"] == {400: "invalid_request_error", 404: "not_found_error", 413: "request_too_large"}[status]
     assert upstream.seen == []

@@ -170,9 +170,10 @@ def parse_request(body: dict[str, Any]) -> MessagesRequest:
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
             raise _bad(f"messages.{i}: an object with role \"user\" or \"assistant\" is required")
         content = message.get("content")
-        if not isinstance(content, (str, list)) or (
-            isinstance(content, list) and not all(isinstance(block, dict) and isinstance(block.get("type"), str) for block in content)
-        ):
+        if isinstance(content, list):
+            for j, block in enumerate(content):
+                check_block(block, f"messages.{i}.content.{j}")
+        elif not isinstance(content, str):
             raise _bad(f"messages.{i}.content: a string or a list of content blocks is required")
     temperature = body.get("temperature")
     if temperature is not None and (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
@@ -195,6 +196,39 @@ def parse_request(body: dict[str, Any]) -> MessagesRequest:
         model, system_prompt(body.get("system")), messages, metadata, max_tokens,
         None if temperature is None else float(temperature), stream,
     )
+
+
+# the fields each block type needs, as the handlers read them: name -> JSON type
+BLOCK_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "text": {"text": str},
+    "image": {"source": dict},
+    "document": {"source": dict},
+    "tool_use": {"id": str, "name": str, "input": dict},
+    "tool_result": {"tool_use_id": str},
+    "thinking": {"thinking": str},
+    "redacted_thinking": {"data": str},
+}
+
+
+def check_block(block: Any, where: str) -> None:
+    """A content block of a type the handlers convert, with the fields they read; an image
+    (or document) inline as base64, as the handlers send it (no URL sources)."""
+    if not isinstance(block, dict) or block.get("type") not in BLOCK_FIELDS:
+        raise _bad(f"{where}: a content block of type {', '.join(BLOCK_FIELDS)} is expected")
+    for name, kind in BLOCK_FIELDS[block["type"]].items():
+        if isinstance(block.get(name), bool) or not isinstance(block.get(name), kind):
+            raise _bad(f"{where}.{name}: {'a string' if kind is str else 'an object'} is required")
+    source = block.get("source")
+    if source is not None and not (source.get("type") == "base64" and isinstance(source.get("media_type"), str)
+                                   and isinstance(source.get("data"), str)):
+        raise _bad(f"{where}.source: a base64 source (type, media_type, data) is required: the handlers send it inline")
+    if block["type"] == "tool_result":
+        inner = block.get("content")
+        if isinstance(inner, list):
+            for k, part in enumerate(inner):
+                check_block(part, f"{where}.content.{k}")
+        elif inner is not None and not isinstance(inner, str):
+            raise _bad(f"{where}.content: a string or a list of content blocks is expected")
 
 
 def system_prompt(system: Any) -> str:
