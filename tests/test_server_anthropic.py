@@ -274,6 +274,18 @@ async def test_a_stream_cut_mid_way_raises_in_the_sdk_without_message_stop(upstr
         "type": "api_error", "message": "stream from deployment 'main' broke after 4 chunk(s): Premature close"}}
 
 
+async def test_a_reply_cut_mid_way_without_stream_is_a_502(upstream: Upstream, started: contextlib.AsyncExitStack) -> None:
+    events = anthropic_events(3)
+    upstream.reply(Reply(200, {"content-type": "text/event-stream"}, [b"".join(events[:3]), events[3], events[4]],
+                         delay_ms=50, cut_after=2))
+    gw = await start(started, config(clients.port_settings("anthropic", upstream.base_url)))
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        await gw.client.messages.create(model="main", max_tokens=64, messages=MESSAGES)
+    assert raised.value.status_code == 502
+    assert raised.value.body == {"type": "error", "error": {
+        "type": "api_error", "message": "stream from deployment 'main' broke after 4 chunk(s): Premature close"}}
+
+
 def _fault(status: int, kind: str) -> Reply:
     return Reply.json({"type": "error", "error": {"type": kind, "message": f"upstream says {status}"}}, status)
 
