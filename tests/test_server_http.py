@@ -18,6 +18,7 @@ import pytest
 from gateway_server import KEY, OTHER_KEY, gateway, key_table
 from loopback import Reply, Upstream
 
+from gateway.__main__ import main
 from gateway.server.config import check_exposure, load_gateway_config
 from tools.bench.clients import OPENAI_KEY, port_settings
 from tools.bench.server import anthropic_events, openai_events
@@ -408,3 +409,15 @@ def test_configuration_checks(upstream: Upstream, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ValueError, match="refusing to serve without"):
         check_exposure(open_config, "0.0.0.0")
     check_exposure(load_gateway_config(good), "0.0.0.0")
+
+
+def test_serve_refuses_an_open_gateway_off_loopback(upstream: Upstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = port_settings("openai", upstream.base_url)
+    inline = ", ".join(f"{k} = {json.dumps(v)}" for k, v in settings.items())
+    path = tmp_path / "gateway.toml"
+    path.write_text(f'[[deployments]]\nname = "main"\nsettings = {{ {inline} }}\n')
+    assert main(["serve", "--config", str(path), "--host", "0.0.0.0"]) == 2
+    assert "refusing to serve without [[keys]] on '0.0.0.0'" in capsys.readouterr().err
+    path.write_text(path.read_text() + "[server]\nport = 4000\nhots = 1\n")
+    assert main(["serve", "--config", str(path)]) == 2
+    assert "[server]: unknown keys ['hots']" in capsys.readouterr().err
