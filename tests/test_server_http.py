@@ -108,6 +108,22 @@ async def test_key_limiter(upstream: Upstream) -> None:
     assert len(upstream.seen) == 3
 
 
+async def test_key_budget(upstream: Upstream, tmp_path: Path) -> None:
+    """A key's own budget (the ledger's, with key = its id): a request whose estimate would pass
+    it is refused with 429 before anything is sent; the other key is not bound by it."""
+    upstream.reply(ok())
+    budgeted = config(upstream, ledger={"url": f"sqlite:///{tmp_path}/usage.db"})
+    budgeted["keys"][0]["budgets"] = [{"tokens": 100, "per": "day"}]
+    long = [{"role": "user", "content": "word " * 300}]  # about 300 tokens estimated
+    async with gateway(budgeted) as origin:
+        with pytest.raises(openai.RateLimitError) as refused:
+            await sdk(origin).chat.completions.create(model="main", messages=long)
+        assert refused.value.code == "budget_exceeded" and int(refused.value.response.headers["retry-after"]) > 0
+        assert "budget exceeded: day key=team allows 100 tokens" in refused.value.message
+        await sdk(origin, OTHER_KEY).chat.completions.create(model="cheap", messages=long)
+    assert [seen.path for seen in upstream.seen] == ["/cheap/v1/chat/completions"]
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 
