@@ -448,6 +448,8 @@ def test_serve_refuses_an_open_gateway_off_loopback(upstream: Upstream, tmp_path
     inline = ", ".join(f"{k} = {json.dumps(v)}" for k, v in settings.items())
     path = tmp_path / "gateway.toml"
     path.write_text(f'[[deployments]]\nname = "main"\nsettings = {{ {inline} }}\n')
+    assert main(["serve", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "No such file or directory" in capsys.readouterr().err
     assert main(["serve", "--config", str(path), "--host", "0.0.0.0"]) == 2
     assert "refusing to serve without [[keys]] on '0.0.0.0'" in capsys.readouterr().err
     path.write_text(path.read_text() + "[server]\nport = 4000\nhots = 1\n")
