@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from gateway.reference_errors import as_json, error_transcript
+
 from .server import FixtureServer
 from .tls import TLSFiles
 
@@ -130,7 +132,7 @@ async def run_scenario(scenario: dict[str, Any], tls: TLSFiles) -> dict[str, Any
                 call.get("systemPrompt"), call.get("messages") or [], call.get("metadata")
             )
             async for chunk in stream:
-                chunks.append(_as_json(chunk))
+                chunks.append(as_json(chunk))
             return None
 
         try:
@@ -152,42 +154,3 @@ async def run_scenario(scenario: dict[str, Any], tls: TLSFiles) -> dict[str, Any
         "unused_upstream": server.unused_upstream(),
     }
 
-
-
-
-def error_transcript(exc: BaseException, after_chunks: int) -> dict[str, Any]:
-    """The exception as the golden's ``error`` (FORMAT.md, "The port's side")."""
-    name = getattr(exc, "js_constructor", None) or type(exc).__name__
-    message = getattr(exc, "message", None)
-    if not isinstance(message, str):
-        message = str(exc)
-    props: dict[str, Any] = {}
-    for prop in ("status", "error", "code", "headers", "request_id", "$metadata"):
-        value = getattr(exc, prop.lstrip("$"), None) if prop != "$metadata" else getattr(exc, "metadata", None)
-        if value is not None:
-            props[prop] = _as_json(value)
-    transcript: dict[str, Any] = {
-        "name": name,
-        "message": message,
-        "status": _as_json(getattr(exc, "status", None)),
-        "after_chunks": after_chunks,
-        "props": props,
-    }
-    name_attribute = getattr(exc, "name", None)
-    if isinstance(name_attribute, str) and name_attribute != name:
-        transcript["error_name_property"] = name_attribute
-    return transcript
-
-
-def _as_json(value: Any) -> Any:
-    """A JSON-able copy (what the golden could hold); anything else as its ``repr``."""
-    try:
-        return json.loads(json.dumps(value, default=_default))
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _default(value: Any) -> Any:
-    if hasattr(value, "items"):
-        return dict(value.items())
-    raise TypeError(type(value).__name__)
