@@ -314,6 +314,73 @@ class LedgerRouterClient(PortClient):
         await super().close()
 
 
+class ProxyClient(Client):
+    """Raw aiohttp to an OpenAI-compatible HTTP proxy (the gateway, the LiteLLM proxy) at
+    ``origin``, with the proxy's ``key``: the floor's request and line split, and a stricter
+    check of what came back. Every stream must carry exactly the upstream's deltas, in order
+    (their text is ``delta_text(0..n-1)``), the usage and ``data: [DONE]``; a stream that does
+    not is an ``AssertionError`` and counted: ``lost`` adds up the deltas missing from every
+    stream so far."""
+
+    name = "proxy"
+
+    def __init__(self, origin: str, key: str) -> None:
+        self.url = f"{origin}/v1/chat/completions"
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        self.lost = 0
+        self._session: Any = None
+
+    async def stream(self, n: int) -> None:
+        import aiohttp
+
+        from .server import delta_text
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        body = json.dumps(
+            {
+                "model": OPENAI_MODEL,
+                "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt(n)}],
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
+        )
+        texts: list[str] = []
+        usage = done = False
+        async with self._session.post(self.url, data=body, headers=self.headers) as response:
+            if response.status != 200:
+                self.lost += n
+                raise AssertionError(f"{self.name}: HTTP {response.status}: {(await response.text())[:200]}")
+            rest = b""
+            loads = json.loads
+            async for chunk in response.content.iter_any():
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    if not line.startswith(b"data: "):
+                        continue
+                    if line.startswith(b"data: [DONE]"):
+                        done = True
+                        continue
+                    obj = loads(line[6:])
+                    choices = obj.get("choices")
+                    if choices and choices[0]["delta"].get("content"):
+                        texts.append(choices[0]["delta"]["content"])
+                    usage = usage or bool(obj.get("usage"))
+        expected = [delta_text(i) for i in range(n)]
+        if texts != expected or not usage or not done:
+            self.lost += len(set(expected).difference(texts))
+            raise AssertionError(
+                f"{self.name}: {len(texts)} of {n} deltas"
+                f"{'' if texts == expected[: len(texts)] else ' (out of order or altered)'}, "
+                f"usage {'seen' if usage else 'missing'}, [DONE] {'seen' if done else 'missing'}"
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 # --- peers ----------------------------------------------------------------------------------
 
 
@@ -328,11 +395,11 @@ class OpenAIPythonClient(Client):
 
     name = "openai-python"
 
-    def __init__(self, wire: str, origin: str) -> None:
+    def __init__(self, wire: str, origin: str, api_key: str = OPENAI_KEY) -> None:
         from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
         self.client = AsyncOpenAI(
-            api_key=OPENAI_KEY,
+            api_key=api_key,
             base_url=f"{origin}/v1",
             max_retries=0,
             http_client=DefaultAsyncHttpxClient(limits=_httpx_pool()),

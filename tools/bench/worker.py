@@ -550,6 +550,121 @@ async def run_ledger(spec: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# --- the HTTP gateway (issue #20) beside the LiteLLM proxy --------------------------------------
+
+GATEWAY_MEASURES = ("gateway_overhead", "gateway_concurrent")
+"""The gateway measure's parts, each through an HTTP proxy in a process of its own
+(``tools.bench.proxies``: ``port`` runs the port's gateway, ``litellm`` the LiteLLM proxy) in
+front of the loopback server on the openai wire: the latency it adds to a short request over the
+same library called in-process; ``concurrency`` streams at once through it."""
+
+
+async def _proxy_overhead(spec: dict[str, Any], proxy: Any, in_process: Any) -> dict[str, Any]:
+    """Short streamed requests, alternating: through the proxy (raw aiohttp, ``ProxyClient``)
+    and the library in-process against the same server; the difference of the medians, and the
+    proxy process's CPU per request. Then the same with the openai SDK as the client, through
+    the proxy and straight to the server (when the SDK is installed)."""
+    import importlib.util
+
+    from .clients import OpenAIPythonClient, ProxyClient
+
+    m, n = spec["gateway_requests"], spec["short_deltas"]
+    median = statistics.median
+    client = ProxyClient(proxy.origin, proxy.key)
+    try:
+        for _ in range(3):
+            await client.stream(n)
+            await in_process.stream(n)
+        gc.collect()
+        cpu0 = proxy.cpu_s()
+        wall, _ = await _alternate(in_process, client, m, n)
+        proxy_cpu = proxy.cpu_s() - cpu0
+    finally:
+        await client.close()
+    values: dict[str, Any] = {
+        "in_process_ms": median(wall["plain"]) * 1000,
+        "proxy_ms": median(wall["router"]) * 1000,
+        "overhead_ms": (median(wall["router"]) - median(wall["plain"])) * 1000,
+        "proxy_cpu_ms": proxy_cpu * 1000 / m,
+        "requests": m,
+    }
+    if importlib.util.find_spec("openai") is not None:
+        direct = OpenAIPythonClient("openai", spec["origin"])
+        through = OpenAIPythonClient("openai", proxy.origin, api_key=proxy.key)
+        try:
+            for _ in range(3):
+                await direct.stream(n)
+                await through.stream(n)
+            gc.collect()
+            wall, _ = await _alternate(direct, through, m, n)
+        finally:
+            await direct.close()
+            await through.close()
+        values["sdk_direct_ms"] = median(wall["plain"]) * 1000
+        values["sdk_proxy_ms"] = median(wall["router"]) * 1000
+        values["sdk_overhead_ms"] = (median(wall["router"]) - median(wall["plain"])) * 1000
+    return values
+
+
+async def _proxy_concurrent(spec: dict[str, Any], proxy: Any) -> dict[str, Any]:
+    """``concurrency`` streams of ``concurrent_deltas`` at once through the proxy: wall time,
+    the proxy's peak RSS (``VmHWM``, its start included) and CPU, errors and deltas lost."""
+    from .clients import ProxyClient
+
+    c, n = spec["concurrency"], spec["concurrent_deltas"]
+    client = ProxyClient(proxy.origin, proxy.key)
+    try:
+        await client.stream(n)
+        gc.collect()
+        idle_rss, cpu0 = proxy.rss_mb(), proxy.cpu_s()
+        wall0 = time.perf_counter()
+        outcomes = await asyncio.gather(*(client.stream(n) for _ in range(c)), return_exceptions=True)
+        wall = time.perf_counter() - wall0
+        cpu = proxy.cpu_s() - cpu0
+    finally:
+        await client.close()
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    values: dict[str, Any] = {
+        "wall_s": wall,
+        "peak_rss_mb": proxy.peak_rss_mb(),
+        "idle_rss_mb": idle_rss,
+        "proxy_cpu_s": cpu,
+        "errors": len(errors),
+        "lost_chunks": client.lost,
+        "streams": c,
+        "deltas": n,
+        "start_s": proxy.start_s,
+    }
+    if errors:
+        values["first_error"] = f"{type(errors[0]).__name__}: {errors[0]}"[:300]
+    return values
+
+
+async def run_gateway(spec: dict[str, Any]) -> dict[str, Any]:
+    """Start the proxy of the spec's client (``port``: the gateway, ``litellm``: the LiteLLM
+    proxy), take each gateway measure the spec names through it, stop it."""
+    from .clients import LiteLLMClient, PortClient
+    from .proxies import ProxyProcess
+    from .server import raise_open_files_limit
+
+    raise_open_files_limit()  # the proxy inherits it: 2 sockets per stream
+    port = spec["client"] == "port"
+    proxy = ProxyProcess("gateway" if port else "litellm", spec["origin"])
+    in_process = (PortClient if port else LiteLLMClient)("openai", spec["origin"])
+    values: dict[str, Any] = {}
+    try:
+        await proxy.start()
+        for measure in spec["measures"]:
+            if measure == "gateway_overhead":
+                values[measure] = await _proxy_overhead(spec, proxy, in_process)
+            else:
+                values[measure] = await _proxy_concurrent(spec, proxy)
+    finally:
+        proxy.close()
+        await in_process.close()
+    return values
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     try:
@@ -564,6 +679,8 @@ def main(argv: list[str]) -> int:
             values = asyncio.run(run_router(spec))
         elif kind in LEDGER_MEASURES:
             values = asyncio.run(run_ledger(spec))
+        elif kind in GATEWAY_MEASURES:
+            values = asyncio.run(run_gateway(spec))
         else:
             values = asyncio.run(run_streams(spec))
         result: dict[str, Any] = {"ok": True, "values": values}
