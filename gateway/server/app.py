@@ -21,6 +21,11 @@ from .state import STATE, GatewayState
 
 routes = web.RouteTableDef()
 
+RUNNER_OPTIONS: dict[str, Any] = {"handler_cancellation": True, "access_log": None}
+"""How the app is run (``web.run_app``, ``web.AppRunner``): a client that disconnects cancels its
+handler, which closes the router's stream and with it the upstream request; the access log is
+the gateway's own (``gateway.access``)."""
+
 
 def build_app(config: GatewayConfig | str | Path | Mapping[str, Any]) -> web.Application:
     """The application for ``config`` (a ``GatewayConfig``, a TOML path, or its tables)."""

@@ -11,7 +11,7 @@ import hmac
 from aiohttp import web
 
 from .config import KeySpec
-from .errors import HttpProblem
+from .errors import HttpProblem, request_log
 from .state import STATE
 
 
@@ -45,5 +45,5 @@ def authenticate(request: web.Request) -> KeySpec | None:
             found = key
     if found is None:
         raise HttpProblem(401, "invalid API key", "authentication_error", code="invalid_api_key")
-    request["key_id"] = found.id
+    request_log().key_id = found.id
     return found

@@ -14,10 +14,12 @@ tokens, latency; never a key.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -44,6 +46,26 @@ KIND_BY_STATUS = {
     504: "timeout_error",
     529: "overloaded_error",
 }
+
+
+@dataclass
+class RequestLog:
+    """What the access log line of the request being handled says; the handlers fill it in
+    (``request_log()``). ``status`` overrides the response's (a stream that ended in an error)."""
+
+    request_id: str
+    key_id: str | None = None
+    deployment: str | None = None
+    status: int | None = None
+    tokens: int | None = None
+
+
+_current: contextvars.ContextVar[RequestLog] = contextvars.ContextVar("gateway_request_log")
+
+
+def request_log() -> RequestLog:
+    """The log of the request this task is handling (set by ``problem_middleware``)."""
+    return _current.get()
 
 
 class HttpProblem(Exception):
@@ -136,7 +158,8 @@ async def problem_middleware(
 ) -> web.StreamResponse:
     """Every problem in its API's shape; the request id and the access log line."""
     started = time.monotonic()
-    request["request_id"] = uuid.uuid4().hex
+    log = RequestLog(uuid.uuid4().hex)
+    token = _current.set(log)
     status = 500
     try:
         try:
@@ -148,17 +171,17 @@ async def problem_middleware(
                 raise
             response = problem_response(request, _aiohttp_problem(request, http))
         except Exception as error:  # a bug of ours: answered, logged, never a traceback out
-            logger.exception("request %s failed", request["request_id"])
+            logger.exception("request %s failed", log.request_id)
             response = problem_response(request, HttpProblem(500, f"internal error ({type(error).__name__})", "api_error"))
         status = response.status
         return response
     finally:
+        _current.reset(token)
         if access_logger.isEnabledFor(logging.INFO):
             access_logger.info(
                 "%s %s %s key=%s deployment=%s status=%s tokens=%s latency_ms=%.1f",
-                request["request_id"], request.method, request.path, request.get("key_id") or "-",
-                request.get("deployment") or "-", request.get("status", status),
-                request.get("tokens", "-"), (time.monotonic() - started) * 1000,
+                log.request_id, request.method, request.path, log.key_id or "-", log.deployment or "-",
+                log.status or status, "-" if log.tokens is None else log.tokens, (time.monotonic() - started) * 1000,
             )
 
 
@@ -178,9 +201,9 @@ def _aiohttp_problem(request: web.Request, http: web.HTTPException) -> HttpProbl
 
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
     """``on_response_prepare``: the request id on every response, a stream's too."""
-    request_id = request.get("request_id")
-    if request_id is not None:
-        response.headers[REQUEST_ID_HEADER] = request_id
+    log = _current.get(None)
+    if log is not None:
+        response.headers[REQUEST_ID_HEADER] = log.request_id
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def run_serve(args: argparse.Namespace) -> str:
-    from .app import build_app
+    from .app import RUNNER_OPTIONS, build_app
     from .config import check_exposure, load_gateway_config
 
     config = load_gateway_config(args.config)
@@ -36,6 +36,7 @@ def run_serve(args: argparse.Namespace) -> str:
     app = build_app(config)
     web.run_app(
         app, host=host, port=port, shutdown_timeout=config.server.shutdown_grace_s,
-        access_log=None, print=lambda message: logging.getLogger("gateway.server").info("%s", message),
+        print=lambda message: logging.getLogger("gateway.server").info("%s", message),
+        **RUNNER_OPTIONS,
     )
     return ""

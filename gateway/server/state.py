@@ -28,6 +28,8 @@ SECRET_FIELD = re.compile(r"key|token|secret|password|credential|session", re.I)
 """Settings fields whose string values are redacted wherever they would appear."""
 MIN_SECRET_CHARS = 6
 REDACTED = "[redacted]"
+OPTION_VIEWS = 256
+"""Routers at per-request options kept for reuse (``GatewayState.with_options``)."""
 REQUEST_CONFIG = ("moa", "bon", "self_consistency")
 """The strategies that take optillm's ``request_config`` (the others take their own config)."""
 
@@ -67,6 +69,7 @@ class GatewayState:
             reverse=True,
         )
         self._views: dict[str, Router] = {}
+        self._option_views: dict[tuple[str, float | None, int | None], Router] = {}
 
     # -- keys and models --
 
@@ -112,6 +115,21 @@ class GatewayState:
         if view is None:
             view = self._views[name] = self.router.for_model(name)
         return Target(name, view, strategy)
+
+    def with_options(self, target: Target, temperature: float | None, max_tokens: int | None) -> Router:
+        """``target``'s router at a request's temperature and output limit
+        (``Router.with_options``); the views are kept (up to ``OPTION_VIEWS``, the oldest
+        dropped) so that their deployments' handlers and state live on between requests."""
+        if temperature is None and max_tokens is None:
+            return target.router
+        cache_key = (target.name, temperature, max_tokens)
+        view = self._option_views.pop(cache_key, None)
+        if view is None:
+            view = target.router.with_options(temperature=temperature, max_tokens=max_tokens)
+            if len(self._option_views) >= OPTION_VIEWS:
+                del self._option_views[next(iter(self._option_views))]
+        self._option_views[cache_key] = view
+        return view
 
     # -- strategies --
 
