@@ -320,13 +320,15 @@ class ProxyClient(Client):
     check of what came back. Every stream must carry exactly the upstream's deltas, in order
     (their text is ``delta_text(0..n-1)``), the usage and ``data: [DONE]``; a stream that does
     not is an ``AssertionError`` and counted: ``lost`` adds up the deltas missing from every
-    stream so far."""
+    stream so far. With ``streamed=False`` each request asks for one JSON reply
+    (``"stream": false``) whose message must be the deltas' text, with the usage."""
 
     name = "proxy"
 
-    def __init__(self, origin: str, key: str) -> None:
+    def __init__(self, origin: str, key: str, streamed: bool = True) -> None:
         self.url = f"{origin}/v1/chat/completions"
         self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        self.streamed = streamed
         self.lost = 0
         self._session: Any = None
 
@@ -337,14 +339,17 @@ class ProxyClient(Client):
 
         if self._session is None:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        body = json.dumps(
-            {
-                "model": OPENAI_MODEL,
-                "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt(n)}],
-                "stream": True,
-                "stream_options": {"include_usage": True},
-            }
-        )
+        request: dict[str, Any] = {
+            "model": OPENAI_MODEL,
+            "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt(n)}],
+            "stream": self.streamed,
+        }
+        if self.streamed:
+            request["stream_options"] = {"include_usage": True}
+        else:
+            await self._complete(n, json.dumps(request), "".join(delta_text(i) for i in range(n)))
+            return
+        body = json.dumps(request)
         texts: list[str] = []
         usage = done = False
         async with self._session.post(self.url, data=body, headers=self.headers) as response:
@@ -375,6 +380,17 @@ class ProxyClient(Client):
                 f"{'' if texts == expected[: len(texts)] else ' (out of order or altered)'}, "
                 f"usage {'seen' if usage else 'missing'}, [DONE] {'seen' if done else 'missing'}"
             )
+
+    async def _complete(self, n: int, body: str, expected: str) -> None:
+        async with self._session.post(self.url, data=body, headers=self.headers) as response:
+            if response.status != 200:
+                self.lost += n
+                raise AssertionError(f"{self.name}: HTTP {response.status}: {(await response.text())[:200]}")
+            reply = await response.json()
+        text = reply["choices"][0]["message"]["content"]
+        if text != expected or not reply.get("usage"):
+            self.lost += n
+            raise AssertionError(f"{self.name}: a reply of {len(text or '')} characters for {len(expected)}")
 
     async def close(self) -> None:
         if self._session is not None:

@@ -31,6 +31,9 @@ from pathlib import Path
 
 from .clients import OPENAI_KEY, OPENAI_MODEL
 
+ROOT = Path(__file__).resolve().parents[2]
+"""The tree whose ``gateway`` package ``python -m gateway`` runs (the proxy's working directory)."""
+
 PROXIES = ("gateway", "litellm")
 
 START_TIMEOUT_S = 120.0
@@ -166,7 +169,7 @@ class ProxyProcess:
         started = time.perf_counter()
         with open(self._log_path, "wb") as log:
             self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=env
             )
         url = f"{self.origin}/health" if self.kind == "gateway" else f"{self.origin}/health/liveliness"
         deadline = started + START_TIMEOUT_S

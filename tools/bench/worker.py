@@ -559,36 +559,48 @@ front of the loopback server on the openai wire: the latency it adds to a short 
 same library called in-process; ``concurrency`` streams at once through it."""
 
 
+async def _against(proxy: Any, in_process: Any, client: Any, m: int, n: int) -> dict[str, float]:
+    """``m`` requests of ``n`` deltas each way, alternating: the library in-process and
+    ``client`` through the proxy; the medians, their difference, the CPU of a request in-process
+    (median) and the proxy process's CPU per request (its total over the ``m``)."""
+    median = statistics.median
+    for _ in range(3):
+        await client.stream(n)
+        await in_process.stream(n)
+    gc.collect()
+    cpu0 = proxy.cpu_s()
+    wall, cpu = await _alternate(in_process, client, m, n)
+    proxy_cpu = proxy.cpu_s() - cpu0
+    return {
+        "in_process_ms": median(wall["plain"]) * 1000,
+        "proxy_ms": median(wall["router"]) * 1000,
+        "overhead_ms": (median(wall["router"]) - median(wall["plain"])) * 1000,
+        "in_process_cpu_ms": median(cpu["plain"]) * 1000,
+        "proxy_cpu_ms": proxy_cpu * 1000 / m,
+    }
+
+
 async def _proxy_overhead(spec: dict[str, Any], proxy: Any, in_process: Any) -> dict[str, Any]:
-    """Short streamed requests, alternating: through the proxy (raw aiohttp, ``ProxyClient``)
-    and the library in-process against the same server; the difference of the medians, and the
-    proxy process's CPU per request. Then the same with the openai SDK as the client, through
-    the proxy and straight to the server (when the SDK is installed)."""
+    """Short requests, alternating: through the proxy (raw aiohttp, ``ProxyClient``), streamed
+    and then not (``"stream": false``, one JSON reply), against the library in-process on the
+    same server (a streamed call: the proxy streams from upstream either way); the difference
+    of the medians, and the proxy process's CPU per request. Then the openai SDK as the client
+    (streamed), through the proxy against straight to the server, when the SDK is installed."""
     import importlib.util
 
     from .clients import OpenAIPythonClient, ProxyClient
 
     m, n = spec["gateway_requests"], spec["short_deltas"]
-    median = statistics.median
-    client = ProxyClient(proxy.origin, proxy.key)
+    values: dict[str, Any] = {"requests": m}
+    streamed, whole = ProxyClient(proxy.origin, proxy.key), ProxyClient(proxy.origin, proxy.key, streamed=False)
     try:
-        for _ in range(3):
-            await client.stream(n)
-            await in_process.stream(n)
-        gc.collect()
-        cpu0 = proxy.cpu_s()
-        wall, _ = await _alternate(in_process, client, m, n)
-        proxy_cpu = proxy.cpu_s() - cpu0
+        values.update(await _against(proxy, in_process, streamed, m, n))
+        values.update({f"json_{k}": v for k, v in (await _against(proxy, in_process, whole, m, n)).items()})
     finally:
-        await client.close()
-    values: dict[str, Any] = {
-        "in_process_ms": median(wall["plain"]) * 1000,
-        "proxy_ms": median(wall["router"]) * 1000,
-        "overhead_ms": (median(wall["router"]) - median(wall["plain"])) * 1000,
-        "proxy_cpu_ms": proxy_cpu * 1000 / m,
-        "requests": m,
-    }
+        await streamed.close()
+        await whole.close()
     if importlib.util.find_spec("openai") is not None:
+        median = statistics.median
         direct = OpenAIPythonClient("openai", spec["origin"])
         through = OpenAIPythonClient("openai", proxy.origin, api_key=proxy.key)
         try:
