@@ -28,7 +28,7 @@ from tools.bench.proxies import ProxyProcess
 from tools.bench.server import raise_open_files_limit
 
 STREAMS = 1000
-DELTAS = 20
+DELTAS = 10
 PROMPT_TOKENS = 9
 _STREAM = re.compile(r"stream=(\d+)")
 

@@ -29,9 +29,10 @@ against the same without a ledger (median wall time of three rounds each, altern
 server on the openai wire (``tools.bench.proxies``): the port's gateway (``python -m gateway
 serve``, client ``port``) and, side by side when litellm is selected and ``litellm[proxy]`` is
 installed, the LiteLLM proxy (client ``litellm``). Two parts: the latency a proxy adds to a short
-streamed request over its library called in-process (``--gateway-requests`` each way,
-alternating, raw aiohttp as the proxy's client; the difference of the medians; again with the
-openai SDK as the client, through the proxy against straight to the server), and
+request over its library called in-process (``--gateway-requests`` each way, alternating, raw
+aiohttp as the proxy's client, streamed and with ``"stream": false``; the difference of the
+medians; the proxy process's CPU per request; again with the openai SDK as the client, through
+the proxy against straight to the server), and
 ``--concurrency`` streams of ``--concurrent-deltas`` at once through it (wall time, the proxy
 process's peak RSS, errors and deltas lost: every stream must carry the upstream's deltas).
 """

@@ -8,6 +8,8 @@
 - ``openai-python``, ``anthropic-python``, ``litellm``: what a user would pick instead. The two
   SDKs get an httpx pool as large as the port's (``POOL``), the only knob that matters for 1,000
   concurrent streams; litellm runs with its defaults.
+- ``ProxyClient``: raw aiohttp to an OpenAI-compatible HTTP proxy (the gateway measure's: the
+  port's gateway, the LiteLLM proxy), checking each delta's text and counting the ones lost.
 
 ``make_client(name, wire, origin)`` returns a ``Client``; ``await client.stream(n)`` makes one
 request for ``n`` deltas and raises ``AssertionError`` unless exactly ``n`` text deltas and a final

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .clients import CLIENTS
+from .worker import GATEWAY_MEASURES
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,6 @@ METRICS = (
     Metric("gateway_concurrent", "peak_rss_mb", "HTTP proxy: concurrent streams: proxy's peak RSS", "MB"),
 )
 
-GATEWAY_MEASURES = ("gateway_overhead", "gateway_concurrent")
 PROXY_NAMES = {"port": "gateway", "litellm": "litellm proxy"}
 """How the gateway measure's rows name the proxy each client runs."""
 
@@ -130,7 +130,8 @@ def _target(metric: Metric, row: Row, runs: list[dict[str, Any]]) -> tuple[str, 
     if key == ("gateway_concurrent", "wall_s"):
         measured = _measure_values(runs, metric.measure, row.wire, "port")
         clean = all(v["errors"] == 0 and v["lost_chunks"] == 0 for v in measured)
-        return "0 errors, 0 lost chunks", bool(measured) and clean
+        failed = _errors(runs, metric.measure, row.wire, "port")
+        return "0 errors, 0 lost chunks", bool(measured) and clean and not failed
     if key == ("cpu", "cpu_ms_per_1k"):
         return "≤ 1.5× floor", row.ratio is not None and row.ratio <= 1.5
     if key == ("short", "ms_per_request"):
