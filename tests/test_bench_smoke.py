@@ -30,6 +30,7 @@ TINY = [
     "--router-requests", "2",
     "--router-rounds", "1",
     "--gateway-requests", "2",
+    "--gateway-deltas", "3",
 ]  # fmt: skip
 
 

@@ -33,7 +33,7 @@ request over its library called in-process (``--gateway-requests`` each way, alt
 aiohttp as the proxy's client, streamed and with ``"stream": false``; the difference of the
 medians; the proxy process's CPU per request; again with the openai SDK as the client, through
 the proxy against straight to the server), and
-``--concurrency`` streams of ``--concurrent-deltas`` at once through it (wall time, the proxy
+``--concurrency`` streams of ``--gateway-deltas`` at once through it (wall time, the proxy
 process's peak RSS, errors and deltas lost: every stream must carry the upstream's deltas).
 """
 
@@ -76,7 +76,8 @@ FULL = {
     "quota_per_s": 200.0,
     "router_requests": 1000,
     "router_rounds": 5,
-    "gateway_requests": 1000,
+    "gateway_requests": 500,
+    "gateway_deltas": 50,
     "timeout": 900.0,
 }
 QUICK = {
@@ -94,6 +95,7 @@ QUICK = {
     "router_requests": 300,
     "router_rounds": 5,
     "gateway_requests": 50,
+    "gateway_deltas": 20,
     "timeout": 120.0,
 }
 
@@ -129,6 +131,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--gateway-requests", type=int, help="short requests each, in-process and through the HTTP proxy"
     )
+    parser.add_argument("--gateway-deltas", type=int, help="deltas of each concurrent stream through the HTTP proxy")
     parser.add_argument("--timeout", type=float, help="seconds a worker may take")
     parser.add_argument(
         "--json", type=Path, default=Path("bench-results/results.json"), help="raw results file"
@@ -286,6 +289,7 @@ def command(
         "router_requests": args.router_requests,
         "router_rounds": args.router_rounds,
         "gateway_requests": args.gateway_requests,
+        "gateway_deltas": args.gateway_deltas,
     }
     return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
 
@@ -371,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         f"short: {args.short_requests} × {args.short_deltas} deltas; concurrent: {args.concurrency} × "
         f"{args.concurrent_deltas} deltas; limiter: {args.limiter_requests} short requests plain and "
         f"limited, {args.quota_requests} concurrent at a quota of {args.quota_per_s:g}/s; "
-        f"gateway: {args.gateway_requests} short requests each way; "
+        f"gateway: {args.gateway_requests} short requests each way, {args.concurrency} × "
+        f"{args.gateway_deltas} deltas concurrent; "
         f"Python {meta['python']}, {meta['cpus']} CPUs"
     )
     for note in notes:

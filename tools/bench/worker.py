@@ -619,11 +619,11 @@ async def _proxy_overhead(spec: dict[str, Any], proxy: Any, in_process: Any) -> 
 
 
 async def _proxy_concurrent(spec: dict[str, Any], proxy: Any) -> dict[str, Any]:
-    """``concurrency`` streams of ``concurrent_deltas`` at once through the proxy: wall time,
-    the proxy's peak RSS (``VmHWM``, its start included) and CPU, errors and deltas lost."""
+    """``concurrency`` streams of ``gateway_deltas`` at once through the proxy: wall time, the
+    proxy's peak RSS (``VmHWM``, its start included) and CPU, errors and deltas lost."""
     from .clients import ProxyClient
 
-    c, n = spec["concurrency"], spec["concurrent_deltas"]
+    c, n = spec["concurrency"], spec["gateway_deltas"]
     client = ProxyClient(proxy.origin, proxy.key)
     try:
         await client.stream(n)
