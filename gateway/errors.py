@@ -69,3 +69,37 @@ class StreamIncomplete(GatewayError):
         self.deployment = deployment
         self.chunks = chunks
         super().__init__(f"stream from deployment {deployment!r} ended without its normal end after {chunks} chunk(s)")
+
+
+class LLMError(GatewayError):
+    """Base of the service's and the manager's typed errors. The reference's exception (or the
+    router's) is the ``__cause__``, its text intact; ``provider`` and ``status`` say where it came
+    from when known."""
+
+    def __init__(self, message: str, *, provider: str | None = None, status: int | None = None) -> None:
+        self.provider = provider
+        self.status = status
+        super().__init__(message)
+
+
+class LLMAuthenticationError(LLMError):
+    """The upstream refused the credentials (401, 403 or the provider's equivalent)."""
+
+
+class LLMRateLimitError(LLMError):
+    """The upstream (or a budget or the router's cooldown) said to wait: ``retry_after`` in
+    seconds when the upstream's headers or body say how long, else ``None``."""
+
+    def __init__(
+        self, message: str, *, provider: str | None = None, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, provider=provider, status=status)
+
+
+class LLMTimeoutError(LLMError, TimeoutError):
+    """No answer in time: the handler's own timeout, the router's watchdog, or the caller's."""
+
+
+class LLMContextLengthError(LLMError):
+    """The request does not fit the model's context window."""

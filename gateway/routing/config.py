@@ -132,18 +132,22 @@ def _max_tokens(model: Mapping[str, Any], info: Mapping[str, Any]) -> int:
     return 0
 
 
+def read_config(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The tables of a TOML file (its path), or ``source`` itself when it is already a dict."""
+    if isinstance(source, Mapping):
+        return source
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    with open(source, "rb") as f:
+        return tomllib.load(f)
+
+
 def load_config(source: str | Path | Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], dict[str, Any]]:
     """The deployment specs and the router options of a TOML file (its path) or the same tables
     as a dict."""
-    if isinstance(source, Mapping):
-        config: Mapping[str, Any] = source
-    else:
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        with open(source, "rb") as f:
-            config = tomllib.load(f)
+    config = read_config(source)
     options = dict(config.get("router") or {})
     unknown = set(options) - ROUTER_KEYS
     if unknown:

@@ -15,6 +15,7 @@ key_env = "GATEWAY_KEY_TEAM_A"     # or key_sha256 = "<hex digest of the key>"
 models = ["smart", "main"]         # optional: deployment names or groups this key may use
 allow_settings = false             # may this key send its own ProviderSettings (native endpoints)
 budgets = [{ usd = 100.0, per = "month" }]   # optional: gateway.ledger.Budget with key = id
+limiter = { requests_per_minute = 60, burst = 5, max_wait_s = 0 }   # optional: then 429
 ```
 
 A key is kept only as its SHA-256 digest. With no ``[[keys]]`` the gateway is open, and
@@ -30,10 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from gateway.routing.config import read_config
+
 ROUTER_TABLES = frozenset({"router", "deployments", "ledger", "budgets"})
 SERVER_TABLES = frozenset({"server", "keys"})
 SERVER_KEYS = frozenset({"host", "port", "max_body_bytes", "shutdown_grace_s"})
-KEY_KEYS = frozenset({"id", "key_env", "key_sha256", "models", "allow_settings", "budgets"})
+KEY_KEYS = frozenset({"id", "key_env", "key_sha256", "models", "allow_settings", "budgets", "limiter"})
+LIMITER_KEYS = frozenset({"requests_per_minute", "burst", "max_wait_s"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class KeySpec:
     digest: bytes = field(repr=False)
     models: frozenset[str] | None = None
     allow_settings: bool = False
+    limiter: Mapping[str, Any] | None = None  # providers.ratelimit.AdaptiveLimiter's arguments
 
 
 @dataclass(frozen=True)
@@ -66,15 +71,7 @@ class GatewayConfig:
 def load_gateway_config(source: str | Path | Mapping[str, Any]) -> GatewayConfig:
     """The configuration of a TOML file (its path) or the same tables as a dict. Unknown tables
     or keys, and a ``key_env`` naming an unset variable, are a ``ValueError``."""
-    if isinstance(source, Mapping):
-        config: Mapping[str, Any] = source
-    else:
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        with open(source, "rb") as f:
-            config = tomllib.load(f)
+    config = read_config(source)
     unknown = set(config) - ROUTER_TABLES - SERVER_TABLES
     if unknown:
         raise ValueError(f"unknown tables {sorted(unknown)}; known: {sorted(ROUTER_TABLES | SERVER_TABLES)}")
@@ -147,7 +144,15 @@ def _key(table: Mapping[str, Any], index: int) -> tuple[KeySpec, list[Mapping[st
     budgets = table.get("budgets") or []
     if not isinstance(budgets, list) or not all(isinstance(b, Mapping) and "key" not in b for b in budgets):
         raise ValueError(f"{where}: budgets must be a list of tables (tokens or usd, per; the key is the key's id)")
-    return KeySpec(key_id, digest, frozenset(models) if models is not None else None, allow), budgets
+    limiter = table.get("limiter")
+    if limiter is not None:
+        if not isinstance(limiter, Mapping) or "requests_per_minute" not in limiter or set(limiter) - LIMITER_KEYS:
+            raise ValueError(f"{where}: limiter takes requests_per_minute and optionally burst, max_wait_s")
+        from providers.ratelimit import AdaptiveLimiter
+
+        AdaptiveLimiter(**limiter)  # its own checks of the values
+    spec = KeySpec(key_id, digest, frozenset(models) if models is not None else None, allow, limiter)
+    return spec, budgets
 
 
 def _is_int(value: Any) -> bool:

@@ -14,6 +14,7 @@ tokens, latency; never a key.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -144,8 +145,12 @@ def upstream_problem(error: BaseException, redact: Callable[[str], str]) -> Http
         return HttpProblem(503, message, "overloaded_error", code="no_deployment_available", headers=headers)
     if isinstance(error, AttemptTimedOut):
         return HttpProblem(504, message, "timeout_error")
-    if isinstance(error, StreamInterrupted) and error.__cause__ is not None:
-        return upstream_problem(error.__cause__, redact)
+    if isinstance(error, StreamInterrupted):  # after the first chunk: said in the stream
+        cause = error.__cause__
+        if cause is not None:
+            message = f"{message}: {redact(str(getattr(cause, 'message', None) or cause) or type(cause).__name__)}"
+        status = status_of(cause) if cause is not None else None
+        return HttpProblem(status if status and 400 <= status <= 599 else 502, message, "api_error", code="stream_interrupted")
     status = status_of(error)
     if status is None or not 400 <= status <= 599:
         status = 502
@@ -170,10 +175,15 @@ async def problem_middleware(
             if http.status < 400:
                 raise
             response = problem_response(request, _aiohttp_problem(request, http))
+        except asyncio.CancelledError:  # the client went away (handler_cancellation)
+            log.status = log.status or 499
+            raise
         except Exception as error:  # a bug of ours: answered, logged, never a traceback out
             logger.exception("request %s failed", log.request_id)
             response = problem_response(request, HttpProblem(500, f"internal error ({type(error).__name__})", "api_error"))
         status = response.status
+        if not response.prepared:  # (a stream got it when it was prepared: add_request_id)
+            response.headers[REQUEST_ID_HEADER] = log.request_id
         return response
     finally:
         _current.reset(token)
@@ -200,7 +210,7 @@ def _aiohttp_problem(request: web.Request, http: web.HTTPException) -> HttpProbl
 
 
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: the request id on every response, a stream's too."""
+    """``on_response_prepare``: the request id on a stream (prepared in its handler)."""
     log = _current.get(None)
     if log is not None:
         response.headers[REQUEST_ID_HEADER] = log.request_id
@@ -235,7 +245,7 @@ def field(body: dict[str, Any], name: str, types: type | tuple[type, ...], *, re
     return value
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array", dict: "an object"}
+_TYPE_NAMES: dict[type, str] = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array", dict: "an object"}
 
 
 def _json_type(value: Any) -> str:
@@ -245,4 +255,4 @@ def _json_type(value: Any) -> str:
         return "a boolean"
     if isinstance(value, (int, float)):
         return "a number"
-    return {str: "a string", list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+    return _TYPE_NAMES.get(type(value), type(value).__name__)

@@ -28,7 +28,7 @@ from typing import Any, AsyncGenerator
 
 from aiohttp import web
 
-from .auth import authenticate
+from .auth import admit
 from .errors import HttpProblem, field, json_body, openai_shape, request_log, upstream_problem
 from .state import STATE, GatewayState, Target
 
@@ -38,6 +38,8 @@ ROLES = ("system", "developer", "user", "assistant", "tool")
 TOOL_CHOICES = ("none", "auto", "required")
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "Connection": "keep-alive"}
 DONE = b"data: [DONE]\n\n"
+CLIENT_GONE = 499
+"""The access log's status for a client that went away mid-stream (nginx's convention)."""
 
 
 def _dumps(value: Any) -> bytes:
@@ -339,7 +341,7 @@ class Reply:
 @routes.post("/v1/chat/completions")
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    key = authenticate(request)
+    key = await admit(request)
     body = await json_body(request)
     log = request_log()
     call = parse_request(body, log.request_id)
@@ -406,19 +408,24 @@ async def _stream(
                 if delta is not None:
                     await write(b"data: " + head + _dumps(delta) + b',"finish_reason":null}]}\n\n')
     except ConnectionError:  # the client went away: nothing to tell it
-        raise
+        request_log().status = CLIENT_GONE
+        return response
     except Exception as error:  # StreamInterrupted (the router), or a bug of ours
         problem = upstream_problem(error, state.redact)
         request_log().status = problem.status
-        await write(b"data: " + _dumps(openai_shape(problem)) + b"\n\n")
+        await _write_or_gone(response, b"data: " + _dumps(openai_shape(problem)) + b"\n\n")
         return response
-    await write(b"data: " + head + b'{},"finish_reason":' + _dumps(reply.finish_reason()) + b"}]}\n\n")
-    if call.include_usage:
-        await write(
-            b"data: " + head[: head.index(b'"choices":')] + b'"choices":[],"usage":' + _dumps(reply.usage()) + b"}\n\n"
-        )
-    await write(DONE)
+    end = head + b'{},"finish_reason":' + _dumps(reply.finish_reason()) + b"}]}"
+    usage = head[: head.index(b'"choices":')] + b'"choices":[],"usage":' + _dumps(reply.usage()) + b"}"
+    await _write_or_gone(response, b"data: " + end + b"\n\n" + (b"data: " + usage + b"\n\n" if call.include_usage else b"") + DONE)
     return response
+
+
+async def _write_or_gone(response: web.StreamResponse, data: bytes) -> None:
+    try:
+        await response.write(data)
+    except ConnectionError:
+        request_log().status = CLIENT_GONE
 
 
 async def _strategy(

@@ -18,7 +18,9 @@ from typing import Any, Iterable, Mapping
 
 from aiohttp import web
 
+from gateway.events import EventBus
 from gateway.router import Router
+from providers.ratelimit import AdaptiveLimiter
 from gateway.strategies import STRATEGIES, StrategyResult, run_strategy
 
 from .config import GatewayConfig, KeySpec
@@ -52,7 +54,8 @@ class GatewayState:
         self.router = router
         self.ledger = router.ledger
         self.keys = config.keys
-        self.events: Any = None  # the manager's event hub, served by GET /v1/events (to come)
+        self.limiters = {key.id: AdaptiveLimiter(**key.limiter) for key in self.keys if key.limiter is not None}
+        self.events = EventBus()  # what GET /v1/events (a WebSocket, to come) serves
         self.names = {d.name for d in router.deployments}
         self.groups = {d.group for d in router.deployments if d.group}
         for key in self.keys:
