@@ -481,11 +481,13 @@ class AnthropicPythonClient(Client):
 
 
 class LiteLLMClient(Client):
-    """litellm: ``acompletion(stream=True)`` with the provider prefix of the wire."""
+    """litellm: ``acompletion(stream=True)`` with the provider prefix of the wire (with
+    ``streamed=False``: ``acompletion(stream=False)``, one reply whose text must be the deltas')."""
 
     name = "litellm"
 
-    def __init__(self, wire: str, origin: str) -> None:
+    def __init__(self, wire: str, origin: str, streamed: bool = True) -> None:
+        self.streamed = streamed
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no model-price download
         import litellm
 
@@ -516,6 +518,18 @@ class LiteLLMClient(Client):
             }
 
     async def stream(self, n: int) -> None:
+        if not self.streamed:
+            from .server import delta_text
+
+            reply = await self._litellm.acompletion(
+                messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt(n)}],
+                max_retries=0,
+                **self.kwargs,
+            )
+            text = reply.choices[0].message.content
+            if text != "".join(delta_text(i) for i in range(n)) or not reply.usage:
+                raise AssertionError(f"{self.name}: a reply of {len(text or '')} characters for {n} deltas")
+            return
         deltas = 0
         usage = False
         response = await self._litellm.acompletion(

@@ -290,6 +290,8 @@ def _proxy_notes(metric: Metric, measured: list[dict[str, Any]], client: str) ->
         return []
     median = statistics.median
     library = "handler" if client == "port" else "litellm.acompletion"
+    if client != "port" and metric.key.startswith("json_"):
+        library += "(stream=False)"
     if metric.key in ("overhead_ms", "json_overhead_ms"):
         prefix = metric.key[: -len("overhead_ms")]
         inside = median(v[f"{prefix}in_process_ms"] for v in measured)

@@ -580,12 +580,16 @@ async def _against(proxy: Any, in_process: Any, client: Any, m: int, n: int) -> 
     }
 
 
-async def _proxy_overhead(spec: dict[str, Any], proxy: Any, in_process: Any) -> dict[str, Any]:
+async def _proxy_overhead(
+    spec: dict[str, Any], proxy: Any, in_process: Any, in_process_whole: Any
+) -> dict[str, Any]:
     """Short requests, alternating: through the proxy (raw aiohttp, ``ProxyClient``), streamed
     and then not (``"stream": false``, one JSON reply), against the library in-process on the
-    same server (a streamed call: the proxy streams from upstream either way); the difference
-    of the medians, and the proxy process's CPU per request. Then the openai SDK as the client
-    (streamed), through the proxy against straight to the server, when the SDK is installed."""
+    same server, streamed (``in_process``) and not (``in_process_whole``: the port's handler
+    streams either way, as the gateway does; litellm asks the server for one JSON reply, as its
+    proxy does); the difference of the medians, and the proxy process's CPU per request. Then
+    the openai SDK as the client (streamed), through the proxy against straight to the server,
+    when the SDK is installed."""
     import importlib.util
 
     from .clients import OpenAIPythonClient, ProxyClient
@@ -595,7 +599,9 @@ async def _proxy_overhead(spec: dict[str, Any], proxy: Any, in_process: Any) -> 
     streamed, whole = ProxyClient(proxy.origin, proxy.key), ProxyClient(proxy.origin, proxy.key, streamed=False)
     try:
         values.update(await _against(proxy, in_process, streamed, m, n))
-        values.update({f"json_{k}": v for k, v in (await _against(proxy, in_process, whole, m, n)).items()})
+        values.update(
+            {f"json_{k}": v for k, v in (await _against(proxy, in_process_whole, whole, m, n)).items()}
+        )
     finally:
         await streamed.close()
         await whole.close()
@@ -663,17 +669,18 @@ async def run_gateway(spec: dict[str, Any]) -> dict[str, Any]:
     port = spec["client"] == "port"
     proxy = ProxyProcess("gateway" if port else "litellm", spec["origin"])
     in_process = (PortClient if port else LiteLLMClient)("openai", spec["origin"])
+    whole = in_process if port else LiteLLMClient("openai", spec["origin"], streamed=False)
     values: dict[str, Any] = {}
     try:
         await proxy.start()
         for measure in spec["measures"]:
             if measure == "gateway_overhead":
-                values[measure] = await _proxy_overhead(spec, proxy, in_process)
+                values[measure] = await _proxy_overhead(spec, proxy, in_process, whole)
             else:
                 values[measure] = await _proxy_concurrent(spec, proxy)
     finally:
         proxy.close()
-        await in_process.close()
+        await in_process.close()  # litellm's closes every client of the module, ``whole``'s too
     return values
 
 
