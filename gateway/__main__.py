@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         output = args.run(args)
-    except (ValueError, ConnectionError) as exc:
+    except (ValueError, OSError) as exc:  # a bad configuration, an unreadable file, a refused connection
         print(f"python -m gateway {args.command}: {exc}", file=sys.stderr)
         return 2
     if output:

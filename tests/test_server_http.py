@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ import pytest
 from gateway_server import KEY, OTHER_KEY, gateway, key_table
 from loopback import Reply, Upstream
 
+from gateway.__main__ import main
 from gateway.server.config import check_exposure, load_gateway_config
 from tools.bench.clients import OPENAI_KEY, port_settings
 from tools.bench.server import anthropic_events, openai_events
@@ -46,8 +48,22 @@ def config(upstream: Upstream, **extra: Any) -> dict[str, Any]:
     }
 
 
-def sdk(origin: str, key: str = KEY) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=f"{origin}/v1", api_key=key, max_retries=0)
+Sdk = Callable[..., openai.AsyncOpenAI]
+
+
+@pytest.fixture
+async def sdk() -> AsyncIterator[Sdk]:
+    """``sdk(origin, key=KEY)``: an ``openai.AsyncOpenAI`` client of the gateway (closed after
+    the test)."""
+    made: list[openai.AsyncOpenAI] = []
+
+    def make(origin: str, key: str = KEY) -> openai.AsyncOpenAI:
+        made.append(openai.AsyncOpenAI(base_url=f"{origin}/v1", api_key=key, max_retries=0))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.close()
 
 
 def assert_openai_error(body: Any, code: str | None = None) -> None:
@@ -60,7 +76,7 @@ def assert_openai_error(body: Any, code: str | None = None) -> None:
 # --- auth -------------------------------------------------------------------------------------
 
 
-async def test_auth(upstream: Upstream) -> None:
+async def test_auth(upstream: Upstream, sdk: Sdk) -> None:
     upstream.reply(ok(), ok(), ok())
     async with gateway(config(upstream)) as origin:
         async with aiohttp.ClientSession() as http:
@@ -90,7 +106,7 @@ async def test_auth(upstream: Upstream) -> None:
                                                      "/cheap/v1/chat/completions"]
 
 
-async def test_key_limiter(upstream: Upstream) -> None:
+async def test_key_limiter(upstream: Upstream, sdk: Sdk) -> None:
     """A key's limiter (2 at once, then 60 a minute, no waiting): the third request at once is
     refused with 429 and retry-after, nothing sent upstream for it; the other key is not limited."""
     upstream.reply(ok(), ok(), ok())
@@ -105,6 +121,22 @@ async def test_key_limiter(upstream: Upstream) -> None:
         assert refused.value.code == "rate_limit_exceeded" and refused.value.response.headers["retry-after"] == "1"
         await sdk(origin, OTHER_KEY).chat.completions.create(model="cheap", messages=HI)
     assert len(upstream.seen) == 3
+
+
+async def test_key_budget(upstream: Upstream, tmp_path: Path, sdk: Sdk) -> None:
+    """A key's own budget (the ledger's, with key = its id): a request whose estimate would pass
+    it is refused with 429 before anything is sent; the other key is not bound by it."""
+    upstream.reply(ok())
+    budgeted = config(upstream, ledger={"url": f"sqlite:///{tmp_path}/usage.db"})
+    budgeted["keys"][0]["budgets"] = [{"tokens": 100, "per": "day"}]
+    long = [{"role": "user", "content": "word " * 300}]  # about 300 tokens estimated
+    async with gateway(budgeted) as origin:
+        with pytest.raises(openai.RateLimitError) as refused:
+            await sdk(origin).chat.completions.create(model="main", messages=long)
+        assert refused.value.code == "budget_exceeded" and int(refused.value.response.headers["retry-after"]) > 0
+        assert "budget exceeded: day key=team allows 100 tokens" in refused.value.message
+        await sdk(origin, OTHER_KEY).chat.completions.create(model="cheap", messages=long)
+    assert [seen.path for seen in upstream.seen] == ["/cheap/v1/chat/completions"]
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -199,23 +231,24 @@ def test_the_table_is_large_enough() -> None:
     (429, "rate_limit_error", openai.RateLimitError),
     (503, "server_error", openai.InternalServerError),
 ])
-async def test_upstream_error_before_the_first_chunk(upstream: Upstream, status: int, kind: str, sdk_error: type) -> None:
+async def test_upstream_error_before_the_first_chunk(upstream: Upstream, status: int, kind: str, sdk_error: type, sdk: Sdk) -> None:
     """The upstream's status, in OpenAI's shape, the provider key redacted (the upstream quotes it)."""
     quoted = {"error": {"message": f"Incorrect API key provided: {OPENAI_KEY}.", "type": kind, "param": None, "code": None}}
-    upstream.reply(Reply.json(quoted, status), Reply.json(quoted, status))
-    async with gateway(config(upstream)) as origin:
-        for stream in (False, True):
+    upstream.reply(Reply.json(quoted, status, {"retry-after": "7"}), Reply.json(quoted, status, {"retry-after": "7"}))
+    for stream in (False, True):
+        async with gateway(config(upstream)) as origin:  # (a 429 cools the deployment down)
             with pytest.raises(sdk_error) as raised:
                 result = await sdk(origin).chat.completions.create(model="main", messages=HI, stream=stream)
                 async for _ in result:  # type: ignore[union-attr]
                     pass
             assert raised.value.status_code == status
+            assert raised.value.response.headers.get("retry-after") == ("7" if status in (429, 503) else None)
             text = raised.value.response.text
             assert OPENAI_KEY not in text and "[redacted]" in text
             assert_openai_error(json.loads(text))
 
 
-async def test_stream_broken_after_the_first_chunk(upstream: Upstream) -> None:
+async def test_stream_broken_after_the_first_chunk(upstream: Upstream, sdk: Sdk) -> None:
     """An error object in the stream, no [DONE]; the SDK raises instead of ending cleanly."""
     upstream.reply(ok(cut_after=3), ok(cut_after=3))
     async with gateway(config(upstream)) as origin:
@@ -258,7 +291,7 @@ async def test_client_disconnect_closes_the_upstream_request(upstream: Upstream,
 # --- per-request options, strategies ----------------------------------------------------------
 
 
-async def test_temperature_and_max_tokens_go_upstream(upstream: Upstream) -> None:
+async def test_temperature_and_max_tokens_go_upstream(upstream: Upstream, sdk: Sdk) -> None:
     upstream.reply(ok(), ok(), ok())
     async with gateway(config(upstream)) as origin:
         client = sdk(origin)
@@ -272,14 +305,14 @@ async def test_temperature_and_max_tokens_go_upstream(upstream: Upstream) -> Non
     assert completion.choices[0].finish_reason == "stop"
 
 
-async def test_finish_reason_length(upstream: Upstream) -> None:
+async def test_finish_reason_length(upstream: Upstream, sdk: Sdk) -> None:
     upstream.reply(ok(3))
     async with gateway(config(upstream)) as origin:
         completion = await sdk(origin).chat.completions.create(model="main", messages=HI, max_tokens=3)
     assert completion.choices[0].finish_reason == "length"
 
 
-async def test_images_go_upstream_inline(upstream: Upstream) -> None:
+async def test_images_go_upstream_inline(upstream: Upstream, sdk: Sdk) -> None:
     """An image_url data URL becomes the reference's base64 image block; the OpenAI handler sends
     it back as a data URL, the Anthropic handler as a base64 source."""
     pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -304,7 +337,7 @@ async def test_images_go_upstream_inline(upstream: Upstream) -> None:
 
 
 @pytest.mark.parametrize("how", ["prefix", "body", "stream"])
-async def test_strategy_by_model_name_or_body(upstream: Upstream, how: str) -> None:
+async def test_strategy_by_model_name_or_body(upstream: Upstream, how: str, sdk: Sdk) -> None:
     """bon (n 3): three samples and three ratings upstream, optillm's answer back."""
     upstream.route("/main/", ok(), times=6)
     async with gateway(config(upstream)) as origin:
@@ -328,7 +361,7 @@ async def test_strategy_by_model_name_or_body(upstream: Upstream, how: str) -> N
 # --- /ready, /metrics, access log -------------------------------------------------------------
 
 
-async def test_ready_health_and_metrics(upstream: Upstream, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_ready_health_and_metrics(upstream: Upstream, tmp_path: Path, caplog: pytest.LogCaptureFixture, sdk: Sdk) -> None:
     upstream.route("/main/", ok())
     upstream.route("/cheap/", Reply.json({"error": {"message": "slow down"}}, 429, {"retry-after": "30"}))
     ledger = {"url": f"sqlite:///{tmp_path}/usage.db"}
@@ -360,7 +393,7 @@ async def test_ready_health_and_metrics(upstream: Upstream, tmp_path: Path, capl
     assert not any(KEY in line or OPENAI_KEY in line for line in lines)
 
 
-async def test_not_ready_when_every_deployment_cools_down(upstream: Upstream) -> None:
+async def test_not_ready_when_every_deployment_cools_down(upstream: Upstream, sdk: Sdk) -> None:
     upstream.reply(Reply.json({"error": {"message": "slow down"}}, 429, {"retry-after": "30"}))
     one = config(upstream)
     one["deployments"] = one["deployments"][:1]
@@ -408,3 +441,17 @@ def test_configuration_checks(upstream: Upstream, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ValueError, match="refusing to serve without"):
         check_exposure(open_config, "0.0.0.0")
     check_exposure(load_gateway_config(good), "0.0.0.0")
+
+
+def test_serve_refuses_an_open_gateway_off_loopback(upstream: Upstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = port_settings("openai", upstream.base_url)
+    inline = ", ".join(f"{k} = {json.dumps(v)}" for k, v in settings.items())
+    path = tmp_path / "gateway.toml"
+    path.write_text(f'[[deployments]]\nname = "main"\nsettings = {{ {inline} }}\n')
+    assert main(["serve", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "No such file or directory" in capsys.readouterr().err
+    assert main(["serve", "--config", str(path), "--host", "0.0.0.0"]) == 2
+    assert "refusing to serve without [[keys]] on '0.0.0.0'" in capsys.readouterr().err
+    path.write_text(path.read_text() + "[server]\nport = 4000\nhots = 1\n")
+    assert main(["serve", "--config", str(path)]) == 2
+    assert "[server]: unknown keys ['hots']" in capsys.readouterr().err

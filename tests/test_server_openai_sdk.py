@@ -117,24 +117,26 @@ async def run(upstream: Upstream, name: str, stream: bool) -> tuple[dict[str, An
         request["parallel_tool_calls"] = metadata["parallelToolCalls"]
     async with gateway(config) as origin:
         client = openai.AsyncOpenAI(base_url=f"{origin}/v1", api_key=KEY, max_retries=0)
-        if stream:
-            seen = await _streamed(client, request)
-        else:
-            completion = await client.chat.completions.create(**request)
-            message = completion.choices[0].message
-            assert completion.object == "chat.completion" and completion.model == "model-a"
-            seen = {
-                "text": message.content or "",
-                "reasoning": (message.model_extra or {}).get("reasoning_content") or "",
-                "tool_calls": [
-                    {"id": c.id, "name": c.function.name, "arguments": c.function.arguments} for c in message.tool_calls or []
-                ],
-                "prompt_tokens": completion.usage.prompt_tokens,
-                "completion_tokens": completion.usage.completion_tokens,
-                "cached_tokens": completion.usage.prompt_tokens_details.cached_tokens,
-                "finish_reason": completion.choices[0].finish_reason,
-            }
-        await client.close()
+        try:
+            if stream:
+                seen = await _streamed(client, request)
+            else:
+                completion = await client.chat.completions.create(**request)
+                message = completion.choices[0].message
+                assert completion.object == "chat.completion" and completion.model == "model-a"
+                seen = {
+                    "text": message.content or "",
+                    "reasoning": (message.model_extra or {}).get("reasoning_content") or "",
+                    "tool_calls": [
+                        {"id": c.id, "name": c.function.name, "arguments": c.function.arguments} for c in message.tool_calls or []
+                    ],
+                    "prompt_tokens": completion.usage.prompt_tokens,
+                    "completion_tokens": completion.usage.completion_tokens,
+                    "cached_tokens": completion.usage.prompt_tokens_details.cached_tokens,
+                    "finish_reason": completion.choices[0].finish_reason,
+                }
+        finally:
+            await client.close()
     # the upstream got the reference's request bodies
     sent = [normalise(seen_request.json(), upstream.base_url) for seen_request in upstream.seen if seen_request.body[:1] == b"{"]
     assert sent == [r["body"] for r in golden["requests"] if isinstance(r["body"], dict) and "raw" not in r["body"]]

@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from gateway.errors import AttemptTimedOut, BudgetExceeded, NoDeploymentAvailable, StreamInterrupted
-from gateway.routing.failures import status_of
+from gateway.routing.failures import headers_of, status_of
 
 access_logger = logging.getLogger("gateway.access")
 logger = logging.getLogger("gateway.server")
@@ -154,7 +154,10 @@ def upstream_problem(error: BaseException, redact: Callable[[str], str]) -> Http
     status = status_of(error)
     if status is None or not 400 <= status <= 599:
         status = 502
-    return HttpProblem(status, message, code=type(error).__name__)
+    upstream_headers = headers_of(error) or {}
+    retry_after = upstream_headers.get("retry-after")
+    headers = {"retry-after": retry_after} if isinstance(retry_after, str) and status in (429, 503) else None
+    return HttpProblem(status, message, code=type(error).__name__, headers=headers)
 
 
 @web.middleware

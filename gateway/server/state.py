@@ -20,8 +20,8 @@ from aiohttp import web
 
 from gateway.events import EventBus
 from gateway.router import Router
-from providers.ratelimit import AdaptiveLimiter
 from gateway.strategies import STRATEGIES, StrategyResult, run_strategy
+from providers.ratelimit import AdaptiveLimiter
 
 from .config import GatewayConfig, KeySpec
 from .errors import HttpProblem
@@ -62,15 +62,8 @@ class GatewayState:
             unknown = sorted((key.models or frozenset()) - self.names - self.groups)
             if unknown:
                 raise ValueError(f"[[keys]] {key.id!r}: models names no deployment or group: {unknown}")
-        self._secrets = sorted(
-            {
-                value
-                for d in router.deployments
-                for value in _secret_values(d.settings)
-            },
-            key=len,
-            reverse=True,
-        )
+        secrets = {value for d in router.deployments for value in _secret_values(d.settings)}
+        self._secrets = sorted(secrets, key=len, reverse=True)  # a longer one first: no half-redacted key
         self._views: dict[str, Router] = {}
         self._option_views: dict[tuple[str, float | None, int | None], Router] = {}
 
