@@ -1,7 +1,7 @@
 """``python -m tools.bench --quick`` end to end with tiny sizes: a smoke test, not a benchmark.
 
 Every measure runs in its worker process against the loopback server (the limiter's 3 × Q runs
-against its quota mode), every client checks that it received every delta and the final usage, and the run writes its table, JSON and (with
+against its quota mode, the gateway measure through ``python -m gateway serve``), every client checks that it received every delta and the final usage, and the run writes its table, JSON and (with
 matplotlib) chart. A peer library that is not installed is reported as skipped by the bench.
 """
 
@@ -29,6 +29,8 @@ TINY = [
     "--quota-per-s", "1000",
     "--router-requests", "2",
     "--router-rounds", "1",
+    "--gateway-requests", "2",
+    "--gateway-deltas", "3",
 ]  # fmt: skip
 
 
@@ -54,11 +56,18 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
     measured = {measure for run in results["runs"] for measure in run["values"]}
     assert measured == {"import", "cpu", "short", "concurrent", "handlers", "sign",
                         "limiter_overhead", "limiter_quota", "limiter_quota_headers",
-                        "router_overhead", "router_cpu", "ledger_overhead", "ledger_concurrent"}  # fmt: skip
+                        "router_overhead", "router_cpu", "ledger_overhead", "ledger_concurrent",
+                        "gateway_overhead", "gateway_concurrent"}  # fmt: skip
     for part in ("limiter_quota", "limiter_quota_headers"):
         quota_run = next(run["values"][part] for run in results["runs"] if part in run["values"])
         assert quota_run["errors"] == 0
         assert quota_run["served"] == 10
+
+    gateway_run = next(run["values"]["gateway_concurrent"] for run in results["runs"] if run["client"] == "port"
+                       and "gateway_concurrent" in run["values"])  # fmt: skip
+    assert (gateway_run["streams"], gateway_run["errors"], gateway_run["lost_chunks"]) == (4, 0, 0)
+    assert gateway_run["peak_rss_mb"] > 0
+    assert not [run for run in results["runs"] if run["client"] == "litellm"]  # not selected: no proxy started
 
     skipped = results["meta"]["skipped"]
     if importlib.util.find_spec("openai") is None:
@@ -70,7 +79,8 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
     for label in ("import time", "CPU per 1,000 deltas", "short request, sequential", "concurrent streams: wall",
                   "RSS with the 8 handlers built", "Bedrock SigV4 + event-stream decode",
                   "limiter overhead per request, unthrottled", "limiter at 3× quota, 429 + retry-after: time",
-                  "limiter at 3× quota, OpenAI headers: 429s"):  # fmt: skip
+                  "limiter at 3× quota, OpenAI headers: 429s", "HTTP proxy: latency added per short request, streamed",
+                  "HTTP proxy: concurrent streams: proxy's peak RSS"):  # fmt: skip
         assert label in done.stdout
     if importlib.util.find_spec("matplotlib") is None:
         assert "chart: skipped" in done.stdout

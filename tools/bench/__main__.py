@@ -24,6 +24,17 @@ directory and budgets (day, month per key id, per query) that admit every reques
 per short request of the router with the ledger over the bare router (``--router-requests``,
 alternating; difference of the medians), and ``--concurrency`` requests at once with budgets
 against the same without a ledger (median wall time of three rounds each, alternating).
+
+``gateway`` (issue #20) runs HTTP proxies in processes of their own in front of the loopback
+server on the openai wire (``tools.bench.proxies``): the port's gateway (``python -m gateway
+serve``, client ``port``) and, side by side when litellm is selected and ``litellm[proxy]`` is
+installed, the LiteLLM proxy (client ``litellm``). Two parts: the latency a proxy adds to a short
+request over its library called in-process (``--gateway-requests`` each way, alternating, raw
+aiohttp as the proxy's client, streamed and with ``"stream": false``; the difference of the
+medians; the proxy process's CPU per request; again with the openai SDK as the client, through
+the proxy against straight to the server), and
+``--concurrency`` streams of ``--gateway-deltas`` at once through it (wall time, the proxy
+process's peak RSS, errors and deltas lost: every stream must carry the upstream's deltas).
 """
 
 from __future__ import annotations
@@ -42,11 +53,13 @@ from typing import Any
 
 from .clients import CLIENTS, PEER_MODULES, SUPPORTED_WIRES, WIRES
 from .report import IMPORT_MODULES, render_table, summarize, write_chart, write_json
-from .worker import IMPORT_PROBE, LEDGER_MEASURES, LIMITER_MEASURES, ROUTER_MEASURES
+from .worker import GATEWAY_MEASURES, IMPORT_PROBE, LEDGER_MEASURES, LIMITER_MEASURES, ROUTER_MEASURES
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MEASURES = ("import", "cpu", "short", "concurrent", "handlers", "sign", "limiter", "router", "ledger")
+MEASURES = (
+    "import", "cpu", "short", "concurrent", "handlers", "sign", "limiter", "router", "ledger", "gateway"
+)  # fmt: skip
 STREAM_MEASURES = ("cpu", "short", "concurrent")
 
 FULL = {
@@ -63,6 +76,8 @@ FULL = {
     "quota_per_s": 200.0,
     "router_requests": 1000,
     "router_rounds": 5,
+    "gateway_requests": 500,
+    "gateway_deltas": 50,
     "timeout": 900.0,
 }
 QUICK = {
@@ -79,6 +94,8 @@ QUICK = {
     "quota_per_s": 250.0,
     "router_requests": 300,
     "router_rounds": 5,
+    "gateway_requests": 50,
+    "gateway_deltas": 20,
     "timeout": 120.0,
 }
 
@@ -111,6 +128,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--router-rounds", type=int, help="long streams each, bare handler and router (router CPU per delta)"
     )
+    parser.add_argument(
+        "--gateway-requests", type=int, help="short requests each, in-process and through the HTTP proxy"
+    )
+    parser.add_argument("--gateway-deltas", type=int, help="deltas of each concurrent stream through the HTTP proxy")
     parser.add_argument("--timeout", type=float, help="seconds a worker may take")
     parser.add_argument(
         "--json", type=Path, default=Path("bench-results/results.json"), help="raw results file"
@@ -195,6 +216,11 @@ def run_process(command: list[str], timeout: float) -> dict[str, Any]:
     return {"ok": False, "error": f"exit {done.returncode}: {tail}"[:500]}
 
 
+def litellm_proxy_installed() -> bool:
+    """Whether the LiteLLM proxy can run here (``litellm[proxy]`` brings uvicorn and fastapi)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("litellm", "uvicorn", "fastapi"))
+
+
 def plan(
     args: argparse.Namespace, clients: list[str], port_wires: list[str]
 ) -> list[tuple[tuple[str, ...], str, list[str]]]:
@@ -222,6 +248,12 @@ def plan(
             groups.append((LEDGER_MEASURES, "openai", ["port"]))
         else:
             groups.extend(((measure,), "openai", ["port"]) for measure in LEDGER_MEASURES)
+    if "gateway" in measures and "port" in clients and "openai" in port_wires:
+        proxies = ["port"] + (["litellm"] if "litellm" in clients and litellm_proxy_installed() else [])
+        if args.quick:
+            groups.append((GATEWAY_MEASURES, "openai", proxies))
+        else:
+            groups.extend(((measure,), "openai", proxies) for measure in GATEWAY_MEASURES)
     streams = tuple(m for m in STREAM_MEASURES if m in measures)
     for wire in WIRES:
         speakers = [c for c in clients if wire in SUPPORTED_WIRES[c] and (c != "port" or wire in port_wires)]
@@ -256,6 +288,8 @@ def command(
         "quota_per_s": args.quota_per_s,
         "router_requests": args.router_requests,
         "router_rounds": args.router_rounds,
+        "gateway_requests": args.gateway_requests,
+        "gateway_deltas": args.gateway_deltas,
     }
     return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
 
@@ -276,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     notes = [f"{name}: skipped, {why}" for name, why in skipped.items()]
     if "port" in clients and "openai" not in port_wires:
         notes.append("port/openai: not available (providers/openai.py does not exist yet)")
+    if "gateway" in args.measures.split(",") and "litellm" in clients and not litellm_proxy_installed():
+        notes.append("litellm proxy: skipped, not installed (the `bench` extra brings litellm[proxy])")
     groups = plan(args, clients, port_wires)
     total = args.reps * sum(len(group[2]) for group in groups)
     started = time.time()
@@ -307,7 +343,12 @@ def main(argv: list[str] | None = None) -> int:
         server.close()
 
     wires_of = {"import": ["-"], "handlers": ["-"], "sign": ["bedrock"]}
-    wires_of.update({measure: ["openai"] for measure in LIMITER_MEASURES + ROUTER_MEASURES + LEDGER_MEASURES})
+    wires_of.update(
+        {
+            measure: ["openai"]
+            for measure in LIMITER_MEASURES + ROUTER_MEASURES + LEDGER_MEASURES + GATEWAY_MEASURES
+        }
+    )
     for measure in STREAM_MEASURES:
         wires_of[measure] = list(WIRES)
     rows = summarize(runs, wires_of)
@@ -334,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         f"short: {args.short_requests} × {args.short_deltas} deltas; concurrent: {args.concurrency} × "
         f"{args.concurrent_deltas} deltas; limiter: {args.limiter_requests} short requests plain and "
         f"limited, {args.quota_requests} concurrent at a quota of {args.quota_per_s:g}/s; "
+        f"gateway: {args.gateway_requests} short requests each way, {args.concurrency} × "
+        f"{args.gateway_deltas} deltas concurrent; "
         f"Python {meta['python']}, {meta['cpus']} CPUs"
     )
     for note in notes:

@@ -8,6 +8,8 @@
 - ``openai-python``, ``anthropic-python``, ``litellm``: what a user would pick instead. The two
   SDKs get an httpx pool as large as the port's (``POOL``), the only knob that matters for 1,000
   concurrent streams; litellm runs with its defaults.
+- ``ProxyClient``: raw aiohttp to an OpenAI-compatible HTTP proxy (the gateway measure's: the
+  port's gateway, the LiteLLM proxy), checking each delta's text and counting the ones lost.
 
 ``make_client(name, wire, origin)`` returns a ``Client``; ``await client.stream(n)`` makes one
 request for ``n`` deltas and raises ``AssertionError`` unless exactly ``n`` text deltas and a final
@@ -314,6 +316,89 @@ class LedgerRouterClient(PortClient):
         await super().close()
 
 
+class ProxyClient(Client):
+    """Raw aiohttp to an OpenAI-compatible HTTP proxy (the gateway, the LiteLLM proxy) at
+    ``origin``, with the proxy's ``key``: the floor's request and line split, and a stricter
+    check of what came back. Every stream must carry exactly the upstream's deltas, in order
+    (their text is ``delta_text(0..n-1)``), the usage and ``data: [DONE]``; a stream that does
+    not is an ``AssertionError`` and counted: ``lost`` adds up the deltas missing from every
+    stream so far. With ``streamed=False`` each request asks for one JSON reply
+    (``"stream": false``) whose message must be the deltas' text, with the usage."""
+
+    name = "proxy"
+
+    def __init__(self, origin: str, key: str, streamed: bool = True) -> None:
+        self.url = f"{origin}/v1/chat/completions"
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        self.streamed = streamed
+        self.lost = 0
+        self._session: Any = None
+
+    async def stream(self, n: int) -> None:
+        import aiohttp
+
+        from .server import delta_text
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        request: dict[str, Any] = {
+            "model": OPENAI_MODEL,
+            "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt(n)}],
+            "stream": self.streamed,
+        }
+        if self.streamed:
+            request["stream_options"] = {"include_usage": True}
+        else:
+            await self._complete(n, json.dumps(request), "".join(delta_text(i) for i in range(n)))
+            return
+        body = json.dumps(request)
+        texts: list[str] = []
+        usage = done = False
+        async with self._session.post(self.url, data=body, headers=self.headers) as response:
+            if response.status != 200:
+                self.lost += n
+                raise AssertionError(f"{self.name}: HTTP {response.status}: {(await response.text())[:200]}")
+            rest = b""
+            loads = json.loads
+            async for chunk in response.content.iter_any():
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    if not line.startswith(b"data: "):
+                        continue
+                    if line.startswith(b"data: [DONE]"):
+                        done = True
+                        continue
+                    obj = loads(line[6:])
+                    choices = obj.get("choices")
+                    if choices and choices[0]["delta"].get("content"):
+                        texts.append(choices[0]["delta"]["content"])
+                    usage = usage or bool(obj.get("usage"))
+        expected = [delta_text(i) for i in range(n)]
+        if texts != expected or not usage or not done:
+            self.lost += len(set(expected).difference(texts))
+            raise AssertionError(
+                f"{self.name}: {len(texts)} of {n} deltas"
+                f"{'' if texts == expected[: len(texts)] else ' (out of order or altered)'}, "
+                f"usage {'seen' if usage else 'missing'}, [DONE] {'seen' if done else 'missing'}"
+            )
+
+    async def _complete(self, n: int, body: str, expected: str) -> None:
+        async with self._session.post(self.url, data=body, headers=self.headers) as response:
+            if response.status != 200:
+                self.lost += n
+                raise AssertionError(f"{self.name}: HTTP {response.status}: {(await response.text())[:200]}")
+            reply = await response.json()
+        text = reply["choices"][0]["message"]["content"]
+        if text != expected or not reply.get("usage"):
+            self.lost += n
+            raise AssertionError(f"{self.name}: a reply of {len(text or '')} characters for {len(expected)}")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 # --- peers ----------------------------------------------------------------------------------
 
 
@@ -328,11 +413,11 @@ class OpenAIPythonClient(Client):
 
     name = "openai-python"
 
-    def __init__(self, wire: str, origin: str) -> None:
+    def __init__(self, wire: str, origin: str, api_key: str = OPENAI_KEY) -> None:
         from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
         self.client = AsyncOpenAI(
-            api_key=OPENAI_KEY,
+            api_key=api_key,
             base_url=f"{origin}/v1",
             max_retries=0,
             http_client=DefaultAsyncHttpxClient(limits=_httpx_pool()),
@@ -396,11 +481,13 @@ class AnthropicPythonClient(Client):
 
 
 class LiteLLMClient(Client):
-    """litellm: ``acompletion(stream=True)`` with the provider prefix of the wire."""
+    """litellm: ``acompletion(stream=True)`` with the provider prefix of the wire (with
+    ``streamed=False``: ``acompletion(stream=False)``, one reply whose text must be the deltas')."""
 
     name = "litellm"
 
-    def __init__(self, wire: str, origin: str) -> None:
+    def __init__(self, wire: str, origin: str, streamed: bool = True) -> None:
+        self.streamed = streamed
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no model-price download
         import litellm
 
@@ -431,6 +518,18 @@ class LiteLLMClient(Client):
             }
 
     async def stream(self, n: int) -> None:
+        if not self.streamed:
+            from .server import delta_text
+
+            reply = await self._litellm.acompletion(
+                messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt(n)}],
+                max_retries=0,
+                **self.kwargs,
+            )
+            text = reply.choices[0].message.content
+            if text != "".join(delta_text(i) for i in range(n)) or not reply.usage:
+                raise AssertionError(f"{self.name}: a reply of {len(text or '')} characters for {n} deltas")
+            return
         deltas = 0
         usage = False
         response = await self._litellm.acompletion(

@@ -3,7 +3,9 @@
 Every figure is the median over the repetitions, with its min–max, and its ratio to the floor's
 median for the same measure and wire in the same run (for the Bedrock signing measure the floor
 is botocore doing the same work; the limiter's and the router's rows have no floor: they compare
-the port with itself, without a limiter or router, or with the ideal time of a quota).
+the port with itself, without a limiter or router, or with the ideal time of a quota; the HTTP
+proxies' rows neither: the gateway and the LiteLLM proxy side by side, each against its library
+in-process).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .clients import CLIENTS
+from .worker import GATEWAY_MEASURES
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,17 @@ METRICS = (
     Metric("ledger_overhead", "record_overhead_us", "router + SQLite ledger, no budgets: overhead per request", "µs"),
     Metric("ledger_overhead", "record_overhead_cpu_us", "router + SQLite ledger, no budgets: overhead, CPU", "µs"),
     Metric("ledger_concurrent", "wall_vs_router", "1,000 concurrent requests with budgets: wall", "× router"),
+    Metric("gateway_overhead", "json_overhead_ms", "HTTP proxy: latency added per short request, stream: false", "ms"),
+    Metric("gateway_overhead", "overhead_ms", "HTTP proxy: latency added per short request, streamed", "ms"),
+    Metric("gateway_overhead", "sdk_overhead_ms", "HTTP proxy: latency added per short request, openai SDK", "ms"),
+    Metric("gateway_overhead", "json_proxy_cpu_ms", "HTTP proxy: its CPU per short request, stream: false", "ms"),
+    Metric("gateway_overhead", "proxy_cpu_ms", "HTTP proxy: its CPU per short request, streamed", "ms"),
+    Metric("gateway_concurrent", "wall_s", "HTTP proxy: concurrent streams: wall", "s"),
+    Metric("gateway_concurrent", "peak_rss_mb", "HTTP proxy: concurrent streams: proxy's peak RSS", "MB"),
 )
+
+PROXY_NAMES = {"port": "gateway", "litellm": "litellm proxy"}
+"""How the gateway measure's rows name the proxy each client runs."""
 
 QUOTA_MEASURES = ("limiter_quota", "limiter_quota_headers")
 
@@ -109,9 +122,16 @@ def _errors(runs: list[dict[str, Any]], measure: str, wire: str, client: str) ->
 
 def _target(metric: Metric, row: Row, runs: list[dict[str, Any]]) -> tuple[str, bool | None]:
     """The issue's target for a port row, and whether this run meets it."""
-    if row.client != "port" or row.median is None:
+    if row.client not in ("port", "gateway") or row.median is None:
         return "", None
     key = (metric.measure, metric.key)
+    if key in (("gateway_overhead", "overhead_ms"), ("gateway_overhead", "json_overhead_ms")):
+        return "≤ 1 ms", row.median <= 1
+    if key == ("gateway_concurrent", "wall_s"):
+        measured = _measure_values(runs, metric.measure, row.wire, "port")
+        clean = all(v["errors"] == 0 and v["lost_chunks"] == 0 for v in measured)
+        failed = _errors(runs, metric.measure, row.wire, "port")
+        return "0 errors, 0 lost chunks", bool(measured) and clean and not failed
     if key == ("cpu", "cpu_ms_per_1k"):
         return "≤ 1.5× floor", row.ratio is not None and row.ratio <= 1.5
     if key == ("short", "ms_per_request"):
@@ -178,7 +198,7 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                     label=metric.label,
                     unit=metric.unit,
                     wire=wire,
-                    client="botocore" if metric.measure == "sign" and client == "floor" else client,
+                    client=_shown(metric.measure, client),
                     runs=len(values),
                     median=median,
                     low=min(values) if values else None,
@@ -190,7 +210,9 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                 )
                 row.target, row.met = _target(metric, row, runs)
                 notes = []
-                if metric.key == "wall_s":
+                if metric.measure in GATEWAY_MEASURES:
+                    notes.extend(_proxy_notes(metric, _measure_values(runs, metric.measure, wire, client), client))
+                elif metric.key == "wall_s":
                     errors = [
                         run["values"]["concurrent"]
                         for run in runs
@@ -250,6 +272,55 @@ def summarize(runs: list[dict[str, Any]], wires_of: dict[str, list[str]]) -> lis
                 row.note = "; ".join(notes)
                 rows.append(row)
     return rows
+
+
+def _shown(measure: str, client: str) -> str:
+    """The client column: botocore is the signing measure's floor; the gateway measure names
+    the proxy."""
+    if measure == "sign" and client == "floor":
+        return "botocore"
+    if measure in GATEWAY_MEASURES:
+        return PROXY_NAMES.get(client, client)
+    return client
+
+
+def _proxy_notes(metric: Metric, measured: list[dict[str, Any]], client: str) -> list[str]:
+    """What the HTTP proxy rows add: the medians behind a difference, the sizes, the errors."""
+    if not measured:
+        return []
+    median = statistics.median
+    library = "handler" if client == "port" else "litellm.acompletion"
+    if client != "port" and metric.key.startswith("json_"):
+        library += "(stream=False)"
+    if metric.key in ("overhead_ms", "json_overhead_ms"):
+        prefix = metric.key[: -len("overhead_ms")]
+        inside = median(v[f"{prefix}in_process_ms"] for v in measured)
+        through = median(v[f"{prefix}proxy_ms"] for v in measured)
+        return [f"{library} in-process {inside:.3f} ms, through the proxy {through:.3f} ms "
+                f"({measured[0]['requests']} each, alternating)"]
+    if metric.key == "sdk_overhead_ms":
+        direct = [v["sdk_direct_ms"] for v in measured if "sdk_direct_ms" in v]
+        through = [v["sdk_proxy_ms"] for v in measured if "sdk_proxy_ms" in v]
+        return [f"openai SDK to the server {median(direct):.3f} ms, through the proxy {median(through):.3f} ms"] if direct else []
+    if metric.key in ("proxy_cpu_ms", "json_proxy_cpu_ms"):
+        inside = median(v[metric.key.replace("proxy_cpu", "in_process_cpu")] for v in measured)
+        return [f"user + system CPU of the proxy process per request; the {library} in-process {inside:.3f} ms"]
+    if metric.key == "wall_s":
+        first = measured[0]
+        errors = sum(v["errors"] for v in measured)
+        lost = sum(v["lost_chunks"] for v in measured)
+        cpu = median(v["proxy_cpu_s"] for v in measured)
+        notes = [f"{first['streams']} streams × {first['deltas']} deltas", f"{errors} errors",
+                 f"{lost} chunks lost", f"proxy CPU {cpu:.1f} s"]
+        error = next((v["first_error"] for v in measured if v.get("first_error")), None)
+        if error:
+            notes.append(error[:80])
+        return notes
+    if metric.key == "peak_rss_mb":
+        idle = median(v["idle_rss_mb"] for v in measured)
+        start = median(v["start_s"] for v in measured)
+        return [f"{idle:.0f} MB idle after start (started in {start:.1f} s)"]
+    return []
 
 
 def _quota_notes(metric: Metric, measured: list[dict[str, Any]]) -> list[str]:

@@ -3,7 +3,8 @@
 One listener serves the four wire formats the port's handlers speak, picked by the request path:
 
 - ``…/chat/completions``: OpenAI chat-completions SSE (a role chunk, the deltas, a finish chunk,
-  a usage chunk with empty ``choices``, ``[DONE]``);
+  a usage chunk with empty ``choices``, ``[DONE]``); a request without ``"stream": true`` gets
+  the same reply as one ``chat.completion`` JSON;
 - ``…/messages``: Anthropic Messages SSE (``message_start``, ``content_block_start``, the
   ``content_block_delta`` events, ``content_block_stop``, ``message_delta`` with the usage,
   ``message_stop``);
@@ -53,6 +54,7 @@ def delta_text(i: int) -> str:
 PROMPT_TOKENS = 21
 
 _N_PATTERN = re.compile(rb"ndeltas=(\d+)")
+_STREAMED = re.compile(rb'"stream"\s*:\s*true')
 
 
 def _sse(data: str, event: str | None = None) -> bytes:
@@ -98,6 +100,29 @@ def openai_events(n: int) -> tuple[bytes, ...]:
     events.append(_sse(head + f'[],"usage":{_compact(usage)}}}'))
     events.append(_sse("[DONE]"))
     return tuple(events)
+
+
+@lru_cache(maxsize=16)
+def openai_completion(n: int) -> bytes:
+    """The same reply not streamed (a request without ``"stream": true``): one chat.completion."""
+    usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": n, "total_tokens": PROMPT_TOKENS + n}
+    return _compact(
+        {
+            "id": "chatcmpl-Bbench000000000000000000001",
+            "object": "chat.completion",
+            "created": 1767225600,
+            "model": "gpt-4o-2024-08-06",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "".join(delta_text(i) for i in range(n))},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": usage,
+        }
+    ).encode()
 
 
 @lru_cache(maxsize=16)
@@ -304,6 +329,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if route is None:
         return web.json_response({"error": {"message": f"bench server: no stream at {path}"}}, status=404)
     _, build, content_type = route
+    if build is openai_events and _STREAMED.search(body) is None:
+        return web.Response(body=openai_completion(n), content_type="application/json", headers=extra)
     events = build(n)
     response = web.StreamResponse(status=200, headers={"Content-Type": content_type, **extra})
     await response.prepare(request)

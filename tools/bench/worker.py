@@ -550,6 +550,140 @@ async def run_ledger(spec: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# --- the HTTP gateway (issue #20) beside the LiteLLM proxy --------------------------------------
+
+GATEWAY_MEASURES = ("gateway_overhead", "gateway_concurrent")
+"""The gateway measure's parts, each through an HTTP proxy in a process of its own
+(``tools.bench.proxies``: ``port`` runs the port's gateway, ``litellm`` the LiteLLM proxy) in
+front of the loopback server on the openai wire: the latency it adds to a short request over the
+same library called in-process; ``concurrency`` streams at once through it."""
+
+
+async def _against(proxy: Any, in_process: Any, client: Any, m: int, n: int) -> dict[str, float]:
+    """``m`` requests of ``n`` deltas each way, alternating: the library in-process and
+    ``client`` through the proxy; the medians, their difference, the CPU of a request in-process
+    (median) and the proxy process's CPU per request (its total over the ``m``)."""
+    median = statistics.median
+    for _ in range(3):
+        await client.stream(n)
+        await in_process.stream(n)
+    gc.collect()
+    cpu0 = proxy.cpu_s()
+    wall, cpu = await _alternate(in_process, client, m, n)
+    proxy_cpu = proxy.cpu_s() - cpu0
+    return {
+        "in_process_ms": median(wall["plain"]) * 1000,
+        "proxy_ms": median(wall["router"]) * 1000,
+        "overhead_ms": (median(wall["router"]) - median(wall["plain"])) * 1000,
+        "in_process_cpu_ms": median(cpu["plain"]) * 1000,
+        "proxy_cpu_ms": proxy_cpu * 1000 / m,
+    }
+
+
+async def _proxy_overhead(
+    spec: dict[str, Any], proxy: Any, in_process: Any, in_process_whole: Any
+) -> dict[str, Any]:
+    """Short requests, alternating: through the proxy (raw aiohttp, ``ProxyClient``), streamed
+    and then not (``"stream": false``, one JSON reply), against the library in-process on the
+    same server, streamed (``in_process``) and not (``in_process_whole``: the port's handler
+    streams either way, as the gateway does; litellm asks the server for one JSON reply, as its
+    proxy does); the difference of the medians, and the proxy process's CPU per request. Then
+    the openai SDK as the client (streamed), through the proxy against straight to the server,
+    when the SDK is installed."""
+    import importlib.util
+
+    from .clients import OpenAIPythonClient, ProxyClient
+
+    m, n = spec["gateway_requests"], spec["short_deltas"]
+    values: dict[str, Any] = {"requests": m}
+    streamed, whole = ProxyClient(proxy.origin, proxy.key), ProxyClient(proxy.origin, proxy.key, streamed=False)
+    try:
+        values.update(await _against(proxy, in_process, streamed, m, n))
+        values.update(
+            {f"json_{k}": v for k, v in (await _against(proxy, in_process_whole, whole, m, n)).items()}
+        )
+    finally:
+        await streamed.close()
+        await whole.close()
+    if importlib.util.find_spec("openai") is not None:
+        median = statistics.median
+        direct = OpenAIPythonClient("openai", spec["origin"])
+        through = OpenAIPythonClient("openai", proxy.origin, api_key=proxy.key)
+        try:
+            for _ in range(3):
+                await direct.stream(n)
+                await through.stream(n)
+            gc.collect()
+            wall, _ = await _alternate(direct, through, m, n)
+        finally:
+            await direct.close()
+            await through.close()
+        values["sdk_direct_ms"] = median(wall["plain"]) * 1000
+        values["sdk_proxy_ms"] = median(wall["router"]) * 1000
+        values["sdk_overhead_ms"] = (median(wall["router"]) - median(wall["plain"])) * 1000
+    return values
+
+
+async def _proxy_concurrent(spec: dict[str, Any], proxy: Any) -> dict[str, Any]:
+    """``concurrency`` streams of ``gateway_deltas`` at once through the proxy: wall time, the
+    proxy's peak RSS (``VmHWM``, its start included) and CPU, errors and deltas lost."""
+    from .clients import ProxyClient
+
+    c, n = spec["concurrency"], spec["gateway_deltas"]
+    client = ProxyClient(proxy.origin, proxy.key)
+    try:
+        await client.stream(n)
+        gc.collect()
+        idle_rss, cpu0 = proxy.rss_mb(), proxy.cpu_s()
+        wall0 = time.perf_counter()
+        outcomes = await asyncio.gather(*(client.stream(n) for _ in range(c)), return_exceptions=True)
+        wall = time.perf_counter() - wall0
+        cpu = proxy.cpu_s() - cpu0
+    finally:
+        await client.close()
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    values: dict[str, Any] = {
+        "wall_s": wall,
+        "peak_rss_mb": proxy.peak_rss_mb(),
+        "idle_rss_mb": idle_rss,
+        "proxy_cpu_s": cpu,
+        "errors": len(errors),
+        "lost_chunks": client.lost,
+        "streams": c,
+        "deltas": n,
+        "start_s": proxy.start_s,
+    }
+    if errors:
+        values["first_error"] = f"{type(errors[0]).__name__}: {errors[0]}"[:300]
+    return values
+
+
+async def run_gateway(spec: dict[str, Any]) -> dict[str, Any]:
+    """Start the proxy of the spec's client (``port``: the gateway, ``litellm``: the LiteLLM
+    proxy), take each gateway measure the spec names through it, stop it."""
+    from .clients import LiteLLMClient, PortClient
+    from .proxies import ProxyProcess
+    from .server import raise_open_files_limit
+
+    raise_open_files_limit()  # the proxy inherits it: 2 sockets per stream
+    port = spec["client"] == "port"
+    proxy = ProxyProcess("gateway" if port else "litellm", spec["origin"])
+    in_process = (PortClient if port else LiteLLMClient)("openai", spec["origin"])
+    whole = in_process if port else LiteLLMClient("openai", spec["origin"], streamed=False)
+    values: dict[str, Any] = {}
+    try:
+        await proxy.start()
+        for measure in spec["measures"]:
+            if measure == "gateway_overhead":
+                values[measure] = await _proxy_overhead(spec, proxy, in_process, whole)
+            else:
+                values[measure] = await _proxy_concurrent(spec, proxy)
+    finally:
+        proxy.close()
+        await in_process.close()  # litellm's closes every client of the module, ``whole``'s too
+    return values
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     try:
@@ -564,6 +698,8 @@ def main(argv: list[str]) -> int:
             values = asyncio.run(run_router(spec))
         elif kind in LEDGER_MEASURES:
             values = asyncio.run(run_ledger(spec))
+        elif kind in GATEWAY_MEASURES:
+            values = asyncio.run(run_gateway(spec))
         else:
             values = asyncio.run(run_streams(spec))
         result: dict[str, Any] = {"ok": True, "values": values}
