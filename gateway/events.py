@@ -35,7 +35,7 @@ class EventBus:
     def __init__(self, queue_size: int = 1000) -> None:
         self.queue_size = queue_size
         self.dropped = 0
-        self._queues: set[asyncio.Queue[Event]] = set()
+        self._queues: dict[asyncio.Queue[Event], frozenset[str]] = {}  # each subscriber's types (empty: all)
         self._callbacks: dict[str, list[Callable[[Event], Any]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -60,27 +60,30 @@ class EventBus:
 
         return off
 
-    async def events(self, *types: str) -> AsyncIterator[Event]:
-        """The events published from now on (of ``types``, or all), until the caller stops."""
+    def subscribe(self, *types: str) -> Subscription:
+        """A subscription to the events of ``types`` (or all), registered at once: every event
+        published from this call on is queued for it until it is closed (a context manager)."""
         unknown = set(types) - EVENT_TYPES
         if unknown:
             raise ValueError(f"unknown event types {sorted(unknown)}")
         queue: asyncio.Queue[Event] = asyncio.Queue(self.queue_size)
-        self._queues.add(queue)
-        try:
-            while True:
-                event = await queue.get()
-                if not types or event.type in types:
-                    yield event
-        finally:
-            self._queues.discard(queue)
+        self._queues[queue] = frozenset(types)
+        return Subscription(self, queue)
+
+    async def events(self, *types: str) -> AsyncIterator[Event]:
+        """The events published from now on (of ``types``, or all), until the caller stops."""
+        with self.subscribe(*types) as subscription:
+            async for event in subscription:
+                yield event
 
     def publish(self, event_type: str, data: dict[str, Any]) -> None:
         """Deliver an event to every subscriber without waiting."""
         if not self.has_subscribers:
             return
         event = Event(event_type, data)
-        for queue in self._queues:
+        for queue, types in self._queues.items():
+            if types and event_type not in types:
+                continue
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
@@ -94,3 +97,27 @@ class EventBus:
                     task.add_done_callback(self._tasks.discard)
             except Exception:
                 log.exception("event callback for %s failed", event_type)
+
+
+class Subscription:
+    """One subscriber's bounded queue on an ``EventBus`` (``EventBus.subscribe``): an async
+    iterator of its events until ``close()``."""
+
+    def __init__(self, bus: EventBus, queue: asyncio.Queue[Event]) -> None:
+        self._bus = bus
+        self._queue = queue
+
+    def close(self) -> None:
+        self._bus._queues.pop(self._queue, None)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._queue.get()

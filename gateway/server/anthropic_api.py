@@ -28,7 +28,7 @@ from aiohttp import web
 
 from gateway.strategies import StrategyResult
 
-from .auth import authenticate
+from .auth import admit
 from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE
 
@@ -51,22 +51,22 @@ register_shape(PATH, anthropic_shape)
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages``: the reply streamed as Anthropic's events, or one ``message``."""
     state = request.app[STATE]
-    key = authenticate(request)
+    key = await admit(request)
     body = await json_body(request)
     parsed = parse_request(body)
     target = state.resolve(parsed.model, key, body.get("optillm_approach"))
     log = request_log()
-    log.deployment = target.name
+    log.route(target.name)
     if target.strategy is not None:
         try:
             result = await state.run_strategy(target, parsed.messages, parsed.system, parsed.max_tokens)
         except Exception as error:
             raise upstream_problem(error, state.redact) from error
-        stream: AsyncGenerator[dict[str, Any], None] = _strategy_chunks(result)
+        stream: AsyncGenerator[dict[str, Any], None] = log.chunks(_strategy_chunks(result))
     else:
         router = state.with_options(target, parsed.temperature, parsed.max_tokens)
-        stream = router.create_message(parsed.system, parsed.messages, parsed.metadata,
-                                       key_id=None if key is None else key.id)
+        stream = log.chunks(router.create_message(parsed.system, parsed.messages, parsed.metadata,
+                                                  key_id=None if key is None else key.id))
     encoder = AnthropicEncoder(parsed.model)
     try:
         # nothing is answered before the first chunk: a failure until then has its own status

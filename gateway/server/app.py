@@ -1,11 +1,13 @@
 """The gateway's ``aiohttp.web`` application (ours): each API module's routes, plus
 ``GET /health`` (liveness), ``GET /ready`` (503 when no deployment is available),
-``GET /metrics`` (the ledger's Prometheus registry) and ``GET /v1/models`` (the deployments
-and groups the caller's key may use, in OpenAI's list shape)."""
+``GET /metrics`` (the ledger's Prometheus registry), ``GET /v1/models`` (the deployments
+and groups the caller's key may use, in OpenAI's list shape) and ``GET /v1/events`` (a
+WebSocket of the gateway's events, ``events_api``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+import weakref
 from typing import Any, Mapping
 
 from aiohttp import web
@@ -13,10 +15,11 @@ from aiohttp import web
 import providers
 from gateway.router import Router
 
-from . import anthropic_api, native_api, openai_api
+from . import anthropic_api, events_api, native_api, openai_api
 from .auth import authenticate
 from .config import GatewayConfig, load_gateway_config
 from .errors import add_request_id, problem_middleware
+from .events import EVENTS, RequestEvents
 from .state import STATE, GatewayState
 
 routes = web.RouteTableDef()
@@ -33,14 +36,18 @@ def build_app(config: GatewayConfig | str | Path | Mapping[str, Any]) -> web.App
         config = load_gateway_config(config)
     router = Router.from_config(config.router)
     app = web.Application(middlewares=[problem_middleware], client_max_size=config.server.max_body_bytes)
-    app[STATE] = GatewayState(config, router)
+    app[STATE] = state = GatewayState(config, router)
+    app[EVENTS] = RequestEvents(state.events, router)
+    app[events_api.SOCKETS] = weakref.WeakSet()
     app[native_api.HANDLERS] = native_api.Handlers()
     app.on_response_prepare.append(add_request_id)
+    app.on_shutdown.append(events_api.close_sockets)
     app.on_cleanup.append(_close)
     app.add_routes(routes)
     app.add_routes(openai_api.routes)
     app.add_routes(anthropic_api.routes)
     app.add_routes(native_api.routes)
+    app.add_routes(events_api.routes)
     return app
 
 

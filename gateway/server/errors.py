@@ -21,12 +21,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncGenerator, Awaitable, Callable
 
 from aiohttp import web
 
 from gateway.errors import AttemptTimedOut, BudgetExceeded, NoDeploymentAvailable, StreamInterrupted
 from gateway.routing.failures import headers_of, status_of
+
+from .events import EVENTS, RequestEvents
 
 access_logger = logging.getLogger("gateway.access")
 logger = logging.getLogger("gateway.server")
@@ -61,6 +63,19 @@ class RequestLog:
     deployment: str | None = None
     status: int | None = None
     tokens: int | None = None
+    events: RequestEvents | None = None
+    path: str = ""
+
+    def route(self, deployment: str) -> None:
+        """The request goes to ``deployment`` (a deployment or group name): logged, and the
+        ``response_start`` event."""
+        self.deployment = deployment
+        if self.events is not None:
+            self.events.start(self, self.path)
+
+    def chunks(self, stream: AsyncGenerator[dict[str, Any], None]) -> AsyncGenerator[dict[str, Any], None]:
+        """The reply's chunks, each text chunk a ``response_chunk`` event when anyone listens."""
+        return stream if self.events is None else self.events.chunks(self, stream)
 
 
 _current: contextvars.ContextVar[RequestLog] = contextvars.ContextVar("gateway_request_log")
@@ -168,7 +183,7 @@ async def problem_middleware(
 ) -> web.StreamResponse:
     """Every problem in its API's shape; the request id and the access log line."""
     started = time.monotonic()
-    log = RequestLog(uuid.uuid4().hex)
+    log = RequestLog(uuid.uuid4().hex, events=request.app.get(EVENTS), path=request.path)
     token = _current.set(log)
     status = 500
     try:
@@ -192,12 +207,15 @@ async def problem_middleware(
         return response
     finally:
         _current.reset(token)
+        latency = time.monotonic() - started
         if access_logger.isEnabledFor(logging.INFO):
             access_logger.info(
                 "%s %s %s key=%s deployment=%s status=%s tokens=%s latency_ms=%.1f",
                 log.request_id, request.method, request.path, log.key_id or "-", log.deployment or "-",
-                log.status or status, "-" if log.tokens is None else log.tokens, (time.monotonic() - started) * 1000,
+                log.status or status, "-" if log.tokens is None else log.tokens, latency * 1000,
             )
+        if log.events is not None and log.deployment is not None:
+            await log.events.complete(log, request.path, log.status or status, latency)
 
 
 def _aiohttp_problem(request: web.Request, http: web.HTTPException) -> HttpProblem:

@@ -31,7 +31,7 @@ import providers
 from gateway.errors import StreamInterrupted
 from gateway.reference_errors import error_transcript
 
-from .auth import authenticate
+from .auth import admit
 from .config import KeySpec
 from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE, GatewayState
@@ -110,7 +110,7 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
             raise HttpProblem(404, f"no deployment or group named {name!r}", "not_found_error",
                               param="deployment", code="deployment_not_found")
         target = state.resolve(name, key)
-        request_log().deployment = name
+        request_log().route(name)
         return target.router, key_id
     settings = body["settings"]
     if not isinstance(settings, dict):
@@ -118,7 +118,7 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
     if key is not None and not key.allow_settings:
         raise HttpProblem(403, "this key may not send its own settings", "permission_error",
                           param="settings", code="settings_not_allowed")
-    request_log().deployment = "settings"
+    request_log().route("settings")
     return request.app[HANDLERS].get(settings), None
 
 
@@ -129,7 +129,7 @@ def _data(value: Any, redact: Any) -> bytes:
 @routes.post(PREFIX + "create-message")
 async def create_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    key = authenticate(request)
+    key = await admit(request)
     body = await json_body(request)
     system_prompt, messages, metadata = body.get("systemPrompt"), body.get("messages"), body.get("metadata")
     if not isinstance(system_prompt, str) or not isinstance(messages, list) or not (metadata is None or isinstance(metadata, dict)):
@@ -146,7 +146,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         await response.write_eof()
         return response
     kwargs = {} if key_id is None else {"key_id": key_id}
-    stream = handler.create_message(system_prompt, messages, metadata, **kwargs)
+    stream = request_log().chunks(handler.create_message(system_prompt, messages, metadata, **kwargs))
     await response.prepare(request)
     try:
         try:
@@ -176,7 +176,7 @@ async def _error_event(response: web.StreamResponse, error: BaseException, redac
 @routes.post(PREFIX + "complete-prompt")
 async def complete_prompt(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    key = authenticate(request)
+    key = await admit(request)
     body = await json_body(request)
     prompt = body.get("prompt")
     if not isinstance(prompt, str):

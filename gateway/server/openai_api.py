@@ -344,12 +344,12 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     log = request_log()
     call = parse_request(body, log.request_id)
     target = state.resolve(call.model, key, body.get("optillm_approach"))
-    log.deployment = target.name
+    log.route(target.name)
     completion_id = f"chatcmpl-{log.request_id}"
     if target.strategy is not None:
         return await _strategy(request, state, target, call, completion_id)
     router = state.with_options(target, call.temperature, call.max_tokens)
-    chunks = router.create_message(call.system, call.messages, call.metadata, key_id=key.id if key else None)
+    chunks = log.chunks(router.create_message(call.system, call.messages, call.metadata, key_id=key.id if key else None))
     reply = Reply(call.max_tokens)
     try:
         if call.stream:

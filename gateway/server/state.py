@@ -55,7 +55,7 @@ class GatewayState:
         self.ledger = router.ledger
         self.keys = config.keys
         self.limiters = {key.id: AdaptiveLimiter(**key.limiter) for key in self.keys if key.limiter is not None}
-        self.events = EventBus()  # what GET /v1/events (a WebSocket, to come) serves
+        self.events = EventBus()  # what GET /v1/events serves (gateway.server.events publishes)
         self.names = {d.name for d in router.deployments}
         self.groups = {d.group for d in router.deployments if d.group}
         for key in self.keys:
