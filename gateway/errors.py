@@ -253,6 +253,13 @@ def _google_error(error: BaseException) -> dict[str, Any] | None:
     return inner if isinstance(inner, dict) else None
 
 
+def retry_after_of(exc: BaseException) -> float | None:
+    """Seconds an upstream's error says to wait (``_retry_after`` along ``exc``'s chain): what the
+    router cools a deployment down for after a 429."""
+    chain = _chain(exc)
+    return _retry_after(chain, next((g for g in map(_google_error, chain) if g is not None), None))
+
+
 def _retry_after(chain: list[BaseException], google: dict[str, Any] | None) -> float | None:
     """Seconds to wait: the response's ``retry-after-ms`` / ``retry-after`` headers, Google's
     ``RetryInfo.retryDelay`` (``"30s"``), or OpenAI's "Please try again in 1.5s"."""

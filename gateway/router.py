@@ -29,7 +29,7 @@ from typing import Any, AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from providers.sdk.retries import enabled as sdk_retries
 from providers.utils.tiktoken import TOKEN_FUDGE_FACTOR, get_encoder, tiktoken
 
-from .errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted
+from .errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted, retry_after_of
 from .options import settings_with
 from .routing.config import Deployment, build_deployment, load_config
 from .routing.failures import (
@@ -37,7 +37,6 @@ from .routing.failures import (
     backoff_s,
     is_caller_error,
     is_context_window_error,
-    retry_after_s,
     status_of,
 )
 from .routing.strategies import STRATEGIES
@@ -399,7 +398,7 @@ class Router:
         fails.append(now)
         while fails and fails[0] <= now - FAIL_WINDOW_S:
             fails.popleft()
-        retry_after = retry_after_s(error) if status_of(error) == 429 else None
+        retry_after = retry_after_of(error) if status_of(error) == 429 else None
         if retry_after is None and len(fails) < self.allowed_fails:
             return
         duration = max(self.cooldown_s, retry_after or 0.0)

@@ -323,17 +323,11 @@ async def test_provider_status_change_when_a_429_cools_the_provider_down(upstrea
 
 # --- typed errors -------------------------------------------------------------------------------
 
-# The router reads no status from the Gemini handler's rewrapped errors (a JSError whose cause is
-# genai's ApiError), so it retries them as "no response"; one attempt keeps these tests to one
-# request (the classification, not the router's retries, is what they pin).
-ONE_ATTEMPT = {"gemini": {"max_retries": 0}}
-
-
 
 @pytest.mark.parametrize("wire", WIRES)
 async def test_401_is_an_authentication_error(upstream: Upstream, make_manager: Any, wire: str) -> None:
     upstream.reply(error_reply(wire, 401, "invalid api key"))
-    manager = make_manager(wire, provider_options=ONE_ATTEMPT.get(wire))
+    manager = make_manager(wire)
     with pytest.raises(LLMAuthenticationError) as raised:
         await manager.generate_response("Hi")
     assert raised.value.provider == wire and raised.value.__cause__ is not None
@@ -344,7 +338,7 @@ async def test_401_is_an_authentication_error(upstream: Upstream, make_manager: 
 @pytest.mark.parametrize("wire", WIRES)
 async def test_429_with_retry_after_is_a_rate_limit_error(upstream: Upstream, make_manager: Any, wire: str) -> None:
     upstream.reply(error_reply(wire, 429, "rate limited", {"retry-after": "30"}))
-    manager = make_manager(wire, provider_options=ONE_ATTEMPT.get(wire))
+    manager = make_manager(wire)
     with pytest.raises(LLMRateLimitError) as raised:
         async for _ in manager.generate_response("Hi", stream=True):
             pass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,16 +19,17 @@ from loopback import Reply, Upstream, collect
 from gateway.errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted
 from gateway.router import AttemptRecord, Router
 from tools.bench import clients
-from tools.bench.server import anthropic_events, bedrock_events, openai_events
+from tools.bench.server import anthropic_events, bedrock_events, gemini_events, openai_events
 
 WIRES = ("openai", "anthropic", "bedrock")
 MESSAGES = [{"role": "user", "content": "Hi"}]
 CONTENT_TYPE = {
+    "gemini": "text/event-stream",
     "openai": "text/event-stream; charset=utf-8",
     "anthropic": "text/event-stream; charset=utf-8",
     "bedrock": "application/vnd.amazon.eventstream",
 }
-EVENTS = {"openai": openai_events, "anthropic": anthropic_events, "bedrock": bedrock_events}
+EVENTS = {"openai": openai_events, "anthropic": anthropic_events, "bedrock": bedrock_events, "gemini": gemini_events}
 # what a healthy 3-delta reply gives the caller: the deltas, then the usage
 TEXTS = [" tok0", " tok1", " tok2"]
 
@@ -170,6 +171,33 @@ async def test_429_with_retry_after_fails_over_and_cools_main_down_for_the_longe
     await collect(r.create_message("sys", MESSAGES))
     assert rec.tried == ["main", "backup", "backup"]
     assert r.stats()["main"]["cooldowns"] == 1
+
+
+def google_error(status: int, state: str, message: str, retry_delay: str | None = None) -> Reply:
+    """A Google API error body (the Gemini handler rewraps genai's ApiError in a plain Error)."""
+    error: dict[str, Any] = {"code": status, "message": message, "status": state}
+    if retry_delay is not None:
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}]
+    return Reply.json({"error": error}, status)
+
+
+async def test_gemini_429_cools_main_down_for_googles_retry_delay(upstream: Upstream) -> None:
+    """The status and the wait are read through the handler's rewrapped error (its ``__cause__``,
+    genai's ApiError) and Google's RetryInfo in the body: no retry on main, a 30 s cooldown."""
+    upstream.route("/main/", google_error(429, "RESOURCE_EXHAUSTED", "quota", "30s"))
+    r, rec, _ = await fails_over(upstream, "gemini", cooldown_s=5)
+    assert rec.records[0].status == 429
+    assert [name for name, _ in arrivals(upstream)] == ["main", "backup"]
+    health = await r.health()
+    assert health["main"]["available"] is False
+    assert 25 < health["main"]["available_at"] - rec.records[0].started_at < 31
+
+
+async def test_gemini_401_fails_over_without_a_retry(upstream: Upstream) -> None:
+    upstream.route("/main/", google_error(401, "UNAUTHENTICATED", "API key not valid"))
+    _, rec, _ = await fails_over(upstream, "gemini")
+    assert rec.records[0].status == 401
+    assert [name for name, _ in arrivals(upstream)] == ["main", "backup"]
 
 
 @pytest.mark.parametrize("wire", WIRES)

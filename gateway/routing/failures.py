@@ -27,11 +27,21 @@ CONTEXT_PATTERNS = re.compile(
 
 
 def status_of(error: BaseException) -> int | None:
-    status = getattr(error, "status", None)
-    if not isinstance(status, int) or isinstance(status, bool):
-        metadata = getattr(error, "metadata", None)
-        status = metadata.get("httpStatusCode") if isinstance(metadata, dict) else None
-    return status if isinstance(status, int) and not isinstance(status, bool) else None
+    """The HTTP status of an error: its ``status`` (AWS: ``$metadata.httpStatusCode``), else the
+    status of the SDK error a handler rewrapped (its ``__cause__``: the Gemini handler's
+    ``Error`` keeps only the text)."""
+    seen: BaseException | None = error
+    for _ in range(4):
+        if seen is None:
+            return None
+        status = getattr(seen, "status", None)
+        if not isinstance(status, int) or isinstance(status, bool):
+            metadata = getattr(seen, "metadata", None)
+            status = metadata.get("httpStatusCode") if isinstance(metadata, dict) else None
+        if isinstance(status, int) and not isinstance(status, bool):
+            return status
+        seen = seen.__cause__
+    return None
 
 
 def is_context_window_error(error: BaseException) -> bool:
