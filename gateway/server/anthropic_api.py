@@ -31,6 +31,7 @@ from gateway.strategies import StrategyResult
 from .auth import admit
 from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE
+from .streaming import SseResponse, StreamWriter
 
 PATH = "/v1/messages"
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
@@ -93,25 +94,25 @@ async def _stream(
     request: web.Request, encoder: AnthropicEncoder, first: dict[str, Any],
     stream: AsyncGenerator[dict[str, Any], None], redact: Any,
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers=SSE_HEADERS)
+    response = SseResponse(headers=SSE_HEADERS)
     await response.prepare(request)
+    writer = StreamWriter(response)
     opening = encoder.feed(first)  # (a first usage chunk is message_start's)
     try:
-        await response.write(_sse(encoder.start()) + _sse({"type": "ping"}) + b"".join(map(_sse, opening)))
+        writer.add(_sse(encoder.start()) + _sse({"type": "ping"}) + b"".join(map(_sse, opening)))
         try:
-            async for chunk in stream:
+            async for chunk in writer.chunks(stream):
                 events = encoder.feed(chunk)
                 if events:
-                    await response.write(b"".join(map(_sse, events)))
+                    writer.add(b"".join(map(_sse, events)))
         except ConnectionError:
             raise
         except Exception as error:  # StreamInterrupted: an error event, never message_stop
             problem = upstream_problem(error, redact)
             request_log().status = problem.status
-            await response.write(_sse(anthropic_shape(problem)))
+            await writer.end(_sse(anthropic_shape(problem)))
         else:
-            await response.write(b"".join(map(_sse, encoder.finish())))
-        await response.write_eof()
+            await writer.end(b"".join(map(_sse, encoder.finish())))
     except ConnectionError:  # the client went away: nothing to tell it
         request_log().status = CLIENT_GONE
     return response

@@ -35,6 +35,7 @@ from .auth import admit
 from .config import KeySpec
 from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE, GatewayState
+from .streaming import StreamWriter
 
 PREFIX = "/v1/handler/"
 HANDLER_CACHE_SIZE = 64
@@ -142,25 +143,24 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         raise
     except Exception as error:  # the reference's buildApiHandler threw
         await response.prepare(request)
-        await _error_event(response, error, state.redact)
-        await response.write_eof()
+        await response.write_eof(_error_event(error, state.redact))
         return response
     kwargs = {} if key_id is None else {"key_id": key_id}
     stream = request_log().chunks(handler.create_message(system_prompt, messages, metadata, **kwargs))
     await response.prepare(request)
+    writer = StreamWriter(response)
     try:
         try:
-            async for chunk in stream:
-                await response.write(b"data: " + _data(chunk, state.redact) + b"\n\n")
+            async for chunk in writer.chunks(stream):
+                writer.add(b"data: " + _data(chunk, state.redact) + b"\n\n")
         except ConnectionError:
             raise
         except StreamInterrupted as interrupted:
-            await _error_event(response, interrupted.__cause__ or interrupted, state.redact)
+            await writer.end(_error_event(interrupted.__cause__ or interrupted, state.redact))
         except Exception as error:
-            await _error_event(response, error, state.redact)
+            await writer.end(_error_event(error, state.redact))
         else:
-            await response.write(b"event: end\ndata: {}\n\n")
-        await response.write_eof()
+            await writer.end(b"event: end\ndata: {}\n\n")
     except ConnectionError:  # the client went away: nothing to tell it
         request_log().status = CLIENT_GONE
     finally:
@@ -168,9 +168,9 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _error_event(response: web.StreamResponse, error: BaseException, redact: Any) -> None:
+def _error_event(error: BaseException, redact: Any) -> bytes:
     request_log().status = upstream_problem(error, redact).status
-    await response.write(b"event: error\ndata: " + _data(native_error(error), redact) + b"\n\n")
+    return b"event: error\ndata: " + _data(native_error(error), redact) + b"\n\n"
 
 
 @routes.post(PREFIX + "complete-prompt")

@@ -31,6 +31,7 @@ from aiohttp import web
 from .auth import admit
 from .errors import CLIENT_GONE, HttpProblem, field, json_body, openai_shape, request_log, upstream_problem
 from .state import STATE, GatewayState, Target
+from .streaming import SseResponse, StreamWriter
 
 routes = web.RouteTableDef()
 
@@ -392,36 +393,36 @@ async def _stream(
         first = None
     except Exception as error:
         raise upstream_problem(error, state.redact) from None
-    response = web.StreamResponse(headers=SSE_HEADERS)
+    response = SseResponse(headers=SSE_HEADERS)
     await response.prepare(request)
-    write = response.write
-    await write(b"data: " + head + b'{"role":"assistant","content":""},"finish_reason":null}]}\n\n')
+    writer = StreamWriter(response)
+    writer.add(b"data: " + head + b'{"role":"assistant","content":""},"finish_reason":null}]}\n\n')
     try:
         if first is not None:
             delta = reply.delta(first)
             if delta is not None:
-                await write(b"data: " + head + _dumps(delta) + b',"finish_reason":null}]}\n\n')
-            async for chunk in chunks:
+                writer.add(b"data: " + head + _dumps(delta) + b',"finish_reason":null}]}\n\n')
+            async for chunk in writer.chunks(chunks):
                 delta = reply.delta(chunk)
                 if delta is not None:
-                    await write(b"data: " + head + _dumps(delta) + b',"finish_reason":null}]}\n\n')
+                    writer.add(b"data: " + head + _dumps(delta) + b',"finish_reason":null}]}\n\n')
     except ConnectionError:  # the client went away: nothing to tell it
         request_log().status = CLIENT_GONE
         return response
     except Exception as error:  # StreamInterrupted (the router), or a bug of ours
         problem = upstream_problem(error, state.redact)
         request_log().status = problem.status
-        await _write_or_gone(response, b"data: " + _dumps(openai_shape(problem)) + b"\n\n")
+        await _end_or_gone(writer, b"data: " + _dumps(openai_shape(problem)) + b"\n\n")
         return response
     end = head + b'{},"finish_reason":' + _dumps(reply.finish_reason()) + b"}]}"
     usage = head[: head.index(b'"choices":')] + b'"choices":[],"usage":' + _dumps(reply.usage()) + b"}"
-    await _write_or_gone(response, b"data: " + end + b"\n\n" + (b"data: " + usage + b"\n\n" if call.include_usage else b"") + DONE)
+    await _end_or_gone(writer, b"data: " + end + b"\n\n" + (b"data: " + usage + b"\n\n" if call.include_usage else b"") + DONE)
     return response
 
 
-async def _write_or_gone(response: web.StreamResponse, data: bytes) -> None:
+async def _end_or_gone(writer: StreamWriter, data: bytes) -> None:
     try:
-        await response.write(data)
+        await writer.end(data)
     except ConnectionError:
         request_log().status = CLIENT_GONE
 
