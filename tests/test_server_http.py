@@ -7,8 +7,10 @@ is well-formed; raw aiohttp sends what no SDK would."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import logging
+import threading
 from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -391,6 +393,41 @@ async def test_ready_health_and_metrics(upstream: Upstream, tmp_path: Path, capl
     assert "POST /v1/chat/completions key=team deployment=main status=200 tokens=24 latency_ms=" in line
     assert any("key=team deployment=cheap status=429" in line for line in lines)
     assert not any(KEY in line or OPENAI_KEY in line for line in lines)
+
+
+async def test_the_access_log_line_comes_after_the_reply(upstream: Upstream) -> None:
+    """A non-streamed reply has gone out when its access log line is written: a log handler that
+    holds the server's loop until a client in another thread has read the whole reply is not
+    kept waiting (it would be, for its 2 s, were the line written first)."""
+    upstream.reply(ok())
+    received = threading.Event()
+    waited: list[bool] = []
+
+    class HoldingHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            waited.append(received.wait(2))
+
+    def fetch(port: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("POST", "/v1/chat/completions", body=chat(),
+                           headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+        reply = connection.getresponse()
+        assert reply.status == 200 and json.loads(reply.read())["choices"][0]["message"]["content"] == TEXT
+        received.set()
+        connection.close()
+
+    access = logging.getLogger("gateway.access")
+    handler = HoldingHandler(logging.INFO)
+    access.addHandler(handler)
+    level = access.level
+    access.setLevel(logging.INFO)
+    try:
+        async with gateway(config(upstream)) as origin:
+            await asyncio.to_thread(fetch, int(origin.rsplit(":", 1)[1]))
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    assert waited == [True]
 
 
 async def test_not_ready_when_every_deployment_cools_down(upstream: Upstream, sdk: Sdk) -> None:

@@ -8,8 +8,8 @@ response takes is chosen by the request's path: ``register_shape(prefix, render)
 registered prefix wins; OpenAI's is the default, so an unknown route under any prefix answers in
 the shape of the API it looks like). ``problem_middleware`` also gives each request its id (the
 ``x-request-id`` header of every response, streamed or not) and writes one access log line
-(logger ``gateway.access``) when the request is done: request id, key id, deployment, status,
-tokens, latency; never a key.
+(logger ``gateway.access``) when the request is done, after its reply has gone out: request id,
+key id, deployment, status, tokens, latency; never a key.
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ async def problem_middleware(
         status = response.status
         if not response.prepared:  # (a stream got it when it was prepared: add_request_id)
             response.headers[REQUEST_ID_HEADER] = log.request_id
+            await _send(request, response)
         return response
     finally:
         _current.reset(token)
@@ -216,6 +217,17 @@ async def problem_middleware(
             )
         if log.events is not None and log.deployment is not None:
             await log.events.complete(log, request.path, log.status or status, latency)
+
+
+async def _send(request: web.Request, response: web.StreamResponse) -> None:
+    """Send a whole reply now, as aiohttp would once the handler returns, so that the access log
+    line is written after the client has its reply, not before. A client gone: aiohttp finds the
+    reply unsent and handles that as it always does."""
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except ConnectionError:
+        pass
 
 
 def _aiohttp_problem(request: web.Request, http: web.HTTPException) -> HttpProblem:
