@@ -1,7 +1,8 @@
 """``python -m tools.bench --quick`` end to end with tiny sizes: a smoke test, not a benchmark.
 
 Every measure runs in its worker process against the loopback server (the limiter's 3 × Q runs
-against its quota mode, the gateway measure through ``python -m gateway serve``), every client checks that it received every delta and the final usage, and the run writes its table, JSON and (with
+against its quota mode, the gateway measure through ``python -m gateway serve`` and the bare
+aiohttp relay), every client checks that it received every delta and the final usage, and the run writes its table, JSON and (with
 matplotlib) chart. A peer library that is not installed is reported as skipped by the bench.
 """
 
@@ -12,6 +13,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = [
@@ -63,10 +66,15 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
         assert quota_run["errors"] == 0
         assert quota_run["served"] == 10
 
-    gateway_run = next(run["values"]["gateway_concurrent"] for run in results["runs"] if run["client"] == "port"
-                       and "gateway_concurrent" in run["values"])  # fmt: skip
-    assert (gateway_run["streams"], gateway_run["errors"], gateway_run["lost_chunks"]) == (4, 0, 0)
-    assert gateway_run["peak_rss_mb"] > 0
+    for proxy in ("port", "floor"):  # the gateway, and its floor: the bare aiohttp relay
+        gateway_run = next(run["values"]["gateway_concurrent"] for run in results["runs"] if run["client"] == proxy
+                           and "gateway_concurrent" in run["values"])  # fmt: skip
+        assert (gateway_run["streams"], gateway_run["errors"], gateway_run["lost_chunks"]) == (4, 0, 0)
+        assert gateway_run["peak_rss_mb"] > 0
+    relay_run = next(run["values"]["gateway_overhead"] for run in results["runs"] if run["client"] == "floor"
+                     and "gateway_overhead" in run["values"])  # fmt: skip
+    assert relay_run["requests"] == 2
+    assert relay_run["overhead_ms"] == pytest.approx(relay_run["proxy_ms"] - relay_run["in_process_ms"])
     assert not [run for run in results["runs"] if run["client"] == "litellm"]  # not selected: no proxy started
 
     skipped = results["meta"]["skipped"]
@@ -82,6 +90,7 @@ def test_quick_run_measures_every_client_and_wire(tmp_path: Path) -> None:
                   "limiter at 3× quota, OpenAI headers: 429s", "HTTP proxy: latency added per short request, streamed",
                   "HTTP proxy: concurrent streams: proxy's peak RSS"):  # fmt: skip
         assert label in done.stdout
+    assert "aiohttp relay" in done.stdout
     if importlib.util.find_spec("matplotlib") is None:
         assert "chart: skipped" in done.stdout
     else:

@@ -27,8 +27,10 @@ against the same without a ledger (median wall time of three rounds each, altern
 
 ``gateway`` (issue #20) runs HTTP proxies in processes of their own in front of the loopback
 server on the openai wire (``tools.bench.proxies``): the port's gateway (``python -m gateway
-serve``, client ``port``) and, side by side when litellm is selected and ``litellm[proxy]`` is
-installed, the LiteLLM proxy (client ``litellm``). Two parts: the latency a proxy adds to a short
+serve``, client ``port``), its floor, a bare aiohttp relay (``tools.bench.relay``, client
+``floor``: the same hop with none of a proxy's work, against raw aiohttp straight to the
+server), and, side by side when litellm is selected and ``litellm[proxy]`` is installed, the
+LiteLLM proxy (client ``litellm``). Two parts: the latency a proxy adds to a short
 request over its library called in-process (``--gateway-requests`` each way, alternating, raw
 aiohttp as the proxy's client, streamed and with ``"stream": false``; the difference of the
 medians; the proxy process's CPU per request; again with the openai SDK as the client, through
@@ -249,7 +251,7 @@ def plan(
         else:
             groups.extend(((measure,), "openai", ["port"]) for measure in LEDGER_MEASURES)
     if "gateway" in measures and "port" in clients and "openai" in port_wires:
-        proxies = ["port"] + (["litellm"] if "litellm" in clients and litellm_proxy_installed() else [])
+        proxies = ["floor", "port"] + (["litellm"] if "litellm" in clients and litellm_proxy_installed() else [])
         if args.quick:
             groups.append((GATEWAY_MEASURES, "openai", proxies))
         else:

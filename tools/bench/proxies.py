@@ -1,13 +1,16 @@
 """The HTTP proxies of the ``gateway`` measure, each a process of its own in front of the bench's
-loopback server on the openai wire, both serving the model ``gpt-4o`` from one deployment and
-both authenticating their callers with one key (``ProxyProcess.key``, fresh for every start):
+loopback server on the openai wire; the two proxies serve the model ``gpt-4o`` from one
+deployment and authenticate their callers with one key (``ProxyProcess.key``, fresh for every
+start), the relay sends on what comes:
 
 - ``gateway``: the port's HTTP gateway, ``python -m gateway serve --config <tmp>.toml --host
   127.0.0.1 --port <free>`` (a ``[[keys]]`` entry holding the key's SHA-256, one
   ``[[deployments]]`` entry on the openai handler, the router's defaults);
 - ``litellm``: the LiteLLM proxy (``litellm[proxy]``), ``litellm --config <tmp>.yaml --host
   127.0.0.1 --port <free>`` with ``model: openai/gpt-4o`` and ``api_base`` the loopback server,
-  the key as its ``master_key``, no database, its defaults otherwise (one uvicorn worker).
+  the key as its ``master_key``, no database, its defaults otherwise (one uvicorn worker);
+- ``relay``: the floor, a bare ``aiohttp.web`` relay (``python -m tools.bench.relay``): the same
+  hop with none of a proxy's work (``tools.bench.relay``).
 
 ``start()`` returns once the proxy's liveness URL answers 200; ``rss_mb``/``peak_rss_mb`` and
 ``cpu_s`` read ``/proc/<pid>/status`` and ``/proc/<pid>/stat`` of the proxy and its children;
@@ -34,7 +37,7 @@ from .clients import OPENAI_KEY, OPENAI_MODEL
 ROOT = Path(__file__).resolve().parents[2]
 """The tree whose ``gateway`` package ``python -m gateway`` runs (the proxy's working directory)."""
 
-PROXIES = ("gateway", "litellm")
+PROXIES = ("gateway", "litellm", "relay")
 
 START_TIMEOUT_S = 120.0
 """How long a proxy may take to answer its liveness URL (LiteLLM's import alone takes seconds)."""
@@ -149,6 +152,8 @@ class ProxyProcess:
 
     def command(self) -> list[str]:
         directory = Path(self._dir.name)
+        if self.kind == "relay":
+            return [sys.executable, "-m", "tools.bench.relay", "--upstream", self.upstream, "--port", str(self.port)]
         if self.kind == "gateway":
             config = directory / "gateway.toml"
             config.write_text(gateway_config(self.upstream, self.key))
@@ -160,8 +165,8 @@ class ProxyProcess:
                 "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
 
     async def start(self) -> None:
-        """Start the proxy and wait until ``GET /health`` (gateway) or ``/health/liveliness``
-        (LiteLLM) answers 200."""
+        """Start the proxy and wait until ``GET /health`` (gateway, relay) or
+        ``/health/liveliness`` (LiteLLM) answers 200."""
         import aiohttp
 
         env = dict(os.environ)
@@ -171,7 +176,7 @@ class ProxyProcess:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=env
             )
-        url = f"{self.origin}/health" if self.kind == "gateway" else f"{self.origin}/health/liveliness"
+        url = f"{self.origin}/health/liveliness" if self.kind == "litellm" else f"{self.origin}/health"
         deadline = started + START_TIMEOUT_S
         async with aiohttp.ClientSession() as session:
             while True:

@@ -4,8 +4,9 @@ Every figure is the median over the repetitions, with its min–max, and its rat
 median for the same measure and wire in the same run (for the Bedrock signing measure the floor
 is botocore doing the same work; the limiter's and the router's rows have no floor: they compare
 the port with itself, without a limiter or router, or with the ideal time of a quota; the HTTP
-proxies' rows neither: the gateway and the LiteLLM proxy side by side, each against its library
-in-process).
+proxies' floor is a bare aiohttp relay, the same hop with none of a proxy's work, against raw
+aiohttp straight to the server, beside the gateway and the LiteLLM proxy, each against its
+library in-process).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ METRICS = (
     Metric("gateway_concurrent", "peak_rss_mb", "HTTP proxy: concurrent streams: proxy's peak RSS", "MB"),
 )
 
-PROXY_NAMES = {"port": "gateway", "litellm": "litellm proxy"}
+PROXY_NAMES = {"floor": "aiohttp relay", "port": "gateway", "litellm": "litellm proxy"}
 """How the gateway measure's rows name the proxy each client runs."""
 
 QUOTA_MEASURES = ("limiter_quota", "limiter_quota_headers")
@@ -289,14 +290,15 @@ def _proxy_notes(metric: Metric, measured: list[dict[str, Any]], client: str) ->
     if not measured:
         return []
     median = statistics.median
-    library = "handler" if client == "port" else "litellm.acompletion"
-    if client != "port" and metric.key.startswith("json_"):
+    library = {"floor": "raw aiohttp", "port": "handler"}.get(client, "litellm.acompletion")
+    if client == "litellm" and metric.key.startswith("json_"):
         library += "(stream=False)"
     if metric.key in ("overhead_ms", "json_overhead_ms"):
         prefix = metric.key[: -len("overhead_ms")]
         inside = median(v[f"{prefix}in_process_ms"] for v in measured)
         through = median(v[f"{prefix}proxy_ms"] for v in measured)
-        return [f"{library} in-process {inside:.3f} ms, through the proxy {through:.3f} ms "
+        where = "straight to the server" if client == "floor" else "in-process"
+        return [f"{library} {where} {inside:.3f} ms, through the proxy {through:.3f} ms "
                 f"({measured[0]['requests']} each, alternating)"]
     if metric.key == "sdk_overhead_ms":
         direct = [v["sdk_direct_ms"] for v in measured if "sdk_direct_ms" in v]
@@ -304,7 +306,8 @@ def _proxy_notes(metric: Metric, measured: list[dict[str, Any]], client: str) ->
         return [f"openai SDK to the server {median(direct):.3f} ms, through the proxy {median(through):.3f} ms"] if direct else []
     if metric.key in ("proxy_cpu_ms", "json_proxy_cpu_ms"):
         inside = median(v[metric.key.replace("proxy_cpu", "in_process_cpu")] for v in measured)
-        return [f"user + system CPU of the proxy process per request; the {library} in-process {inside:.3f} ms"]
+        where = "straight to the server" if client == "floor" else "in-process"
+        return [f"user + system CPU of the proxy process per request; the {library} {where} {inside:.3f} ms"]
     if metric.key == "wall_s":
         first = measured[0]
         errors = sum(v["errors"] for v in measured)

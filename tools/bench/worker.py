@@ -554,9 +554,13 @@ async def run_ledger(spec: dict[str, Any]) -> dict[str, Any]:
 
 GATEWAY_MEASURES = ("gateway_overhead", "gateway_concurrent")
 """The gateway measure's parts, each through an HTTP proxy in a process of its own
-(``tools.bench.proxies``: ``port`` runs the port's gateway, ``litellm`` the LiteLLM proxy) in
-front of the loopback server on the openai wire: the latency it adds to a short request over the
-same library called in-process; ``concurrency`` streams at once through it."""
+(``tools.bench.proxies``: ``port`` runs the port's gateway, ``litellm`` the LiteLLM proxy,
+``floor`` the bare aiohttp relay) in front of the loopback server on the openai wire: the
+latency it adds to a short request over the same library called in-process (for the relay: raw
+aiohttp straight to the server); ``concurrency`` streams at once through it."""
+
+PROXY_OF = {"floor": "relay", "port": "gateway", "litellm": "litellm"}
+"""The proxy each client of the gateway measure runs."""
 
 
 async def _against(proxy: Any, in_process: Any, client: Any, m: int, n: int) -> dict[str, float]:
@@ -659,17 +663,24 @@ async def _proxy_concurrent(spec: dict[str, Any], proxy: Any) -> dict[str, Any]:
 
 
 async def run_gateway(spec: dict[str, Any]) -> dict[str, Any]:
-    """Start the proxy of the spec's client (``port``: the gateway, ``litellm``: the LiteLLM
-    proxy), take each gateway measure the spec names through it, stop it."""
-    from .clients import LiteLLMClient, PortClient
+    """Start the proxy of the spec's client (``PROXY_OF``: the gateway, the LiteLLM proxy, the
+    relay), take each gateway measure the spec names through it, stop it."""
+    from .clients import OPENAI_KEY, LiteLLMClient, PortClient, ProxyClient
     from .proxies import ProxyProcess
     from .server import raise_open_files_limit
 
     raise_open_files_limit()  # the proxy inherits it: 2 sockets per stream
-    port = spec["client"] == "port"
-    proxy = ProxyProcess("gateway" if port else "litellm", spec["origin"])
-    in_process = (PortClient if port else LiteLLMClient)("openai", spec["origin"])
-    whole = in_process if port else LiteLLMClient("openai", spec["origin"], streamed=False)
+    client = spec["client"]
+    proxy = ProxyProcess(PROXY_OF[client], spec["origin"])
+    in_process: Any
+    if client == "floor":  # the bare hop: raw aiohttp through the relay against straight to the server
+        in_process = ProxyClient(spec["origin"], OPENAI_KEY)
+        whole = ProxyClient(spec["origin"], OPENAI_KEY, streamed=False)
+    elif client == "port":
+        in_process = whole = PortClient("openai", spec["origin"])
+    else:
+        in_process = LiteLLMClient("openai", spec["origin"])
+        whole = LiteLLMClient("openai", spec["origin"], streamed=False)
     values: dict[str, Any] = {}
     try:
         await proxy.start()
@@ -681,6 +692,8 @@ async def run_gateway(spec: dict[str, Any]) -> dict[str, Any]:
     finally:
         proxy.close()
         await in_process.close()  # litellm's closes every client of the module, ``whole``'s too
+        if client == "floor":
+            await whole.close()
     return values
 
 
