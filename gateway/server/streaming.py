@@ -3,7 +3,8 @@
 Every ``write`` of an ``aiohttp.web.StreamResponse`` is a ``send()`` of its own, and on loopback
 a ``send()`` costs tens of microseconds (the receiver's TCP path runs in it, and its wake-up).
 The upstream's events mostly come several to one read, and the handler yields them one by one
-without waiting in between; writing each as it comes makes a 10-delta reply 13 sends.
+without waiting in between; writing each as it comes makes a 10-delta reply 14 sends (with
+the headers and the chunked end).
 ``StreamWriter`` holds what is written while the next chunk is already at hand and sends it
 when the chunk stream has to wait for the upstream (or when the reply ends): the same bytes, in
 the same order, never later than the next wait, so a client sees each event as soon as before
