@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -122,7 +122,7 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
     return request.app[HANDLERS].get(settings), None
 
 
-def _data(value: Any, redact: Any) -> bytes:
+def _data(value: Any, redact: Callable[[str], str]) -> bytes:
     return redact(json.dumps(value, ensure_ascii=False, separators=(",", ":"))).encode()
 
 
