@@ -148,10 +148,13 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     kwargs = {} if key_id is None else {"key_id": key_id}
     stream = request_log().chunks(handler.create_message(system_prompt, messages, metadata, **kwargs))
     await response.prepare(request)
+    tokens = 0  # (the access log's: the usage chunks summed)
     try:
         try:
             async for chunk in stream:
                 await response.write(b"data: " + _data(chunk, state.redact) + b"\n\n")
+                if chunk.get("type") == "usage":
+                    tokens += (chunk.get("inputTokens") or 0) + (chunk.get("outputTokens") or 0)
         except ConnectionError:
             raise
         except StreamInterrupted as interrupted:
@@ -165,6 +168,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         request_log().status = CLIENT_GONE
     finally:
         await stream.aclose()  # the upstream request is closed with it
+        request_log().tokens = tokens
     return response
 
 
