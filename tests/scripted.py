@@ -13,10 +13,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from loopback import Reply
 
 from gateway.manager import ProviderConfig
 from tools.bench.server import event_stream_frame
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(autouse where imported) No AWS profile or region, SDK base URL or ``GATEWAY_DB`` of the
+    caller's environment reaches a test."""
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
+                 "GEMINI_BASE_URL", "GATEWAY_DB"):
+        monkeypatch.delenv(name, raising=False)
 
 WIRES = ("openai", "anthropic", "gemini", "bedrock")
 MODELS = {

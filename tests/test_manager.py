@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from loopback import Upstream
 from scripted import INPUT_TOKENS, WIRES, error_reply, provider_config, text_reply, tool_reply
+from scripted import clean_env  # noqa: F401  (autouse: no AWS, base URL or ledger variables of the caller)
 
 from gateway.errors import (
     LLMAuthenticationError,
@@ -26,13 +27,6 @@ from gateway.errors import (
 from gateway.events import Event
 from gateway.manager import ConversationConfig, LLMConfig, LLMManager, LLMResponse
 from gateway.router import AttemptRecord
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
-                 "GEMINI_BASE_URL", "GATEWAY_DB"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -18,19 +18,13 @@ from typing import Any
 import pytest
 from loopback import Upstream
 from scripted import WIRES, offered_tools, provider_config, text_reply, tool_calls_sent, tool_reply, tool_results
+from scripted import clean_env  # noqa: F401  (autouse: no AWS, base URL or ledger variables of the caller)
 
 from gateway.manager import FunctionCallingConfig, LLMConfig, LLMManager
 from gateway.manager.tools import CallAssembler, ToolRegistry, parameters_schema
 
 WEATHER_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 TIME_SCHEMA = {"type": "object", "properties": {"tz": {"type": "string"}}, "required": ["tz"]}
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
-                 "GEMINI_BASE_URL", "GATEWAY_DB"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

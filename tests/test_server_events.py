@@ -96,6 +96,7 @@ async def test_open_gateway_sees_everything(upstream: Upstream) -> None:
         (complete,) = await receive(socket, "response_complete")
         assert complete["data"]["key_id"] is None and complete["data"]["deployment"] == "cheap"
         assert complete["data"]["path"] == "/v1/handler/create-message" and complete["data"]["status"] == 200
+        assert complete["data"]["tokens"] == 24  # the usage chunks summed, as on the other APIs
         await socket.close()
 
 

@@ -121,6 +121,12 @@ async def test_key_limiter(upstream: Upstream, sdk: Sdk) -> None:
         with pytest.raises(openai.RateLimitError) as refused:
             await client.chat.completions.create(model="main", messages=HI)
         assert refused.value.code == "rate_limit_exceeded" and refused.value.response.headers["retry-after"] == "1"
+        async with aiohttp.ClientSession(headers={"x-api-key": KEY}) as http:  # the same limiter on every API
+            for path, body in (("/v1/messages", {"model": "main", "max_tokens": 10, "messages": HI}),
+                               ("/v1/handler/create-message", {"deployment": "main", "systemPrompt": "", "messages": HI}),
+                               ("/v1/handler/complete-prompt", {"deployment": "main", "prompt": "Hi"})):
+                async with http.post(origin + path, json=body) as response:
+                    assert response.status == 429 and response.headers["retry-after"] == "1", path
         await sdk(origin, OTHER_KEY).chat.completions.create(model="cheap", messages=HI)
     assert len(upstream.seen) == 3
 

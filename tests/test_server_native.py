@@ -217,8 +217,9 @@ async def test_the_gateways_own_provider_key_is_redacted_from_an_upstream_error(
     async with session.post(f"{base}/v1/handler/complete-prompt", headers=HEADERS,
                             json={"deployment": "main", "prompt": "Hi"}) as response:
         answer = await response.json()
-    # the reference's completePrompt wraps the SDK's error twice, without a status: a 502
-    assert response.status == 502 and answer["status"] is None
+    # the reference's completePrompt wraps the SDK's error twice, without a status of its own: the
+    # error object says none, the HTTP status is the upstream's (read through the wrapped cause)
+    assert response.status == 401 and answer["status"] is None
     assert answer["message"] == "OpenAI completion error: OpenAI completion error: 401 Incorrect API key provided: [redacted]."
     assert GATEWAY_OPENAI_KEY not in json.dumps(answer)
 

@@ -151,6 +151,6 @@ def backoff_s(deployment: Deployment, error: BaseException, max_retries: int, st
     from providers.sdk.stainless import StainlessClient
 
     # retryRequest's wait (retry_delay_ms reads no client state: the class stands in for one)
-    return StainlessClient.retry_delay_ms(  # type: ignore[arg-type]
-        StainlessClient, headers_of(error), max_retries - state.attempts + 1, max_retries
+    return StainlessClient.retry_delay_ms(
+        StainlessClient, headers_of(error), max_retries - state.attempts + 1, max_retries  # type: ignore[arg-type]
     ) / 1000

@@ -173,8 +173,8 @@ def upstream_problem(error: BaseException, redact: Callable[[str], str]) -> Http
         status = 502
     upstream_headers = headers_of(error) or {}
     retry_after = upstream_headers.get("retry-after")
-    headers = {"retry-after": retry_after} if isinstance(retry_after, str) and status in (429, 503) else None
-    return HttpProblem(status, message, code=type(error).__name__, headers=headers)
+    passed_on = {"retry-after": retry_after} if isinstance(retry_after, str) and status in (429, 503) else None
+    return HttpProblem(status, message, code=type(error).__name__, headers=passed_on)
 
 
 @web.middleware

@@ -67,5 +67,6 @@ async def events(request: web.Request) -> web.WebSocketResponse:
 
 async def close_sockets(app: web.Application) -> None:
     """``on_shutdown``: every event socket closed (1001), so that none holds the shutdown."""
-    for socket in list(app[SOCKETS]):
+    sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+    for socket in list(sockets):
         await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -123,7 +123,7 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
     return request.app[HANDLERS].get(settings), None
 
 
-def _data(value: Any, redact: Any) -> bytes:
+def _data(value: Any, redact: Callable[[str], str]) -> bytes:
     return redact(json.dumps(value, ensure_ascii=False, separators=(",", ":"))).encode()
 
 
@@ -149,10 +149,13 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     stream = request_log().chunks(handler.create_message(system_prompt, messages, metadata, **kwargs))
     await response.prepare(request)
     writer = StreamWriter(response)
+    tokens = 0  # (the access log's: the usage chunks summed)
     try:
         try:
             async for chunk in writer.chunks(stream):
                 writer.add(b"data: " + _data(chunk, state.redact) + b"\n\n")
+                if chunk.get("type") == "usage":
+                    tokens += (chunk.get("inputTokens") or 0) + (chunk.get("outputTokens") or 0)
         except ConnectionError:
             raise
         except StreamInterrupted as interrupted:
@@ -165,6 +168,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         request_log().status = CLIENT_GONE
     finally:
         await stream.aclose()  # the upstream request is closed with it
+        request_log().tokens = tokens
     return response
 
 
