@@ -64,13 +64,15 @@ def _settings(
             "openAiBaseUrl": base_url or _first(env, "OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL,
         }
     if provider == "azure":
-        # the deployment name is the model id; the endpoint and version as openai-python's AzureOpenAI reads them
+        # the deployment name is the model id; key, endpoint and version as the SDKs' AzureOpenAI
+        # reads them: a base URL is taken as it is, an endpoint gets "/openai" (its baseURL)
+        endpoint = _first(env, "AZURE_OPENAI_ENDPOINT")
         return {
             "apiProvider": "openai",
             "openAiUseAzure": True,
             "openAiModelId": model_id,
             "openAiApiKey": api_key or _first(env, "AZURE_OPENAI_API_KEY"),
-            "openAiBaseUrl": base_url or _first(env, "AZURE_OPENAI_ENDPOINT"),
+            "openAiBaseUrl": base_url or (f"{endpoint.rstrip('/')}/openai" if endpoint else None),
             "azureApiVersion": _first(env, "OPENAI_API_VERSION"),
         }
     if provider == "anthropic":

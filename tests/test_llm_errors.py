@@ -268,6 +268,19 @@ async def test_context_length(upstream: Upstream, wire_env: Any, case: str) -> N
     assert_wraps_the_reference(error)
 
 
+async def test_openrouter_context_length(upstream: Upstream, wire_env: Any) -> None:
+    wire_env("openrouter")
+    (models, _) = scenario_entries("openrouter", "error_401_no_auth")
+    message = ("This endpoint's maximum context length is 1000000 tokens. However, you requested about 1204467 "
+               "tokens (1204467 of text input). Please reduce the length of either one, or use the "
+               "\"middle-out\" transform to compress your prompt automatically.")
+    upstream.server.add(models, {**Reply.json({"error": {"message": message, "code": 400}}).entry(), "status": 400})
+    error = await typed_error("openrouter", stream=True)
+    assert type(error) is LLMContextLengthError and error.status == 400
+    assert str(error) == f"OpenRouter completion error: 400 {message}"
+    assert_wraps_the_reference(error)
+
+
 async def test_bedrock_context_length_yields_no_error_text_first(upstream: Upstream, wire_env: Any) -> None:
     # bedrock.ts yields "Error: …" and a zero usage before it throws: the service holds them back
     wire_env("bedrock")

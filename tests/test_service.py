@@ -147,6 +147,17 @@ async def test_model_argument_overrides_the_default(upstream: Upstream, monkeypa
     assert request_body(upstream, "anthropic")["model"] == "claude-sonnet-4-5"
 
 
+async def test_azure_deployment_from_the_environment(upstream: Upstream, env: pytest.MonkeyPatch) -> None:
+    env.setenv("AZURE_OPENAI_ENDPOINT", upstream.base_url)
+    env.setenv("AZURE_OPENAI_API_KEY", "azure-test-key")
+    env.setenv("OPENAI_API_VERSION", "2024-10-21")
+    upstream.reply(ok("openai"))
+    assert await LlmService({"default_model": "azure/my-gpt4o"}).get_completion("Hi") == "".join(TEXTS)
+    (seen,) = upstream.seen
+    assert seen.path.startswith("/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21")
+    assert seen.headers["api-key"] == "azure-test-key"
+
+
 async def test_no_model_anywhere_is_a_clear_error(env: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="LLM_DEFAULT_MODEL"):
         await LlmService().get_completion("Hi")
