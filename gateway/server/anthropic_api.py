@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -133,22 +134,17 @@ async def _strategy_chunks(result: StrategyResult) -> AsyncGenerator[dict[str, A
 # -- the request ---------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
 class MessagesRequest:
     """A checked Messages API request, as the router takes it."""
 
-    __slots__ = ("model", "system", "messages", "metadata", "max_tokens", "temperature", "stream")
-
-    def __init__(
-        self, model: str, system: str, messages: list[dict[str, Any]], metadata: dict[str, Any],
-        max_tokens: int, temperature: float | None, stream: bool,
-    ) -> None:
-        self.model = model
-        self.system = system
-        self.messages = messages
-        self.metadata = metadata
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.stream = stream
+    model: str
+    system: str
+    messages: list[dict[str, Any]]
+    metadata: dict[str, Any]
+    max_tokens: int
+    temperature: float | None
+    stream: bool
 
 
 def _bad(message: str) -> HttpProblem:
