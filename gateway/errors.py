@@ -112,10 +112,6 @@ class LLMContextLengthError(LLMError):
 
 # --- the reference's exceptions as typed errors ---------------------------------------------
 
-_CHAIN_DEPTH = 6
-"""How far ``to_llm_error`` follows ``__cause__`` / ``__context__`` (a handler's rewrap of an SDK
-error is one or two levels deep)."""
-
 _TIMEOUT_NAMES = frozenset(
     {"APIConnectionTimeoutError", "AbortError", "ModelTimeoutException", "BodyTimeoutError", "HeadersTimeoutError",
      "ConnectTimeoutError", "TimeoutError"}
@@ -146,9 +142,9 @@ def to_llm_error(exc: BaseException, *, provider: str | None = None) -> LLMError
 
     The caller raises the result ``from exc``, so the reference's exception (or the router's) is
     the ``__cause__``; the message is ``str(exc)``, the reference's text intact. Classified
-    along ``exc`` and what it wraps (``_chain``: ``__cause__``, a JS ``cause``, the suppressed
-    ``__context__`` where ``bedrock.py`` rethrows a new ``Error`` keeping only name, status and
-    ``$metadata``):
+    along ``exc`` and what it wraps (``routing.failures.error_chain``: ``__cause__``, a JS
+    ``cause``, the suppressed ``__context__`` where ``bedrock.py`` rethrows a new ``Error``
+    keeping only name, status and ``$metadata``):
 
     - ``LLMTimeoutError``: a ``TimeoutError`` (asyncio's, the router's ``AttemptTimedOut``), the
       SDKs' ``APIConnectionTimeoutError``, undici's and agentkeepalive's timeouts, bedrock's
@@ -190,10 +186,10 @@ def to_llm_error(exc: BaseException, *, provider: str | None = None) -> LLMError
 
     if not isinstance(exc, (JSError, TimeoutError)):
         return None
-    from gateway.routing.failures import is_context_window_error, status_of
+    from gateway.routing.failures import error_chain, is_context_window_error, own_status
 
-    chain = _chain(exc)
-    status = next((s for s in map(status_of, chain) if s is not None), None)
+    chain = error_chain(exc)
+    status = next((s for s in map(own_status, chain) if s is not None), None)
     message = str(exc)
     names = {_name(e) for e in chain} | {type(e).__name__ for e in chain}
     codes = {code for e in chain if isinstance(code := getattr(e, "code", None), str)}
@@ -207,26 +203,6 @@ def to_llm_error(exc: BaseException, *, provider: str | None = None) -> LLMError
     if names & {"LengthFinishReasonError"} or any(is_context_window_error(e) for e in chain):
         return LLMContextLengthError(message, provider=provider, status=status)
     return LLMError(message, provider=provider, status=status)
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what it wraps, outermost first: the ``__cause__``, else the JS ``cause`` a
-    ported error carries (undici's ``BodyTimeoutError`` under ``terminated``), else the
-    ``__context__`` of a ``raise … from None`` (bedrock.ts's rethrow, the SDKs' rewording of a
-    socket error); never an unrelated implicit context."""
-    chain = [exc]
-    while len(chain) < _CHAIN_DEPTH:
-        last = chain[-1]
-        js_cause = getattr(last, "cause", None)
-        inner = (
-            last.__cause__
-            or (js_cause if isinstance(js_cause, BaseException) else None)
-            or (last.__context__ if last.__suppress_context__ else None)
-        )
-        if inner is None or inner in chain:
-            break
-        chain.append(inner)
-    return chain
 
 
 def _name(error: BaseException) -> str:
@@ -256,7 +232,9 @@ def _google_error(error: BaseException) -> dict[str, Any] | None:
 def retry_after_of(exc: BaseException) -> float | None:
     """Seconds an upstream's error says to wait (``_retry_after`` along ``exc``'s chain): what the
     router cools a deployment down for after a 429."""
-    chain = _chain(exc)
+    from gateway.routing.failures import error_chain
+
+    chain = error_chain(exc)
     return _retry_after(chain, next((g for g in map(_google_error, chain) if g is not None), None))
 
 

@@ -26,22 +26,47 @@ CONTEXT_PATTERNS = re.compile(
 
 
 
+CHAIN_DEPTH = 6
+"""How far ``error_chain`` follows what an error wraps (a handler's rewrap of an SDK error is one
+or two levels deep)."""
+
+
+def error_chain(error: BaseException) -> list[BaseException]:
+    """``error`` and what it wraps, outermost first: the ``__cause__``, else the JS ``cause`` a
+    ported error carries (undici's ``BodyTimeoutError`` under ``terminated``), else the
+    ``__context__`` of a ``raise … from None`` (bedrock.ts's rethrow, the SDKs' rewording of a
+    socket error); never an unrelated implicit context."""
+    chain = [error]
+    while len(chain) < CHAIN_DEPTH:
+        last = chain[-1]
+        js_cause = getattr(last, "cause", None)
+        inner = (
+            last.__cause__
+            or (js_cause if isinstance(js_cause, BaseException) else None)
+            or (last.__context__ if last.__suppress_context__ else None)
+        )
+        if inner is None or inner in chain:
+            break
+        chain.append(inner)
+    return chain
+
+
+def own_status(error: BaseException) -> int | None:
+    """The HTTP status ``error`` itself carries: ``status`` (AWS: ``$metadata.httpStatusCode``)."""
+    status = getattr(error, "status", None)
+    if not isinstance(status, int) or isinstance(status, bool):
+        metadata = getattr(error, "metadata", None)
+        status = metadata.get("httpStatusCode") if isinstance(metadata, dict) else None
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
+
+
 def status_of(error: BaseException) -> int | None:
-    """The HTTP status of an error: its ``status`` (AWS: ``$metadata.httpStatusCode``), else the
-    status of the SDK error a handler rewrapped (its ``__cause__``: the Gemini handler's
-    ``Error`` keeps only the text)."""
-    seen: BaseException | None = error
-    for _ in range(4):
-        if seen is None:
-            return None
-        status = getattr(seen, "status", None)
-        if not isinstance(status, int) or isinstance(status, bool):
-            metadata = getattr(seen, "metadata", None)
-            status = metadata.get("httpStatusCode") if isinstance(metadata, dict) else None
-        if isinstance(status, int) and not isinstance(status, bool):
-            return status
-        seen = seen.__cause__
-    return None
+    """The HTTP status of an error: its own, else that of the first error it wraps that has one
+    (``error_chain``: the Gemini handler's ``Error`` keeps only genai's text)."""
+    status = own_status(error)
+    if status is not None:
+        return status
+    return next((s for s in map(own_status, error_chain(error)[1:]) if s is not None), None)
 
 
 def is_context_window_error(error: BaseException) -> bool:
@@ -64,18 +89,14 @@ def is_caller_error(error: BaseException) -> bool:
 
 
 def headers_of(error: BaseException) -> Mapping[str, str] | None:
-    """The response headers an error carries, itself or the SDK error a handler rewrapped (its
-    ``__cause__``: ``handleOpenAIError`` keeps no headers)."""
-    seen: BaseException | None = error
-    for _ in range(4):
-        if seen is None:
-            return None
+    """The response headers an error carries, itself or an error it wraps (``error_chain``:
+    ``handleOpenAIError`` keeps no headers)."""
+    for seen in error_chain(error):
         headers = getattr(seen, "headers", None)
         if not isinstance(headers, Mapping):
             headers = getattr(getattr(seen, "response", None), "headers", None)
         if isinstance(headers, Mapping):
             return headers
-        seen = seen.__cause__
     return None
 
 
