@@ -73,7 +73,9 @@ def to_openai(system: str, messages: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 def expected(chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    """What an OpenAI client should see of the reference's chunks."""
+    """What an OpenAI client should see of the reference's chunks: every named call (fragments of
+    a call with no name yet are the Responses API's, whose whole ``tool_call`` follows; an OpenAI
+    client must not see a call without a function name)."""
     calls: dict[Any, dict[str, str]] = {}
     order: list[Any] = []
     by_index: dict[Any, Any] = {}
@@ -82,6 +84,8 @@ def expected(chunks: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         key = chunk.get("id") or by_index.get(chunk.get("index"))
         if key not in calls:
+            if not chunk.get("name"):
+                continue
             calls[key] = {"id": chunk["id"], "name": "", "arguments": ""}
             order.append(key)
         by_index[chunk.get("index")] = key

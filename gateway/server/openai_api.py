@@ -277,20 +277,25 @@ class Reply:
                 self.reasoning_tokens = (self.reasoning_tokens or 0) + chunk["reasoningTokens"]
             return None
         if kind in ("tool_call_partial", "tool_call"):
-            return {"tool_calls": [self._tool_call_delta(chunk)]}
+            delta = self._tool_call_delta(chunk)
+            return None if delta is None else {"tool_calls": [delta]}
         return None  # tool_call_end, grounding: nothing in OpenAI's shape
 
-    def _tool_call_delta(self, chunk: dict[str, Any]) -> dict[str, Any]:
-        """A call's first delta has its id, ``type`` and name (empty until one comes), as
-        OpenAI's do; the next ones its name when it comes late, and the arguments. Calls are
-        told apart by id, else by the handler's index (Anthropic's and Bedrock's later partials
-        carry the index only)."""
+    def _tool_call_delta(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
+        """A call's first delta has its id, ``type`` and name, as OpenAI's do; the next ones
+        the arguments. Calls are told apart by id, else by the handler's index (Anthropic's and
+        Bedrock's later partials carry the index only). A call starts once its name is known:
+        fragments of an unnamed call are the Responses API's, whose whole ``tool_call`` follows
+        (None: nothing to send), as on the Messages endpoint."""
         call_id = chunk.get("id") if isinstance(chunk.get("id"), str) and chunk.get("id") else None
         raw_index = chunk.get("index")
         index = self._by_id.get(call_id) if call_id else self._by_index.get(raw_index)
+        name = chunk.get("name")
         function: dict[str, Any] = {}
         delta: dict[str, Any] = {}
         if index is None:
+            if not (isinstance(name, str) and name):
+                return None
             index = len(self.tool_calls)
             self.tool_calls.append({"id": call_id or "", "type": "function", "function": {"name": "", "arguments": ""}})
             delta = {"index": index, "id": call_id or "", "type": "function"}
@@ -302,7 +307,6 @@ class Reply:
         if raw_index is not None:
             self._by_index[raw_index] = index
         call = self.tool_calls[index]
-        name = chunk.get("name")
         if isinstance(name, str) and name and not call["function"]["name"]:
             call["function"]["name"] = function["name"] = name
         arguments = chunk.get("arguments")
