@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from gateway.server.app import RUNNER_OPTIONS
-from gateway.server.streaming import SseResponse, StreamWriter
+from gateway.server.streaming import SseResponse, StreamWriter, json_bytes
 
 END = b"event: end\n\n"
 
@@ -149,3 +149,13 @@ async def test_a_client_gone_while_a_write_is_pending_closes_the_stream() -> Non
         response.close()
         await asyncio.wait_for(served.closed.wait(), 2)
     assert finished.is_set() and isinstance(served.error, (asyncio.CancelledError, ConnectionError))
+
+
+def test_json_bytes_escapes_a_lone_surrogate_as_json_stringify_does() -> None:
+    """A handler's text may hold a lone surrogate (a JS string split mid-pair); UTF-8 cannot
+    carry one, so it is escaped (JSON.stringify's well-formed output) rather than failing the
+    reply; a redaction still applies."""
+    assert json_bytes({"text": "héllo"}) == '{"text":"héllo"}'.encode()
+    assert json_bytes({"text": "a\ud83d", "key": "sk-secret"}) == b'{"text":"a\\ud83d","key":"sk-secret"}'
+    assert json_bytes({"text": "a\ud83d", "key": "sk-secret"}, lambda t: t.replace("sk-secret", "[redacted]")) == \
+        b'{"text":"a\\ud83d","key":"[redacted]"}'

@@ -32,10 +32,9 @@ from gateway.strategies import StrategyResult
 from .auth import admit
 from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE
-from .streaming import SseResponse, StreamWriter
+from .streaming import SSE_HEADERS, SseResponse, StreamWriter, json_bytes
 
 PATH = "/v1/messages"
-SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 routes = web.RouteTableDef()
 STOP_END_TURN = "end_turn"
 STOP_TOOL_USE = "tool_use"
@@ -120,7 +119,7 @@ async def _stream(
 
 
 def _sse(event: dict[str, Any]) -> bytes:
-    return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+    return b"event: " + event["type"].encode() + b"\ndata: " + json_bytes(event) + b"\n\n"
 
 
 async def _strategy_chunks(result: StrategyResult) -> AsyncGenerator[dict[str, Any], None]:

@@ -35,11 +35,10 @@ from .auth import admit
 from .config import KeySpec
 from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
 from .state import STATE, GatewayState
-from .streaming import StreamWriter
+from .streaming import SSE_HEADERS, StreamWriter, json_bytes
 
 PREFIX = "/v1/handler/"
 HANDLER_CACHE_SIZE = 64
-SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 routes = web.RouteTableDef()
 
 
@@ -124,7 +123,7 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
 
 
 def _data(value: Any, redact: Callable[[str], str]) -> bytes:
-    return redact(json.dumps(value, ensure_ascii=False, separators=(",", ":"))).encode()
+    return json_bytes(value, redact)
 
 
 @routes.post(PREFIX + "create-message")

@@ -31,22 +31,13 @@ from aiohttp import web
 from .auth import admit
 from .errors import CLIENT_GONE, HttpProblem, field, json_body, openai_shape, request_log, upstream_problem
 from .state import STATE, GatewayState, Target
-from .streaming import SseResponse, StreamWriter
+from .streaming import SSE_HEADERS, SseResponse, StreamWriter, json_bytes
 
 routes = web.RouteTableDef()
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 TOOL_CHOICES = ("none", "auto", "required")
-SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "Connection": "keep-alive"}
 DONE = b"data: [DONE]\n\n"
-
-
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-"""Compact JSON (one encoder for every delta; ``json.dumps`` with options builds one per call)."""
-
-
-def _dumps(value: Any) -> bytes:
-    return _ENCODE(value).encode()
 
 
 # --- the request ---------------------------------------------------------------------------
@@ -393,8 +384,8 @@ async def _stream(
     reply: Reply, completion_id: str,
 ) -> web.StreamResponse:
     created = int(time.time())
-    head = b'{"id":' + _dumps(completion_id) + b',"object":"chat.completion.chunk","created":' + str(created).encode() + \
-        b',"model":' + _dumps(call.model) + b',"choices":[{"index":0,"delta":'
+    head = b'{"id":' + json_bytes(completion_id) + b',"object":"chat.completion.chunk","created":' + str(created).encode() + \
+        b',"model":' + json_bytes(call.model) + b',"choices":[{"index":0,"delta":'
     try:
         first = await chunks.__anext__()  # an error before the first chunk is an HTTP error
     except StopAsyncIteration:
@@ -409,21 +400,21 @@ async def _stream(
         if first is not None:
             delta = reply.delta(first)
             if delta is not None:
-                writer.add(b"data: " + head + _dumps(delta) + b',"finish_reason":null}]}\n\n')
+                writer.add(b"data: " + head + json_bytes(delta) + b',"finish_reason":null}]}\n\n')
             async for chunk in writer.chunks(chunks):
                 delta = reply.delta(chunk)
                 if delta is not None:
-                    writer.add(b"data: " + head + _dumps(delta) + b',"finish_reason":null}]}\n\n')
+                    writer.add(b"data: " + head + json_bytes(delta) + b',"finish_reason":null}]}\n\n')
     except ConnectionError:  # the client went away: nothing to tell it
         request_log().status = CLIENT_GONE
         return response
     except Exception as error:  # StreamInterrupted (the router), or a bug of ours
         problem = upstream_problem(error, state.redact)
         request_log().status = problem.status
-        await _end_or_gone(writer, b"data: " + _dumps(openai_shape(problem)) + b"\n\n")
+        await _end_or_gone(writer, b"data: " + json_bytes(openai_shape(problem)) + b"\n\n")
         return response
-    end = head + b'{},"finish_reason":' + _dumps(reply.finish_reason()) + b"}]}"
-    usage = head[: head.index(b'"choices":')] + b'"choices":[],"usage":' + _dumps(reply.usage()) + b"}"
+    end = head + b'{},"finish_reason":' + json_bytes(reply.finish_reason()) + b"}]}"
+    usage = head[: head.index(b'"choices":')] + b'"choices":[],"usage":' + json_bytes(reply.usage()) + b"}"
     await _end_or_gone(writer, b"data: " + end + b"\n\n" + (b"data: " + usage + b"\n\n" if call.include_usage else b"") + DONE)
     return response
 
@@ -462,8 +453,8 @@ async def _strategy(
     await response.prepare(request)
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": call.model}
     for delta, finish in (({"role": "assistant", "content": result.answer}, None), ({}, "stop")):
-        await response.write(b"data: " + _dumps({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + b"\n\n")
+        await response.write(b"data: " + json_bytes({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + b"\n\n")
     if call.include_usage:
-        await response.write(b"data: " + _dumps({**base, "choices": [], "usage": usage}) + b"\n\n")
+        await response.write(b"data: " + json_bytes({**base, "choices": [], "usage": usage}) + b"\n\n")
     await response.write(DONE)
     return response

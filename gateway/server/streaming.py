@@ -18,10 +18,32 @@ written first. A write that fails there (the client went away) is raised at the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Generator
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 from typing import Any
 
 from aiohttp import web
+
+from providers.js import jsonjs
+
+SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+"""The headers of every streamed reply of the gateway (OpenAI, Anthropic, native)."""
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def json_bytes(value: Any, redact: Callable[[str], str] | None = None) -> bytes:
+    """``value`` as compact JSON in UTF-8 (one encoder for every event: ``json.dumps`` with
+    options builds one per call), ``redact`` applied to the text. A lone surrogate in a string,
+    which UTF-8 cannot carry, is escaped as ``JSON.stringify`` escapes it (``jsonjs.dumps``)."""
+    text = _ENCODE(value)
+    if redact is not None:
+        text = redact(text)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        text = jsonjs.dumps(value)
+        return (text if redact is None else redact(text)).encode()
 
 
 class SseResponse(web.StreamResponse):
