@@ -208,9 +208,10 @@ class ConversationManager:
         ``ContextOverflow`` (an ``LLMContextLengthError``) when the system prompt with the
         summary, or with the newest turn, does not fit (``context.trim_messages``)."""
         summarize = summarize or self._summarize
-        if self.config.auto_summarize and summarize is not None:
-            await self.summarize_conversation(conversation_id, summarize)
         info, messages = await self._load(conversation_id, unsummarized=True)
+        if self.config.auto_summarize and summarize is not None:
+            if await self._summarize_loaded(conversation_id, info, messages, summarize, force=False):
+                info, messages = await self._load(conversation_id, unsummarized=True)
         limit = min(max_tokens, self.config.max_tokens_per_conversation)
         count = tiktoken if count_tokens is None else count_tokens
         system_prompt = system_with_summary(info.system_prompt, info.summary)
@@ -231,6 +232,12 @@ class ConversationManager:
         if summarize is None:
             raise ValueError("summarising needs a summarize callable (a model call)")
         info, messages = await self._load(conversation_id, unsummarized=True)
+        return await self._summarize_loaded(conversation_id, info, messages, summarize, force=force)
+
+    async def _summarize_loaded(
+        self, conversation_id: str, info: ConversationInfo, messages: list[Message], summarize: Summarize, *, force: bool
+    ) -> bool:
+        """``summarize_conversation`` on what was just loaded (``_load(..., unsummarized=True)``)."""
         if not force and len(messages) < self.config.summarize_threshold:
             return False
         cut = summary_cut(messages, keep=self.config.summarize_threshold // 2)
