@@ -25,6 +25,7 @@ from gateway.manager.context import (
     count_context_tokens,
     summary_cut,
     summary_request,
+    trim_context,
     trim_messages,
 )
 from providers import build_api_handler
@@ -126,7 +127,7 @@ def test_trimming_property_tool_calls_with_results_system_prompt_kept_fits_and_i
         seen["parallel call messages"] += sum(len(tool_blocks(m, "tool_use")) > 1 for m in messages)
         seen["images"] += sum(b.get("type") == "image" for m in messages for b in content_blocks(m))
         try:
-            kept = asyncio.run(trim_messages(
+            kept, counted = asyncio.run(trim_context(
                 messages, system_prompt=system_prompt, max_tokens=max_tokens, max_messages=max_messages
             ))
         except ContextOverflow as overflow:
@@ -141,6 +142,7 @@ def test_trimming_property_tool_calls_with_results_system_prompt_kept_fits_and_i
         assert kept == messages[start:] and all(a is b for a, b in zip(kept, messages[start:]))
         tokens = asyncio.run(count_context_tokens(system_prompt, kept))
         assert tokens == system_tokens + sum(sizes[start:]) <= max_tokens
+        assert counted == tokens  # trim_context's count is the context's
         if max_messages is not None:
             assert len(kept) <= max_messages
         if kept:

@@ -114,9 +114,26 @@ async def trim_messages(
     count_tokens: CountTokens = tiktoken,
     max_messages: int | None = None,
 ) -> list[Message]:
+    """``trim_context``'s messages."""
+    kept, _ = await trim_context(
+        messages, system_prompt=system_prompt, max_tokens=max_tokens, count_tokens=count_tokens, max_messages=max_messages
+    )
+    return kept
+
+
+async def trim_context(
+    messages: Sequence[Message],
+    *,
+    system_prompt: str | None,
+    max_tokens: int,
+    count_tokens: CountTokens = tiktoken,
+    max_messages: int | None = None,
+) -> tuple[list[Message], int]:
     """The longest suffix of ``messages`` that begins at a cut and fits: the system prompt's
     tokens plus the suffix's are at most ``max_tokens``, and it has at most ``max_messages``
-    messages. The messages are the caller's dicts, not copies; ``messages`` is not changed.
+    messages. The messages are the caller's dicts, not copies; ``messages`` is not changed. With
+    it, the context's tokens (``count_context_tokens`` of the system prompt and the suffix: each
+    message is counted once).
 
     ``[]`` when ``messages`` has no cut at all (no user message can begin a context).
     ``ContextOverflow`` when the system prompt alone exceeds ``max_tokens``, or when even the
@@ -132,10 +149,11 @@ async def trim_messages(
         )
     starts = cuts(messages)
     if not starts:
-        return []
+        return [], system_tokens
     limit_messages = len(messages) if max_messages is None else max_messages
     total, start = system_tokens, len(messages)
     kept: int | None = None
+    kept_tokens = total
     for c in reversed(starts):
         if len(messages) - c > limit_messages:
             break
@@ -144,7 +162,7 @@ async def trim_messages(
         start = c
         if total > max_tokens:
             break
-        kept = c
+        kept, kept_tokens = c, total
     if kept is None:
         shortest = starts[-1]
         if start > shortest:  # stopped by max_messages before counting it
@@ -159,7 +177,7 @@ async def trim_messages(
             max_tokens=max_tokens,
             needed_tokens=total,
         )
-    return list(messages[kept:])
+    return list(messages[kept:]), kept_tokens
 
 
 def summary_cut(messages: Sequence[Mapping[str, Any]], keep: int) -> int | None:

@@ -36,12 +36,11 @@ from .context import (
     SUMMARY_PROMPT,
     CountTokens,
     Message,
-    count_context_tokens,
     cuts,
     summary_cut,
     summary_request,
     system_with_summary,
-    trim_messages,
+    trim_context,
 )
 from .conversation_store import Header, open_conversation_store
 
@@ -215,10 +214,9 @@ class ConversationManager:
         limit = min(max_tokens, self.config.max_tokens_per_conversation)
         count = tiktoken if count_tokens is None else count_tokens
         system_prompt = system_with_summary(info.system_prompt, info.summary)
-        kept = await trim_messages(
+        kept, tokens = await trim_context(
             messages, system_prompt=system_prompt, max_tokens=limit, count_tokens=count, max_messages=self.config.max_messages
         )
-        tokens = await count_context_tokens(system_prompt, kept, count)
         return ConversationContext(system_prompt, kept, tokens, len(messages) - len(kept))
 
     async def summarize_conversation(
