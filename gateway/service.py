@@ -20,6 +20,8 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
+
 from providers import build_api_handler
 
 from .errors import LLMTimeoutError, to_llm_error
@@ -38,7 +40,7 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 MOCK_DELAY_S = 1.0
 """How long a mock answer takes ("about a second"; ``mock_delay`` changes it)."""
 MAX_TARGETS = 256
-"""Handlers kept per service, one per (model, temperature, max_tokens); the oldest goes first."""
+"""Handlers kept per service, one per (model, temperature, max_tokens); the least recently used goes first."""
 
 ENVIRONMENT = {
     "default_model": "LLM_DEFAULT_MODEL",
@@ -104,7 +106,7 @@ class LlmService:
         self._lock = threading.Lock()
         self._router: Any = None
         self._handlers: dict[str, Any] = {}  # model string -> its handler at the settings' options
-        self._targets: dict[tuple[str | None, float | None, int | None], tuple[Any, str | None]] = {}
+        self._targets: LRUCache[tuple[str | None, float | None, int | None], tuple[Any, str | None]] = LRUCache(MAX_TARGETS)
 
     # -- the brief's API --
 
@@ -222,10 +224,7 @@ class LlmService:
         with self._lock:
             found = self._targets.get(key)
             if found is None:
-                found = self._build(name, temperature, max_tokens)
-                if len(self._targets) >= MAX_TARGETS:
-                    del self._targets[next(iter(self._targets))]
-                self._targets[key] = found
+                found = self._targets[key] = self._build(name, temperature, max_tokens)
             return found
 
     def _build(self, name: str | None, temperature: float | None, max_tokens: int | None) -> tuple[Any, str | None]:

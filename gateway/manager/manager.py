@@ -20,6 +20,8 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
+
 from .. import errors as gateway_errors
 from ..events import Event, EventBus
 from ..ledger import Ledger, usage_cost
@@ -34,6 +36,9 @@ __all__ = ["LLMManager", "LLMResponse", "LLMStreamChunk", "Usage"]
 
 CAP_NOTE = "(This turn ended here: the limit of {} function calls per turn was reached.)"
 """Stored as the assistant's message when the cap ends a turn whose last response had no text."""
+
+OPTION_VIEWS = 256
+"""Routers at per-call options kept for reuse (a caller's temperatures never grow it unbounded)."""
 
 SUMMARY_SYSTEM = "You summarize conversations."
 """The system prompt of the model call that summarises a conversation's oldest messages (the
@@ -130,7 +135,7 @@ class LLMManager:
             )
             for name, provider in config.providers.items()
         }
-        self._views: dict[tuple[str, float | None, int | None], Router] = {}
+        self._views: LRUCache[tuple[str, float | None, int | None], Router] = LRUCache(OPTION_VIEWS)
         self._available: dict[str, bool] = {name: True for name in self.routers}
         self._session: dict[str, dict[str, float]] = {}
         self.conversations = ConversationManager(self.ledger.url, config.conversation, summarize=self._summarize)
@@ -199,7 +204,8 @@ class LLMManager:
         raise RuntimeError("the turn ended without a response")  # not reached: _turn always ends with one
 
     def _router(self, name: str, temperature: float | None, max_tokens: int | None) -> Router:
-        """The provider's router, or a view of it at per-call options (kept for reuse)."""
+        """The provider's router, or a view of it at per-call options (the ``OPTION_VIEWS`` most
+        recently used are kept)."""
         base = self.routers[name]
         provider = self.config.providers[name]
         if (temperature is None or temperature == provider.temperature) and (

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from aiohttp import web
+from cachetools import LRUCache
 
 from gateway.events import EventBus
 from gateway.router import Router
@@ -65,7 +66,7 @@ class GatewayState:
         secrets = {value for d in router.deployments for value in _secret_values(d.settings)}
         self._secrets = sorted(secrets, key=len, reverse=True)  # a longer one first: no half-redacted key
         self._views: dict[str, Router] = {}
-        self._option_views: dict[tuple[str, float | None, int | None], Router] = {}
+        self._option_views: LRUCache[tuple[str, float | None, int | None], Router] = LRUCache(OPTION_VIEWS)
 
     # -- keys and models --
 
@@ -114,17 +115,14 @@ class GatewayState:
 
     def with_options(self, target: Target, temperature: float | None, max_tokens: int | None) -> Router:
         """``target``'s router at a request's temperature and output limit
-        (``Router.with_options``); the views are kept (up to ``OPTION_VIEWS``, the oldest
+        (``Router.with_options``); the views are kept (up to ``OPTION_VIEWS``, the least recently used
         dropped) so that their deployments' handlers and state live on between requests."""
         if temperature is None and max_tokens is None:
             return target.router
         cache_key = (target.name, temperature, max_tokens)
-        view = self._option_views.pop(cache_key, None)
+        view = self._option_views.get(cache_key)
         if view is None:
-            view = target.router.with_options(temperature=temperature, max_tokens=max_tokens)
-            if len(self._option_views) >= OPTION_VIEWS:
-                del self._option_views[next(iter(self._option_views))]
-        self._option_views[cache_key] = view
+            view = self._option_views[cache_key] = target.router.with_options(temperature=temperature, max_tokens=max_tokens)
         return view
 
     # -- strategies --
