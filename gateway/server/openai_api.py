@@ -236,30 +236,32 @@ class Reply:
     """The handler's chunks, turned into OpenAI's deltas while they pass, and what the final
     message and usage need."""
 
-    def __init__(self, max_tokens: int | None) -> None:
+    def __init__(self, max_tokens: int | None, *, whole: bool = True) -> None:
         self.max_tokens = max_tokens
+        self.whole = whole  # the message is wanted (not streaming): keep its text and arguments
         self.text: list[str] = []
         self.reasoning: list[str] = []
         self.tool_calls: list[dict[str, Any]] = []  # OpenAI's tool calls, in index order
+        self._arguments: list[list[str]] = []  # each call's argument pieces (joined by ``message``)
         self._by_id: dict[str, int] = {}
         self._by_index: dict[Any, int] = {}
         self.input_tokens = self.output_tokens = self.cache_read = self.cache_write = 0
         self.reasoning_tokens: int | None = None
-        self.usage_chunks = 0
 
     def delta(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
         """The delta for ``chunk`` (None for a chunk with nothing to send)."""
         kind = chunk.get("type")
         if kind == "text":
             text = chunk.get("text") or ""
-            self.text.append(text)
+            if self.whole:
+                self.text.append(text)
             return {"content": text} if text else None
         if kind == "reasoning":
             text = chunk.get("text") or ""
-            self.reasoning.append(text)
+            if self.whole:
+                self.reasoning.append(text)
             return {"reasoning_content": text} if text else None
         if kind == "usage":
-            self.usage_chunks += 1
             self.input_tokens += chunk.get("inputTokens") or 0
             self.output_tokens += chunk.get("outputTokens") or 0
             self.cache_read += chunk.get("cacheReadTokens") or 0
@@ -289,6 +291,7 @@ class Reply:
                 return None
             index = len(self.tool_calls)
             self.tool_calls.append({"id": call_id or "", "type": "function", "function": {"name": "", "arguments": ""}})
+            self._arguments.append([])
             delta = {"index": index, "id": call_id or "", "type": "function"}
             function["name"] = ""
         else:
@@ -302,7 +305,8 @@ class Reply:
             call["function"]["name"] = function["name"] = name
         arguments = chunk.get("arguments")
         function["arguments"] = arguments if isinstance(arguments, str) else ""
-        call["function"]["arguments"] += function["arguments"]
+        if self.whole:
+            self._arguments[index].append(function["arguments"])
         delta["function"] = function
         return delta
 
@@ -329,6 +333,8 @@ class Reply:
         if self.reasoning:
             message["reasoning_content"] = "".join(self.reasoning)
         if self.tool_calls:
+            for call, pieces in zip(self.tool_calls, self._arguments):
+                call["function"]["arguments"] = "".join(pieces)
             message["tool_calls"] = self.tool_calls
         return message
 
@@ -350,7 +356,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return await _strategy(request, state, target, call, completion_id)
     router = state.with_options(target, call.temperature, call.max_tokens)
     chunks = log.chunks(router.create_message(call.system, call.messages, call.metadata, key_id=key.id if key else None))
-    reply = Reply(call.max_tokens)
+    reply = Reply(call.max_tokens, whole=not call.stream)
     try:
         if call.stream:
             return await _stream(request, state, call, chunks, reply, completion_id)
