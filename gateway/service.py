@@ -14,6 +14,7 @@ habit of answering ``"Error processing request: …"`` instead is the config key
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import re
 import threading
@@ -174,7 +175,7 @@ class LlmService:
         tools: list[dict[str, Any]] | None,
     ) -> AsyncIterator[str]:
         """The text chunks of one ``create_message``, within the timeout, failures typed."""
-        from .router import _is_bedrock_error_preamble
+        from .router import Router, _is_bedrock_error_preamble
 
         target, provider = self._target(model, temperature, max_tokens)
         metadata = {"tools": tools, "tool_choice": "auto"} if tools else None
@@ -182,7 +183,8 @@ class LlmService:
         stream = target.create_message(system_prompt or DEFAULT_SYSTEM_PROMPT, messages, metadata)
         deadline = _Deadline(self.timeout)
         # bedrock.ts yields "Error: …" and a zero usage before it throws: not text of the answer
-        held: list[dict[str, Any]] | None = [] if provider == "bedrock" else None
+        # (a router holds them itself)
+        held: list[dict[str, Any]] | None = [] if provider == "bedrock" and not isinstance(target, Router) else None
         try:
             while True:
                 try:
@@ -213,6 +215,7 @@ class LlmService:
                 raise
             raise typed from exc
         finally:
+            deadline.close()
             await stream.aclose()
 
     def _target(
@@ -259,33 +262,50 @@ class _Expired(TimeoutError):
 
 class _Deadline:
     """One call's deadline, checked only while a step of the call is awaited, never while the
-    caller holds a yielded piece (Python 3.10 has no ``asyncio.timeout``). One timer per step."""
+    caller holds a yielded piece (Python 3.10 has no ``asyncio.timeout``). One timer per call,
+    set at the first step; ``close`` when the call is done."""
 
     def __init__(self, timeout: float | None) -> None:
         self.at = None if timeout is None else asyncio.get_running_loop().time() + timeout
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._stepping = False
+        self._passed = False  # the deadline passed
+        self._fired = False  # ... during a step, whose task it cancelled
+
+    def _expire(self) -> None:
+        self._passed = True
+        if self._stepping and self._task is not None:
+            self._fired = True
+            self._task.cancel()
 
     async def step(self, awaitable: Awaitable[T]) -> T:
         if self.at is None:
             return await awaitable
-        task = asyncio.current_task()
-        assert task is not None
-        fired = False
-
-        def expire() -> None:
-            nonlocal fired
-            fired = True
-            task.cancel()
-
-        timer = asyncio.get_running_loop().call_at(self.at, expire)
+        if self._timer is None:
+            self._task = asyncio.current_task()
+            self._timer = asyncio.get_running_loop().call_at(self.at, self._expire)
+        if self._passed:  # while the caller held the last piece
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise _Expired()
+        self._stepping = True
         try:
             return await awaitable
         except asyncio.CancelledError:
-            uncancel = getattr(task, "uncancel", None)  # Python 3.11+
-            if not fired or (uncancel is not None and uncancel() > 0):
-                raise  # cancelled by someone else (as well)
+            if not self._fired:
+                raise  # cancelled by someone else
+            self._fired = False
+            uncancel = getattr(self._task, "uncancel", None)  # Python 3.11+
+            if uncancel is not None and uncancel() > 0:
+                raise  # cancelled by someone else as well
             raise _Expired() from None
         finally:
-            timer.cancel()
+            self._stepping = False
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 _service: LlmService | None = None
