@@ -135,10 +135,12 @@ async def test_list_is_most_recent_first_with_limit_and_offset_and_delete_remove
     await conversations.add_message("conv-1", turn(0))  # conv-1 is now the most recently updated
     listed = await conversations.list_conversations()
     assert [c.id for c in listed] == ["conv-1", "conv-3", "conv-2", "conv-0"]
+    assert await conversations.count_conversations() == 4
     assert (listed[0].message_count, listed[0].updated_at, listed[0].created_at) == (1, 105.0, 102.0)
     assert [c.id for c in await conversations.list_conversations(limit=2, offset=1)] == ["conv-3", "conv-2"]
     await conversations.delete_conversation("conv-1")
     assert [c.id for c in await conversations.list_conversations()] == ["conv-3", "conv-2", "conv-0"]
+    assert await conversations.count_conversations() == 3
     # a new conversation under the deleted id starts empty: its messages went with it
     await conversations.create_conversation(conversation_id="conv-1")
     assert (await conversations.get_conversation("conv-1")).messages == []

@@ -63,6 +63,7 @@ SQLITE_MIGRATIONS = _migrations("REAL")
 POSTGRES_MIGRATIONS = _migrations("DOUBLE PRECISION")
 
 _LIST = f"SELECT {HEADER} FROM conversations ORDER BY updated_at DESC, id LIMIT {{}} OFFSET {{}}"
+_COUNT = "SELECT COUNT(*) FROM conversations"
 
 
 class SqliteConversations(SqliteFile):
@@ -127,6 +128,9 @@ class SqliteConversations(SqliteFile):
 
     async def page(self, limit: int, offset: int) -> list[Header]:
         return await self._run(lambda: self._con.execute(_LIST.format("?", "?"), (limit, offset)).fetchall())
+
+    async def count(self) -> int:
+        return int(await self._run(lambda: self._con.execute(_COUNT).fetchone()[0]))
 
     async def delete(self, conversation_id: str) -> bool:
         def body(con: sqlite3.Connection) -> bool:
@@ -194,6 +198,10 @@ class PostgresConversations(PostgresDatabase):
     async def page(self, limit: int, offset: int) -> list[Header]:
         pool = await self._connected()
         return [tuple(row) for row in await pool.fetch(_LIST.format("$1", "$2"), limit, offset)]
+
+    async def count(self) -> int:
+        pool = await self._connected()
+        return int(await pool.fetchval(_COUNT))
 
     async def delete(self, conversation_id: str) -> bool:
         pool = await self._connected()

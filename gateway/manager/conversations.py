@@ -268,6 +268,9 @@ class ConversationManager:
         """Conversations, the most recently updated first."""
         return [_info(header) for header in await self._store.page(limit, offset)]
 
+    async def count_conversations(self) -> int:
+        return await self._store.count()
+
     async def delete_conversation(self, conversation_id: str) -> None:
         """Delete a conversation and its messages (``ConversationNotFound``)."""
         if not await self._store.delete(conversation_id):

@@ -500,7 +500,7 @@ class LLMManager:
                 "cost_usd": totals.cost_usd if totals else 0.0,
             }
         return {
-            "conversations": await self._count_conversations(),
+            "conversations": await self.conversations.count_conversations(),
             "requests": sum(p["requests"] for p in providers.values()),
             "total_tokens": sum(p["total_tokens"] for p in providers.values()),
             "cost_usd": sum(p["cost_usd"] for p in providers.values()),
@@ -508,14 +508,6 @@ class LLMManager:
             "cache": self.cache.stats() if self.cache is not None else None,
             "events_dropped": self.bus.dropped,
         }
-
-    async def _count_conversations(self, page: int = 1000) -> int:
-        count = 0
-        while True:
-            got = len(await self.conversations.list_conversations(limit=page, offset=count))
-            count += got
-            if got < page:
-                return count
 
     # -- lifetime -----------------------------------------------------------------------------
 
