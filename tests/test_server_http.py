@@ -256,6 +256,17 @@ async def test_upstream_error_before_the_first_chunk(upstream: Upstream, status:
             assert_openai_error(json.loads(text))
 
 
+async def test_the_upstreams_wait_in_other_forms_becomes_retry_after(upstream: Upstream, sdk: Sdk) -> None:
+    """``retry-after-ms`` (OpenAI's) and OpenAI's "Please try again in 1.5s" reach the client
+    as whole seconds of ``retry-after``, rounded up."""
+    slow = {"error": {"message": "Rate limit reached. Please try again in 2.5s.", "type": "rate_limit_error"}}
+    upstream.reply(Reply.json(slow, 429, {"retry-after-ms": "1200"}), Reply.json(slow, 429))
+    for expected in ("2", "3"):
+        async with gateway(config(upstream)) as origin:
+            with pytest.raises(openai.RateLimitError) as raised:
+                await sdk(origin).chat.completions.create(model="main", messages=HI)
+            assert raised.value.response.headers.get("retry-after") == expected
+
 async def test_stream_broken_after_the_first_chunk(upstream: Upstream, sdk: Sdk) -> None:
     """An error object in the stream, no [DONE]; the SDK raises instead of ending cleanly."""
     upstream.reply(ok(cut_after=3), ok(cut_after=3))

@@ -18,6 +18,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,8 +26,8 @@ from typing import Any, AsyncGenerator, Awaitable, Callable
 
 from aiohttp import web
 
-from gateway.errors import AttemptTimedOut, BudgetExceeded, NoDeploymentAvailable, StreamInterrupted
-from gateway.routing.failures import headers_of, status_of
+from gateway.errors import AttemptTimedOut, BudgetExceeded, NoDeploymentAvailable, StreamInterrupted, retry_after_of
+from gateway.routing.failures import status_of
 
 from .events import EVENTS, RequestEvents
 
@@ -171,9 +172,11 @@ def upstream_problem(error: BaseException, redact: Callable[[str], str]) -> Http
     status = status_of(error)
     if status is None or not 400 <= status <= 599:
         status = 502
-    upstream_headers = headers_of(error) or {}
-    retry_after = upstream_headers.get("retry-after")
-    passed_on = {"retry-after": retry_after} if isinstance(retry_after, str) and status in (429, 503) else None
+    passed_on = None
+    if status in (429, 503):  # the upstream's wait (retry-after(-ms), Google's RetryInfo, "try again in")
+        seconds = retry_after_of(error)
+        if seconds is not None:
+            passed_on = {"retry-after": str(math.ceil(seconds))}
     return HttpProblem(status, message, code=type(error).__name__, headers=passed_on)
 
 
