@@ -27,11 +27,10 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.strategies import StrategyResult
 
 from .auth import admit
 from .errors import CLIENT_GONE, HttpProblem, json_body, register_shape, request_log, upstream_problem
-from .state import STATE
+from .state import STATE, strategy_chunks
 from .streaming import SSE_HEADERS, SseResponse, StreamWriter, json_bytes
 
 PATH = "/v1/messages"
@@ -63,7 +62,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             result = await state.run_strategy(target, parsed.messages, parsed.system, parsed.max_tokens)
         except Exception as error:
             raise upstream_problem(error, state.redact) from error
-        stream: AsyncGenerator[dict[str, Any], None] = log.chunks(_strategy_chunks(result))
+        stream: AsyncGenerator[dict[str, Any], None] = log.chunks(strategy_chunks(result))
     else:
         router = state.with_options(target, parsed.temperature, parsed.max_tokens)
         stream = log.chunks(router.create_message(parsed.system, parsed.messages, parsed.metadata,
@@ -120,14 +119,6 @@ async def _stream(
 
 def _sse(event: dict[str, Any]) -> bytes:
     return b"event: " + event["type"].encode() + b"\ndata: " + json_bytes(event) + b"\n\n"
-
-
-async def _strategy_chunks(result: StrategyResult) -> AsyncGenerator[dict[str, Any], None]:
-    """An optillm strategy's answer as a handler's chunks: its reasoning, its answer, its usage."""
-    if result.reasoning:
-        yield {"type": "reasoning", "text": result.reasoning}
-    yield {"type": "text", "text": result.answer}
-    yield {"type": "usage", **result.usage}
 
 
 # -- the request ---------------------------------------------------------------------------

@@ -106,7 +106,7 @@ def _target(request: web.Request, state: GatewayState, key: KeySpec | None, body
         name = body["deployment"]
         if not isinstance(name, str) or not name:
             raise _bad("'deployment' must be a non-empty string", "deployment")
-        if name not in state.names | state.groups:  # (no strategy prefixes here)
+        if name not in state.names and name not in state.groups:  # (no strategy prefixes here)
             raise HttpProblem(404, f"no deployment or group named {name!r}", "not_found_error",
                               param="deployment", code="deployment_not_found")
         target = state.resolve(name, key)

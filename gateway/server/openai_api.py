@@ -30,7 +30,7 @@ from aiohttp import web
 
 from .auth import admit
 from .errors import CLIENT_GONE, HttpProblem, field, json_body, openai_shape, request_log, upstream_problem
-from .state import STATE, GatewayState, Target
+from .state import STATE, GatewayState, strategy_chunks
 from .streaming import SSE_HEADERS, SseResponse, StreamWriter, json_bytes
 
 routes = web.RouteTableDef()
@@ -352,10 +352,15 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     target = state.resolve(call.model, key, body.get("optillm_approach"))
     log.route(target.name)
     completion_id = f"chatcmpl-{log.request_id}"
-    if target.strategy is not None:
-        return await _strategy(request, state, target, call, completion_id)
-    router = state.with_options(target, call.temperature, call.max_tokens)
-    chunks = log.chunks(router.create_message(call.system, call.messages, call.metadata, key_id=key.id if key else None))
+    if target.strategy is not None:  # an optillm approach, run to its end, answers as a reply
+        try:
+            result = await state.run_strategy(target, call.raw_messages, max_tokens=call.max_tokens)
+        except Exception as error:
+            raise upstream_problem(error, state.redact) from None
+        chunks = log.chunks(strategy_chunks(result))
+    else:
+        router = state.with_options(target, call.temperature, call.max_tokens)
+        chunks = log.chunks(router.create_message(call.system, call.messages, call.metadata, key_id=key.id if key else None))
     reply = Reply(call.max_tokens, whole=not call.stream)
     try:
         if call.stream:
@@ -430,37 +435,3 @@ async def _end_or_gone(writer: StreamWriter, data: bytes) -> None:
         await writer.end(data)
     except ConnectionError:
         request_log().status = CLIENT_GONE
-
-
-async def _strategy(
-    request: web.Request, state: GatewayState, target: Target, call: ChatRequest, completion_id: str
-) -> web.StreamResponse:
-    """An optillm approach: run it to its end, then answer with its answer (one content delta
-    when streaming, as optillm's proxy does)."""
-    try:
-        result = await state.run_strategy(target, call.raw_messages, max_tokens=call.max_tokens)
-    except Exception as error:
-        raise upstream_problem(error, state.redact) from None
-    usage = {
-        "prompt_tokens": result.usage.get("inputTokens", 0),
-        "completion_tokens": result.usage.get("outputTokens", 0),
-        "total_tokens": result.usage.get("totalTokens", 0),
-    }
-    request_log().tokens = usage["total_tokens"]
-    created = int(time.time())
-    if not call.stream:
-        return web.json_response({
-            "id": completion_id, "object": "chat.completion", "created": created, "model": call.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": result.answer},
-                         "logprobs": None, "finish_reason": "stop"}],
-            "usage": usage,
-        })
-    response = web.StreamResponse(headers=SSE_HEADERS)
-    await response.prepare(request)
-    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": call.model}
-    for delta, finish in (({"role": "assistant", "content": result.answer}, None), ({}, "stop")):
-        await response.write(b"data: " + json_bytes({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + b"\n\n")
-    if call.include_usage:
-        await response.write(b"data: " + json_bytes({**base, "choices": [], "usage": usage}) + b"\n\n")
-    await response.write(DONE)
-    return response

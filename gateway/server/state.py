@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import AsyncGenerator
 from typing import Any, Iterable, Mapping
 
 from aiohttp import web
@@ -147,6 +148,15 @@ class GatewayState:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
+
+
+async def strategy_chunks(result: StrategyResult) -> AsyncGenerator[dict[str, Any], None]:
+    """An optillm strategy's answer as a handler's chunks (what the endpoints encode as any
+    reply): its reasoning, its answer, its usage."""
+    if result.reasoning:
+        yield {"type": "reasoning", "text": result.reasoning}
+    yield {"type": "text", "text": result.answer}
+    yield {"type": "usage", **result.usage}
 
 
 def _secret_values(settings: Mapping[str, Any]) -> Iterable[str]:
