@@ -18,6 +18,7 @@ written first. A write that fails there (the client went away) is raised at the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 from typing import Any
@@ -140,6 +141,8 @@ class _Step:
                     inner.close()
                     raise
                 except BaseException as cancelled:  # cancelled while writing: the wait for the chunk too
+                    if isinstance(waiting, asyncio.Future):  # (as a task's cancel cancels what it awaits)
+                        waiting.cancel()
                     error = cancelled
                     continue
             try:
