@@ -15,27 +15,15 @@ from typing import Any
 
 import pytest
 from loopback import Reply, Upstream, collect
+from service_env import CONTENT_TYPE, EVENTS, TEXTS, ok
 
 from gateway.errors import AttemptTimedOut, NoDeploymentAvailable, StreamIncomplete, StreamInterrupted
 from gateway.router import AttemptRecord, Router
 from tools.bench import clients
-from tools.bench.server import anthropic_events, bedrock_events, gemini_events, openai_events
 
 WIRES = ("openai", "anthropic", "bedrock")
 MESSAGES = [{"role": "user", "content": "Hi"}]
-CONTENT_TYPE = {
-    "gemini": "text/event-stream",
-    "openai": "text/event-stream; charset=utf-8",
-    "anthropic": "text/event-stream; charset=utf-8",
-    "bedrock": "application/vnd.amazon.eventstream",
-}
-EVENTS = {"openai": openai_events, "anthropic": anthropic_events, "bedrock": bedrock_events, "gemini": gemini_events}
-# what a healthy 3-delta reply gives the caller: the deltas, then the usage
-TEXTS = [" tok0", " tok1", " tok2"]
-
-
-def ok(wire: str, n: int = 3) -> Reply:
-    return Reply(200, {"content-type": CONTENT_TYPE[wire]}, list(EVENTS[wire](n)))
+# ok(wire): a healthy 3-delta reply; TEXTS: what it gives the caller (then the usage)
 
 
 def error_reply(wire: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Reply:
