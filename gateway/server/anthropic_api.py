@@ -118,7 +118,7 @@ async def _stream(
 
 
 def _sse(event: dict[str, Any]) -> bytes:
-    return b"event: " + event["type"].encode() + b"\ndata: " + json_bytes(event) + b"\n\n"
+    return b"event: " + str(event["type"]).encode() + b"\ndata: " + json_bytes(event) + b"\n\n"
 
 
 # -- the request ---------------------------------------------------------------------------
