@@ -113,8 +113,8 @@ class _Attempt:
         self.cost: float | None = None
         self.usage_chunks = 0
         self.watchdog = watchdog if timeout and gen is not None else None
-        deployment.requests += 1
-        deployment.in_flight += 1
+        deployment.state.requests += 1
+        deployment.state.in_flight += 1
         if self.watchdog is not None:
             self.gen = gen
             self.task = asyncio.current_task()
@@ -162,14 +162,14 @@ class _Attempt:
             self.watchdog.watched.discard(self)
             self.pending = None
         deployment = self.deployment
-        deployment.in_flight -= 1
+        deployment.state.in_flight -= 1
         latency = time.monotonic() - self.started
         if outcome == "ok":
-            deployment.latencies.append(latency)
+            deployment.state.latencies.append(latency)
         if self.ttfc is not None:
-            deployment.ttfcs.append(self.ttfc)
-            avg = deployment.ttfc_avg
-            deployment.ttfc_avg = self.ttfc if avg is None else avg + TTFC_EWMA_ALPHA * (self.ttfc - avg)
+            deployment.state.ttfcs.append(self.ttfc)
+            avg = deployment.state.ttfc_avg
+            deployment.state.ttfc_avg = self.ttfc if avg is None else avg + TTFC_EWMA_ALPHA * (self.ttfc - avg)
         if not record:
             return None
         # the frozen dataclasses' fields set directly: their __init__ sets each field through
@@ -334,8 +334,9 @@ class Router:
     def with_options(self, temperature: float | None = None, max_tokens: int | None = None) -> Router:
         """This router at per-call options (``gateway.options.with_options``, what a strategy
         asks for): its deployments' handlers built again from copies of their settings at that
-        temperature and output limit. Listeners, ledger and budgets are shared; the deployments'
-        run-time state (cooldowns, stats) is the view's own."""
+        temperature and output limit. Listeners, ledger, budgets and the deployments' run-time
+        state (``DeploymentState``: cooldowns, stats) are shared: a failure at one set of options
+        cools the deployment down for all, and ``stats``/``health`` of any view see it."""
         if temperature is None and max_tokens is None:
             return self
         view = object.__new__(Router)
@@ -344,10 +345,10 @@ class Router:
         for d in self._all:
             spec = {"name": d.name, "settings": settings_with(d.settings, temperature, max_tokens),
                     "priority": d.priority, "group": d.group, "timeout_s": d.timeout_s}
-            by_name[d.name] = build_deployment(spec, d.index, self.sdk_retries)
+            built = by_name[d.name] = build_deployment(spec, d.index, self.sdk_retries)
+            built.state = d.state
         view._all = list(by_name.values())
         view.deployments = [by_name[d.name] for d in self.deployments]
-        view._rr = [0]
         return view
 
     # -- choosing --
@@ -355,9 +356,9 @@ class Router:
     def _candidates(self) -> list[Deployment]:
         """The deployments not cooling down, in the strategy's order; fail fast when none."""
         now = self._clock()
-        ready = [d for d in self.deployments if d.cool_until <= now]
+        ready = [d for d in self.deployments if d.state.cool_until <= now]
         if not ready:
-            earliest = min(d.cool_until for d in self.deployments)
+            earliest = min(d.state.cool_until for d in self.deployments)
             available_at = time.time() + (earliest - now)
             raise NoDeploymentAvailable(
                 f"every deployment is cooling down ({', '.join(d.name for d in self.deployments)}); "
@@ -372,13 +373,13 @@ class Router:
         now = self._clock()
         if self.fallback:
             for d in order:
-                if d.name not in tried and d.cool_until <= now:
+                if d.name not in tried and d.state.cool_until <= now:
                     return d
-        if failed.cool_until <= now:
+        if failed.state.cool_until <= now:
             return failed
         if self.fallback:
             for d in order:
-                if d.cool_until <= now:
+                if d.state.cool_until <= now:
                     return d
         return None
 
@@ -386,15 +387,15 @@ class Router:
         names = self.context_window_fallbacks.get(failed.name) or []
         now = self._clock()
         by_name = {d.name: d for d in self._all}
-        return [by_name[n] for n in names if by_name[n].cool_until <= now]
+        return [by_name[n] for n in names if by_name[n].state.cool_until <= now]
 
     # -- bookkeeping --
 
     def _failed(self, deployment: Deployment, error: BaseException) -> None:
         """Count a failure; cool down after ``allowed_fails`` in a minute or on a 429's retry-after."""
         now = self._clock()
-        deployment.failures += 1
-        fails = deployment.fail_times
+        deployment.state.failures += 1
+        fails = deployment.state.fail_times
         fails.append(now)
         while fails and fails[0] <= now - FAIL_WINDOW_S:
             fails.popleft()
@@ -402,8 +403,8 @@ class Router:
         if retry_after is None and len(fails) < self.allowed_fails:
             return
         duration = max(self.cooldown_s, retry_after or 0.0)
-        deployment.cool_until = max(deployment.cool_until, now + duration)
-        deployment.cooldowns += 1
+        deployment.state.cool_until = max(deployment.state.cool_until, now + duration)
+        deployment.state.cooldowns += 1
         fails.clear()
         logger.debug(
             "deployment %s cools down for %.3f s (%s)", deployment.name, duration,
@@ -704,13 +705,13 @@ class Router:
         now = self._clock()
         return {
             d.name: {
-                "requests": d.requests,
-                "failures": d.failures,
-                "cooldowns": d.cooldowns,
-                "in_flight": d.in_flight,
-                "cooling_down": d.cool_until > now,
-                "latency_s": _percentiles(d.latencies),
-                "ttfc_s": _percentiles(d.ttfcs),
+                "requests": d.state.requests,
+                "failures": d.state.failures,
+                "cooldowns": d.state.cooldowns,
+                "in_flight": d.state.in_flight,
+                "cooling_down": d.state.cool_until > now,
+                "latency_s": _percentiles(d.state.latencies),
+                "ttfc_s": _percentiles(d.state.ttfcs),
             }
             for d in self.deployments
         }
@@ -721,9 +722,9 @@ class Router:
         now = self._clock()
         return {
             d.name: {
-                "available": d.cool_until <= now,
-                "available_at": None if d.cool_until <= now else time.time() + (d.cool_until - now),
-                "in_flight": d.in_flight,
+                "available": d.state.cool_until <= now,
+                "available_at": None if d.state.cool_until <= now else time.time() + (d.state.cool_until - now),
+                "in_flight": d.state.in_flight,
             }
             for d in self.deployments
         }
@@ -737,12 +738,12 @@ class Router:
         if name not in by_name:
             raise KeyError(f"no deployment named {name!r}")
         d = by_name[name]
-        status: dict[str, Any] = {"available": d.cool_until <= self._clock(), "model": d.model}
+        status: dict[str, Any] = {"available": d.state.cool_until <= self._clock(), "model": d.model}
         if self.ledger is None:
             status.update(
-                request_count=d.requests, total_tokens=None, cost_usd=None,
-                error_rate=d.failures / d.requests if d.requests else 0.0,
-                p50_latency_s=_percentiles(d.latencies)["p50"],
+                request_count=d.state.requests, total_tokens=None, cost_usd=None,
+                error_rate=d.state.failures / d.state.requests if d.state.requests else 0.0,
+                p50_latency_s=_percentiles(d.state.latencies)["p50"],
             )
             return status
         stats = await self.ledger.deployment_stats(name)

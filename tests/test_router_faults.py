@@ -433,6 +433,26 @@ async def test_allowed_fails_within_a_minute_start_a_cooldown(upstream: Upstream
     assert rec.tried[-1] == "main"
 
 
+async def test_a_cooldown_seen_through_an_options_view_holds_for_every_view(upstream: Upstream) -> None:
+    # the gateway and the manager call a router at each request's temperature and output limit
+    # (Router.with_options): the failures behind one view cool the deployment down for all
+    clock = FakeClock()
+    upstream.route("/main/", fault("openai", 429, "slow", {"retry-after": "20"}))
+    upstream.route("/backup/", ok("openai"), times=3)
+    r, rec = router(upstream, "openai", cooldown_s=5, clock=clock)
+    hot, capped = r.with_options(temperature=0.9), r.with_options(max_tokens=64)
+    assert texts(await collect(hot.create_message("sys", MESSAGES))) == TEXTS
+    assert rec.tried == ["main", "backup"]
+    for view in (r, capped, r.for_model("main")):
+        assert view.stats()["main"]["cooling_down"] and view.stats()["main"]["cooldowns"] == 1
+        assert (await view.health())["main"]["available"] is False
+    assert texts(await collect(capped.create_message("sys", MESSAGES))) == TEXTS
+    assert texts(await collect(r.create_message("sys", MESSAGES))) == TEXTS
+    assert rec.tried == ["main", "backup", "backup", "backup"]  # main not tried again while it cools
+    assert [s["requests"] for s in (r.stats()["main"], r.stats()["backup"])] == [1, 3]
+    assert len(upstream.seen) == 4
+
+
 # --- complete_prompt --------------------------------------------------------------------------
 
 

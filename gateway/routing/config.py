@@ -43,8 +43,26 @@ DEPLOYMENT_KEYS = frozenset({"name", "settings", "priority", "group", "timeout_s
 
 
 @dataclass(eq=False)
+class DeploymentState:
+    """A deployment's run-time state: counts, cooldown, latencies, the AWS retry quota. One per
+    deployment of a router, shared by all its views (``Router.for_model``, ``with_options``):
+    a failure seen through a view at other options cools the deployment down for every request."""
+
+    requests: int = 0
+    failures: int = 0
+    cooldowns: int = 0
+    in_flight: int = 0
+    cool_until: float = -math.inf
+    ttfc_avg: float | None = None
+    fail_times: collections.deque[float] = field(default_factory=collections.deque)
+    latencies: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=LATENCY_SAMPLES))
+    ttfcs: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=LATENCY_SAMPLES))
+    aws_retry: Any = None  # the AWS standard strategy's quota, for the router's own retries
+
+
+@dataclass(eq=False)
 class Deployment:
-    """One configured handler and its run-time state (shared by every view of a router)."""
+    """One configured handler, and its run-time state (``state``, shared by every view)."""
 
     name: str
     settings: dict[str, Any]
@@ -58,18 +76,9 @@ class Deployment:
     model: str = ""
     price: float = math.inf
     index: int = 0
-    requests: int = 0
-    failures: int = 0
-    cooldowns: int = 0
-    in_flight: int = 0
-    cool_until: float = -math.inf
-    ttfc_avg: float | None = None
-    fail_times: collections.deque[float] = field(default_factory=collections.deque)
-    latencies: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=LATENCY_SAMPLES))
-    ttfcs: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=LATENCY_SAMPLES))
-    aws_retry: Any = None  # the AWS standard strategy's quota, for the router's own retries
     info: dict[str, Any] = field(default_factory=dict)  # get_model()["info"] (prices a ledger row)
     max_tokens: int = 0  # get_model()'s maxTokens: the output cap of a budget estimate
+    state: DeploymentState = field(default_factory=DeploymentState)
 
 
 def provider_of(settings: Mapping[str, Any]) -> str:

@@ -136,8 +136,8 @@ class Retry:
     def succeeded(self, deployment: Deployment) -> None:
         """A retried request got through: the AWS strategy's quota gets its cost back
         (``recordSuccess``), as the SDK's would."""
-        if self.aws_token is not None and deployment.aws_retry is not None:
-            deployment.aws_retry.record_success(self.aws_token)
+        if self.aws_token is not None and deployment.state.aws_retry is not None:
+            deployment.state.aws_retry.record_success(self.aws_token)
 
 
 def backoff_s(deployment: Deployment, error: BaseException, max_retries: int, state: Retry) -> float | None:
@@ -156,11 +156,11 @@ def backoff_s(deployment: Deployment, error: BaseException, max_retries: int, st
             retry_after_hint_ms,
         )
 
-        if deployment.aws_retry is None:
-            deployment.aws_retry = StandardRetryStrategy(max_attempts=max_retries + 1)
-        token = state.aws_token or deployment.aws_retry.acquire_initial_retry_token()
+        if deployment.state.aws_retry is None:
+            deployment.state.aws_retry = StandardRetryStrategy(max_attempts=max_retries + 1)
+        token = state.aws_token or deployment.state.aws_retry.acquire_initial_retry_token()
         try:
-            token = deployment.aws_retry.refresh_retry_token_for_retry(
+            token = deployment.state.aws_retry.refresh_retry_token_for_retry(
                 token, get_retry_error_type(error), retry_after_hint_ms(error)
             )
         except NoRetryTokenAvailable:

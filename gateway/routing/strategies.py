@@ -36,6 +36,6 @@ def order(
     if strategy == "cheapest":
         return sorted(ready, key=lambda d: (d.price, d.priority, d.index))
     if strategy == "least_busy":
-        return sorted(ready, key=lambda d: (d.in_flight, d.priority, d.index))
+        return sorted(ready, key=lambda d: (d.state.in_flight, d.priority, d.index))
     # lowest_latency: a deployment without a measurement yet comes first (it gets one)
-    return sorted(ready, key=lambda d: (d.ttfc_avg if d.ttfc_avg is not None else -1.0, d.priority, d.index))
+    return sorted(ready, key=lambda d: (d.state.ttfc_avg if d.state.ttfc_avg is not None else -1.0, d.priority, d.index))
