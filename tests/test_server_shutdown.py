@@ -1,5 +1,6 @@
-"""``python -m gateway serve`` as a process: SIGTERM with streams in flight lets them finish,
-refuses new connections, and exits 0 within ``shutdown_grace_s``."""
+"""``python -m gateway serve`` as a process, on either event loop (``--loop``): SIGTERM with
+streams in flight lets them finish, refuses new connections, and exits 0 within
+``shutdown_grace_s``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from loopback import Reply, Upstream
 
 from tools.bench.clients import port_settings
@@ -52,13 +54,14 @@ async def wait_healthy(http: aiohttp.ClientSession, origin: str, process: asynci
     raise AssertionError("the gateway did not come up")
 
 
-async def test_sigterm_lets_streams_in_flight_finish(upstream: Upstream, tmp_path: Path) -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_sigterm_lets_streams_in_flight_finish(upstream: Upstream, tmp_path: Path, loop: str) -> None:
     upstream.reply(*(Reply(200, {"content-type": "text/event-stream"}, list(openai_events(DELTAS)), delay_ms=50) for _ in range(3)))
     port = free_port()
     config = tmp_path / "gateway.toml"
     config.write_text(toml(upstream, port))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "serve", "--config", str(config),
+        sys.executable, "-m", "gateway", "serve", "--config", str(config), "--loop", loop,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=str(tmp_path),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
@@ -87,8 +90,10 @@ async def test_sigterm_lets_streams_in_flight_finish(upstream: Upstream, tmp_pat
                          if json.loads(e[6:])["choices"]]
                 assert "".join(t or "" for t in texts) == "".join(f" tok{i}" for i in range(DELTAS))
         code = await asyncio.wait_for(process.wait(), GRACE_S + 5)
-        assert code == 0, (await process.stderr.read()).decode()  # type: ignore[union-attr]
+        log = (await process.stderr.read()).decode()  # type: ignore[union-attr]
+        assert code == 0, log
         assert time.monotonic() - terminated < GRACE_S
+        assert f"gateway.server event loop: {loop}" in log
     finally:
         if process.returncode is None:
             process.kill()

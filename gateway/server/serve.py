@@ -2,11 +2,17 @@
 
 aiohttp's ``run_app`` does the graceful shutdown: on SIGTERM (or SIGINT) it stops listening,
 lets the requests in flight (streams included) finish for up to ``[server] shutdown_grace_s``,
-cancels what is left, runs the app's cleanup and returns; the process then exits 0."""
+cancels what is left, runs the app's cleanup and returns; the process then exits 0.
+
+``--loop``: the event loop, as uvicorn's option of that name picks it (``auto``: uvloop when it
+is installed, the ``gateway`` extra brings it, else asyncio's own). uvloop runs the same code
+with its socket and timer work in C: less CPU per request and per streamed event."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib.util
 import logging
 
 from aiohttp import web
@@ -21,7 +27,28 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     parser.add_argument("--host", help="address to listen on (default: [server] host)")
     parser.add_argument("--port", type=int, help="port to listen on (default: [server] port)")
     parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
+    parser.add_argument(
+        "--loop", choices=LOOPS, default="auto",
+        help="event loop: uvloop when installed (auto, the default), asyncio's own, or uvloop",
+    )
     parser.set_defaults(run=run_serve)
+
+
+LOOPS = ("auto", "asyncio", "uvloop")
+
+
+def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
+    """A new event loop of ``kind`` (``LOOPS``); ``uvloop`` when it is not installed is an error
+    that says how to install it."""
+    if kind not in LOOPS:
+        raise ValueError(f"unknown event loop {kind!r}; one of {', '.join(LOOPS)}")
+    if kind == "uvloop" or (kind == "auto" and importlib.util.find_spec("uvloop") is not None):
+        try:
+            import uvloop
+        except ImportError:
+            raise SystemExit("--loop uvloop: uvloop is not installed (pip install 'provider-port[gateway]')") from None
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def run_serve(args: argparse.Namespace) -> str:
@@ -34,9 +61,12 @@ def run_serve(args: argparse.Namespace) -> str:
     check_exposure(config, host)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = build_app(config)
+    loop = new_event_loop(args.loop)
+    logger = logging.getLogger("gateway.server")
+    logger.info("event loop: %s", type(loop).__module__.split(".")[0])
     web.run_app(
         app, host=host, port=port, shutdown_timeout=config.server.shutdown_grace_s,
-        print=lambda message: logging.getLogger("gateway.server").info("%s", message),
+        print=lambda message: logger.info("%s", message), loop=loop,
         **RUNNER_OPTIONS,
     )
     return ""

@@ -134,6 +134,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--gateway-requests", type=int, help="short requests each, in-process and through the HTTP proxy"
     )
     parser.add_argument("--gateway-deltas", type=int, help="deltas of each concurrent stream through the HTTP proxy")
+    parser.add_argument(
+        "--proxy-loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+        help="event loop of the gateway and the relay (their --loop; auto: uvloop when installed)",
+    )
     parser.add_argument("--timeout", type=float, help="seconds a worker may take")
     parser.add_argument(
         "--json", type=Path, default=Path("bench-results/results.json"), help="raw results file"
@@ -292,6 +296,7 @@ def command(
         "router_rounds": args.router_rounds,
         "gateway_requests": args.gateway_requests,
         "gateway_deltas": args.gateway_deltas,
+        "proxy_loop": args.proxy_loop,
     }
     return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
 

@@ -137,10 +137,11 @@ def _children(pid: int) -> list[int]:
 class ProxyProcess:
     """One proxy (``gateway`` or ``litellm``) in front of ``upstream``, as a subprocess."""
 
-    def __init__(self, kind: str, upstream: str) -> None:
+    def __init__(self, kind: str, upstream: str, loop: str = "auto") -> None:
         if kind not in PROXIES:
             raise ValueError(f"unknown proxy {kind!r}; known: {PROXIES}")
         self.kind = kind
+        self.loop = loop  # the gateway's and the relay's --loop (LiteLLM's proxy runs uvicorn on uvloop)
         self.upstream = upstream
         self.key = "sk-bench-" + secrets.token_hex(24)
         self.port = free_port()
@@ -153,12 +154,13 @@ class ProxyProcess:
     def command(self) -> list[str]:
         directory = Path(self._dir.name)
         if self.kind == "relay":
-            return [sys.executable, "-m", "tools.bench.relay", "--upstream", self.upstream, "--port", str(self.port)]
+            return [sys.executable, "-m", "tools.bench.relay", "--upstream", self.upstream, "--port", str(self.port),
+                    "--loop", self.loop]  # fmt: skip
         if self.kind == "gateway":
             config = directory / "gateway.toml"
             config.write_text(gateway_config(self.upstream, self.key))
             return [sys.executable, "-m", "gateway", "serve", "--config", str(config),
-                    "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
+                    "--host", "127.0.0.1", "--port", str(self.port), "--loop", self.loop]  # fmt: skip
         config = directory / "litellm.yaml"
         config.write_text(litellm_config(self.upstream, self.key))
         return [sys.executable, "-c", _LITELLM_MAIN, "--config", str(config),

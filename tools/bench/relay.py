@@ -6,9 +6,11 @@ as an HTTP proxy with none of a proxy's work (no key, no parsing, no handler, no
 reply is sent back: its status and ``Content-Type``, its body as it arrives (one write per
 read, so a streamed reply stays streamed; the headers with the first bytes, the end with the
 last, as the gateway writes them). ``GET /health``
-answers 200.
+answers 200. It runs on the event loop the gateway runs on (``--loop``, the same choices and
+default as ``python -m gateway serve``'s: uvloop when installed), so the two differ in their
+work alone.
 
-Run: ``python -m tools.bench.relay --upstream http://127.0.0.1:<port> --port <port>``.
+Run: ``python -m tools.bench.relay --upstream http://127.0.0.1:<port> --port <port> [--loop L]``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 
 import aiohttp
 from aiohttp import web
+
+from gateway.server.serve import LOOPS, new_event_loop
 
 SESSION = web.AppKey("relay_session", aiohttp.ClientSession)
 UPSTREAM = web.AppKey("relay_upstream", str)
@@ -66,8 +70,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--upstream", required=True, help="the upstream's origin")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--loop", choices=LOOPS, default="auto", help="event loop (as the gateway's --loop)")
     args = parser.parse_args(argv)
-    web.run_app(build_app(args.upstream), host=args.host, port=args.port, access_log=None, print=None)
+    loop = new_event_loop(args.loop)
+    web.run_app(build_app(args.upstream), host=args.host, port=args.port, access_log=None, print=None, loop=loop)
 
 
 if __name__ == "__main__":

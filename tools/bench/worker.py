@@ -671,7 +671,7 @@ async def run_gateway(spec: dict[str, Any]) -> dict[str, Any]:
 
     raise_open_files_limit()  # the proxy inherits it: 2 sockets per stream
     client = spec["client"]
-    proxy = ProxyProcess(PROXY_OF[client], spec["origin"])
+    proxy = ProxyProcess(PROXY_OF[client], spec["origin"], loop=spec.get("proxy_loop", "auto"))
     in_process: Any
     if client == "floor":  # the bare hop: raw aiohttp through the relay against straight to the server
         in_process = ProxyClient(spec["origin"], OPENAI_KEY)
