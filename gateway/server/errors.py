@@ -19,8 +19,8 @@ import contextvars
 import json
 import logging
 import math
+import os
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, AsyncGenerator, Awaitable, Callable
 
@@ -186,7 +186,7 @@ async def problem_middleware(
 ) -> web.StreamResponse:
     """Every problem in its API's shape; the request id and the access log line."""
     started = time.monotonic()
-    log = RequestLog(uuid.uuid4().hex, events=request.app.get(EVENTS), path=request.path)
+    log = RequestLog(os.urandom(16).hex(), events=request.app.get(EVENTS), path=request.path)
     token = _current.set(log)
     status = 500
     try:

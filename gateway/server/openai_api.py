@@ -38,6 +38,8 @@ routes = web.RouteTableDef()
 ROLES = ("system", "developer", "user", "assistant", "tool")
 TOOL_CHOICES = ("none", "auto", "required")
 DONE = b"data: [DONE]\n\n"
+MORE = b',"finish_reason":null}]}\n\n'
+"""The end of a ``chat.completion.chunk`` event that is not the last."""
 
 
 # --- the request ---------------------------------------------------------------------------
@@ -406,16 +408,17 @@ async def _stream(
     response = SseResponse(headers=SSE_HEADERS)
     await response.prepare(request)
     writer = StreamWriter(response)
-    writer.add(b"data: " + head + b'{"role":"assistant","content":""},"finish_reason":null}]}\n\n')
+    event = b"data: " + head  # each delta's event: this, its JSON, and MORE
+    writer.add(event + b'{"role":"assistant","content":""}' + MORE)
     try:
         if first is not None:
             delta = reply.delta(first)
             if delta is not None:
-                writer.add(b"data: " + head + json_bytes(delta) + b',"finish_reason":null}]}\n\n')
+                writer.add(b"".join((event, json_bytes(delta), MORE)))
             async for chunk in writer.chunks(chunks):
                 delta = reply.delta(chunk)
                 if delta is not None:
-                    writer.add(b"data: " + head + json_bytes(delta) + b',"finish_reason":null}]}\n\n')
+                    writer.add(b"".join((event, json_bytes(delta), MORE)))
     except ConnectionError:  # the client went away: nothing to tell it
         request_log().status = CLIENT_GONE
         return response
