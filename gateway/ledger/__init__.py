@@ -7,7 +7,7 @@ cost of an attempt), ``store`` with ``store_sqlite`` and ``store_postgres``, ``u
 from .budgets import Budget, Reservation
 from .ledger import DeploymentStats, Ledger
 from .report import CostReport, Group, Totals
-from .rows import get_api_protocol, usage_cost
+from .rows import get_api_protocol, usage_cost, usage_tokens
 from .url import default_url
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "default_url",
     "get_api_protocol",
     "usage_cost",
+    "usage_tokens",
 ]

@@ -125,14 +125,22 @@ def usage_counts(attempt: AttemptLike) -> tuple[int, int, int, int]:
     return usage.input_tokens or 0, usage.output_tokens or 0, usage.cache_read_tokens or 0, usage.cache_write_tokens or 0
 
 
-def attempt_tokens(attempt: AttemptLike) -> int:
-    """An attempt's total tokens without pricing it: ``usage_cost``'s ``totalInputTokens +
+def usage_tokens(
+    provider: str, model: str, input_tokens: int, output_tokens: int, cache_write_tokens: int = 0,
+    cache_read_tokens: int = 0,
+) -> int:
+    """A usage's total tokens without pricing it: ``usage_cost``'s ``totalInputTokens +
     totalOutputTokens``, whose Anthropic-protocol input adds the cache tokens (the usage's
     input leaves them out) and whose OpenAI-protocol input is the usage's (it holds them)."""
-    input_tokens, output_tokens, cache_read, cache_write = usage_counts(attempt)
-    if get_api_protocol(attempt.provider, attempt.model) == "anthropic":
-        return input_tokens + output_tokens + cache_read + cache_write
+    if get_api_protocol(provider, model) == "anthropic":
+        return input_tokens + output_tokens + cache_read_tokens + cache_write_tokens
     return input_tokens + output_tokens
+
+
+def attempt_tokens(attempt: AttemptLike) -> int:
+    """An attempt's total tokens without pricing it (``usage_tokens``)."""
+    input_tokens, output_tokens, cache_read, cache_write = usage_counts(attempt)
+    return usage_tokens(attempt.provider, attempt.model, input_tokens, output_tokens, cache_write, cache_read)
 
 
 _day_cache: list[Any] = [None, ""]  # (UTC day number, its ISO date): rows come in day order

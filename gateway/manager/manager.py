@@ -24,7 +24,7 @@ from cachetools import LRUCache
 
 from .. import errors as gateway_errors
 from ..events import Event, EventBus
-from ..ledger import Ledger, usage_cost
+from ..ledger import Ledger, usage_cost, usage_tokens
 from ..router import Router
 from .cache import CachedTurn, ResponseCache, cache_key, open_cache_table
 from .config import LLMConfig, ProviderConfig
@@ -384,16 +384,21 @@ class LLMManager:
             if typed is None:
                 raise
             raise typed from exc
-        # the same arithmetic as the ledger's row (gateway.ledger.rows)
-        tokens, cost = usage_cost(deployment.provider, deployment.model, deployment.info, inputs, outputs,
-                                  cache_write, cache_read)
+        # the same arithmetic as the ledger's row (gateway.ledger.rows); priced when the
+        # provider did not say what the call cost (OpenRouter's totalCost)
+        if total_cost is None:
+            tokens, cost = usage_cost(deployment.provider, deployment.model, deployment.info, inputs, outputs,
+                                      cache_write, cache_read)
+        else:
+            tokens = usage_tokens(deployment.provider, deployment.model, inputs, outputs, cache_write, cache_read)
+            cost = total_cost
         usage = turn.usage
         usage.input_tokens += inputs
         usage.output_tokens += outputs
         usage.cache_read_tokens += cache_read
         usage.cache_write_tokens += cache_write
         usage.total_tokens += tokens
-        turn.cost += total_cost if total_cost is not None else cost
+        turn.cost += cost
         await self._check_status(name, router)
 
     async def _replay(self, hit: CachedTurn, conversation_id: str, started: float) -> AsyncIterator[LLMStreamChunk]:
