@@ -4,7 +4,8 @@ The schema and semantics are SQLite's (``store_sqlite``). A lease is one transac
 each budget counter row it needs (an upsert that creates the row or locks its latest version)
 and adds the grant to ``reserved`` only while ``used + reserved + need <= limit`` holds there, so
 the budget holds across connections and processes. The schema is created and migrated under an advisory lock, so
-instances starting together migrate once.
+instances starting together migrate once. The pool is ``database.PostgresDatabase``'s, shared
+with the LLM manager's conversations and cache when the manager opened it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The SQLite store (ours): one file in WAL mode, one connection used by one worker thread.
+"""The SQLite store (ours): the ledger's tables in one file in WAL mode, whose one connection is
+used by one worker thread (``database.SqliteFile``, shared with the LLM manager's
+conversations and cache when the manager opened it).
 
 Everything the ledger asks of the store runs on that thread, one call at a time, so the calls
 of one process never interleave; ``BEGIN IMMEDIATE`` (with a busy timeout) serialises the
@@ -11,7 +13,7 @@ connection, without waiting: when the file is free its transaction (tens of µs)
 once, without the thread hand-off (which costs more than the transaction); when it is busy
 (another process) it goes to the thread, which waits for it. That connection never checkpoints
 the WAL: every ``CHECKPOINT_EVERY``-th batch goes to the thread, whose connection does, so the
-loop is never blocked for long.
+loop is never blocked for long. That connection is the store's own, never shared.
 """
 
 from __future__ import annotations
