@@ -1,7 +1,8 @@
 """gateway.manager.conversations: conversations that survive a restart of the process (written
 by a child process, read here), list and delete, unknown ids, bad input, concurrent appends,
 the context a conversation gives, and summaries (a plain async function as the model call) that
-replace the oldest messages, are stored and survive reopening. Every test runs on SQLite (a
+replace the oldest messages, are stored and survive reopening; stores sharing one database, each
+closing only what it opened. Every test runs on SQLite (a
 real file) and on a real PostgreSQL server (the ``postgres_server`` fixture, tests/pg_server.py)."""
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ledger_worker import Attempt
 from pg_server import PostgresServer
 
 from gateway.errors import GatewayError, LLMContextLengthError
 from gateway.ledger import Ledger, default_url
+from gateway.ledger.url import open_database
+from gateway.manager.cache import open_cache_table
 from gateway.manager.context import SUMMARY_HEADING, transcript
 from gateway.manager.conversations import (
     ConversationConfig,
@@ -306,3 +310,37 @@ async def test_an_unreachable_postgresql_server_is_a_clear_error_without_the_pas
     with pytest.raises(ValueError, match="unreadable conversation store URL 'mysql://x'"):
         ConversationManager("mysql://x")
     await conversations.aclose()
+
+
+async def test_stores_sharing_one_database_leave_closing_it_to_its_opener(db_url: str) -> None:
+    database = open_database(db_url)
+    ledger, conversations, cache = Ledger(database=database), ConversationManager(database=database), open_cache_table(database)
+    assert ledger.url == conversations.url == database.url == db_url
+    await conversations.create_conversation(conversation_id="shared")
+    await conversations.add_message("shared", turn(0))
+    ledger.record(Attempt())
+    await cache.put("key", "entry", expires_at=2e9, now=1e9)
+    await ledger.aclose()
+    await conversations.aclose()
+    await cache.aclose()
+    async with ConversationManager(database=database) as still_open:  # the stores' aclose left it open
+        assert (await still_open.get_conversation("shared")).messages == [turn(0)]
+    await database.aclose()
+
+    # each store alone opens the database itself, and closes it
+    async with ConversationManager(db_url) as alone:
+        assert (await alone.get_conversation("shared")).messages == [turn(0)]
+    async with Ledger(db_url) as ledger_alone:
+        assert (await ledger_alone.deployment_stats("main")).request_count == 1
+    cache_alone = open_cache_table(db_url)
+    assert await cache_alone.get("key", now=1e9) == ("entry", 2e9)
+    await cache_alone.aclose()
+
+
+async def test_a_url_naming_another_database_than_the_one_given_is_refused(tmp_path: Path) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'one.db'}")
+    with pytest.raises(ValueError, match="given the database at"):
+        ConversationManager(f"sqlite:///{tmp_path / 'other.db'}", database=database)
+    with pytest.raises(ValueError, match="given the database at"):
+        Ledger(f"sqlite:///{tmp_path / 'other.db'}", database=database)
+    await database.aclose()

@@ -1,12 +1,15 @@
 """The LLM manager against the tests' loopback upstream (tests/loopback.py, scripted replies from
 tests/scripted.py): responses and their usage and cost, conversations that continue and survive a
-restart, streaming, the response cache, events (and a subscriber that never reads), typed errors
-in each wire format, provider status and analytics from the ledger.
+restart, streaming, the response cache, one database (one SQLite thread and connection, one
+PostgreSQL pool) for the ledger, conversations and cache, events (and a subscriber that never
+reads), typed errors in each wire format, provider status and analytics from the ledger.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -237,6 +240,86 @@ async def test_on_postgresql_conversations_and_the_cache_survive_a_restart(
             "Q", "Stored in PostgreSQL.", "And?"]
         analytics = await second.get_analytics()
         assert analytics["conversations"] == 2 and analytics["providers"]["openai"]["requests"] == 2
+
+
+# --- one database for the ledger, the conversations and the cache ----------------------------------
+
+
+def sqlite_threads() -> int:
+    return sum("-sqlite_" in thread.name for thread in threading.enumerate())
+
+
+def open_files(path: Path) -> int:
+    """The process's file descriptors open on ``path`` (one per SQLite connection to it)."""
+    fds = Path("/proc/self/fd")
+    return sum(os.path.realpath(fds / fd) == str(path.resolve()) for fd in os.listdir(fds))
+
+
+async def test_on_sqlite_the_manager_opens_its_database_once_and_closes_it_once(
+    upstream: Upstream, make_manager: Any, db_url: str, tmp_path: Path
+) -> None:
+    upstream.reply(text_reply("openai", "Stored once."))
+    threads_before = sqlite_threads()
+    manager = make_manager("openai", enable_caching=True, cache_in_database=True)
+    response = await manager.generate_response("Q")  # conversations, the cache table and the ledger
+    await manager.ledger.flush()
+    # one worker thread and one connection for the three stores, and the ledger's own loop connection
+    assert sqlite_threads() == threads_before + 1
+    assert open_files(tmp_path / "manager.db") == 2
+    await manager.aclose()
+    await manager.aclose()
+    assert (sqlite_threads(), open_files(tmp_path / "manager.db")) == (threads_before, 0)
+
+    again = make_manager("openai", enable_caching=True, cache_in_database=True)
+    hit = await again.generate_response("Q")
+    assert hit.cached and hit.content == "Stored once." and len(upstream.seen) == 1
+    conversation = await again.conversations.get_conversation(response.conversation_id)
+    assert [m["content"] for m in conversation.messages] == ["Q", "Stored once."]
+    analytics = await again.get_analytics()
+    assert analytics["conversations"] == 2 and analytics["providers"]["openai"]["requests"] == 1
+
+
+async def test_on_postgresql_the_manager_holds_one_pool_and_closes_it_once(
+    upstream: Upstream, postgres_server: Any
+) -> None:
+    import asyncpg
+
+    url = await postgres_server.create_database()
+    database = url.rpartition("/")[2]
+    upstream.reply(text_reply("openai", "Pooled once."))
+
+    def make() -> LLMManager:
+        return LLMManager(LLMConfig(providers={"openai": provider_config("openai", upstream.base_url)},
+                                    database_url=url, enable_caching=True, cache_in_database=True))
+
+    async def connections() -> int:
+        probe = await asyncpg.connect(postgres_server.url())  # to another database: not counted
+        try:
+            return int(await probe.fetchval("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1", database))
+        finally:
+            await probe.close()
+
+    manager = make()
+    response = await manager.generate_response("Q")  # conversations, the cache table and the ledger
+    await manager.ledger.flush()
+    pool = await manager.database.pool()
+    # every connection to the database is the one pool's (three pools would hold one each at least)
+    assert await connections() == pool.get_size() <= pool.get_max_size()
+    await manager.aclose()
+    await manager.aclose()
+    for _ in range(100):  # a backend leaves pg_stat_activity shortly after its client closes
+        if await connections() == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await connections() == 0
+
+    async with make() as again:
+        hit = await again.generate_response("Q")
+        assert hit.cached and hit.content == "Pooled once." and len(upstream.seen) == 1
+        conversation = await again.conversations.get_conversation(response.conversation_id)
+        assert [m["content"] for m in conversation.messages] == ["Q", "Pooled once."]
+        analytics = await again.get_analytics()
+        assert analytics["conversations"] == 2 and analytics["providers"]["openai"]["requests"] == 1
 
 
 # --- events -------------------------------------------------------------------------------------

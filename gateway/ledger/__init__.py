@@ -1,8 +1,9 @@
 """The usage ledger: one row per attempt, token and cost budgets that hold under concurrency,
 cost reports, deployment statistics and Prometheus metrics; SQLite by default, PostgreSQL for
 many gateway instances. Modules: ``ledger`` (the ``Ledger``), ``budgets``, ``rows`` (tokens and
-cost of an attempt), ``store`` with ``store_sqlite`` and ``store_postgres``, ``url``,
-``report``, ``metrics``, ``cli`` (``python -m gateway report``)."""
+cost of an attempt), ``store`` with ``store_sqlite`` and ``store_postgres``, ``database`` (a
+database several stores share, and their tables in it), ``url``, ``report``, ``metrics``,
+``cli`` (``python -m gateway report``)."""
 
 from .budgets import Budget, Reservation
 from .ledger import DeploymentStats, Ledger

@@ -36,6 +36,7 @@ from .metrics import LedgerMetrics
 from .report import CostReport, When, build_report, check_group_by, to_timestamp
 from .rows import AttemptLike, Row, attempt_tokens, row_from_attempt
 from .store import Delta, LeaseRefused, Want
+from .database import Database, redact
 from .url import default_url, open_store
 
 log = logging.getLogger("gateway.ledger")
@@ -83,12 +84,22 @@ def _resolve(signal: asyncio.Future[None]) -> None:
 
 class Ledger:
     """``Ledger()`` opens the default SQLite file, ``Ledger(url)`` the database a URL names
-    (``sqlite:////abs.db``, ``sqlite:///rel.db``, ``postgresql://...``); ``clock`` (seconds,
-    like ``time.time``) decides budget periods. A ledger serves the event loop that first uses it."""
+    (``sqlite:////abs.db``, ``sqlite:///rel.db``, ``postgresql://...``), ``Ledger(database=d)``
+    its tables in a database others share (``url.open_database``; its opener closes it);
+    ``clock`` (seconds, like ``time.time``) decides budget periods. A ledger serves the event
+    loop that first uses it."""
 
-    def __init__(self, url: str | None = None, *, clock: Callable[[], float] = time.time) -> None:
-        self.url = default_url() if url is None else url
-        self._store = open_store(self.url)
+    def __init__(
+        self, url: str | None = None, *, clock: Callable[[], float] = time.time, database: Database | None = None
+    ) -> None:
+        if database is None:
+            self.url = default_url() if url is None else url
+            self._store = open_store(self.url)
+        elif url is not None and url != database.url:
+            raise ValueError(f"Ledger({redact(url)!r}) given the database at {redact(database.url)!r}")
+        else:
+            self.url = database.url
+            self._store = open_store(database)
         self._clock = clock
         self.metrics = LedgerMetrics()
         self._pending: deque[_Write] = deque()
@@ -526,7 +537,8 @@ class Ledger:
         )
 
     async def aclose(self) -> None:
-        """Write what is queued, stop the writer, close the database (once)."""
+        """Write what is queued, stop the writer, close the store (once): the database too
+        when the ledger opened it."""
         if self._closed:
             return
         self._closed = True

@@ -4,16 +4,15 @@ The schema and semantics are SQLite's (``store_sqlite``). A lease is one transac
 each budget counter row it needs (an upsert that creates the row or locks its latest version)
 and adds the grant to ``reserved`` only while ``used + reserved + need <= limit`` holds there, so
 the budget holds across connections and processes. The schema is created and migrated under an advisory lock, so
-instances starting together migrate once.
+instances starting together migrate once. The pool is ``database.PostgresDatabase``'s, shared
+with the LLM manager's conversations and cache when the manager opened it.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from .database import PostgresDatabase, PostgresTables
 from .rows import COLUMNS, Row
 from .store import GROUP_COLUMNS, Delta, Grouped, LeaseRefused, Stats, Want, lease_grant, median_window
 
@@ -68,96 +67,11 @@ _SUMS = f"""SELECT {', '.join(f"COALESCE({c}, '-')" for c in GROUP_COLUMNS)}, CO
     FROM attempts WHERE ts >= $1 AND ts < $2 GROUP BY {', '.join(GROUP_COLUMNS)}"""
 
 
-def redact(url: str) -> str:
-    """The URL without its password."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unreadable URL>"
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    return urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}"))
+class PostgresStore(PostgresTables):
+    """The ledger's tables in a PostgreSQL database (shared, or its own pool when given a URL)."""
 
-
-class PostgresDatabase:
-    """A PostgreSQL database on an asyncpg pool, its schema migrated under an advisory lock when
-    the pool opens: the ledger's store and the LLM manager's conversations (their own tables,
-    their own ``version_table`` and ``lock``) are built on it."""
-
-    def __init__(
-        self,
-        url: str,
-        migrations: Sequence[Sequence[str]],
-        *,
-        version_table: str = "schema_version",
-        lock: int = MIGRATION_LOCK,
-        what: str = "ledger",
-    ) -> None:
-        """Check the URL and that asyncpg is installed; the pool opens on first use, in the
-        event loop that uses it."""
-        try:
-            import asyncpg
-        except ImportError as exc:
-            raise ValueError(
-                f"a postgresql:// {what} needs asyncpg: pip install 'provider-port[postgres]'"
-            ) from exc
-        self._asyncpg = asyncpg
-        self.url = url
-        self._migrations = migrations
-        self._version_table = version_table
-        self._lock = lock
-        self._what = what
-        self._pool: Any = None
-        self._opening: asyncio.Lock | None = None
-
-    async def _connected(self) -> Any:
-        if self._pool is not None:
-            return self._pool
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self._pool is None:
-                try:
-                    pool = await self._asyncpg.create_pool(self.url, min_size=1, max_size=8)
-                except (OSError, self._asyncpg.PostgresError) as exc:
-                    raise ConnectionError(
-                        f"cannot open the PostgreSQL {self._what} at {redact(self.url)}: {exc}"
-                    ) from exc
-                try:
-                    async with pool.acquire() as con:
-                        await self._migrate(con)
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
-        return self._pool
-
-    async def _migrate(self, con: Any) -> None:
-        table, migrations = self._version_table, self._migrations
-        async with con.transaction():
-            await con.execute("SELECT pg_advisory_xact_lock($1)", self._lock)
-            await con.execute(f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER NOT NULL)")
-            version = await con.fetchval(f"SELECT version FROM {table}")
-            if version is None:
-                version = 0
-                await con.execute(f"INSERT INTO {table} VALUES (0)")
-            if version > len(migrations):
-                raise ValueError(f"the {self._what}'s schema is version {version}, newer than this code knows")
-            for statements in migrations[version:]:
-                for statement in statements:
-                    await con.execute(statement)
-            await con.execute(f"UPDATE {table} SET version = $1", len(migrations))
-
-    async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-
-
-class PostgresStore(PostgresDatabase):
-    def __init__(self, url: str) -> None:
-        super().__init__(url, MIGRATIONS)
+    def __init__(self, database: PostgresDatabase | str) -> None:
+        super().__init__(database, MIGRATIONS, version_table="schema_version", lock=MIGRATION_LOCK, what="ledger")
 
     def lease_now(self, wants: Sequence[Want]) -> list[float] | None:
         return None  # every statement is a round trip to the server

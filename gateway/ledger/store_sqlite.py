@@ -1,4 +1,6 @@
-"""The SQLite store (ours): one file in WAL mode, one connection used by one worker thread.
+"""The SQLite store (ours): the ledger's tables in one file in WAL mode, whose one connection is
+used by one worker thread (``database.SqliteFile``, shared with the LLM manager's
+conversations and cache when the manager opened it).
 
 Everything the ledger asks of the store runs on that thread, one call at a time, so the calls
 of one process never interleave; ``BEGIN IMMEDIATE`` (with a busy timeout) serialises the
@@ -11,18 +13,17 @@ connection, without waiting: when the file is free its transaction (tens of µs)
 once, without the thread hand-off (which costs more than the transaction); when it is busy
 (another process) it goes to the thread, which waits for it. That connection never checkpoints
 the WAL: every ``CHECKPOINT_EVERY``-th batch goes to the thread, whose connection does, so the
-loop is never blocked for long.
+loop is never blocked for long. That connection is the store's own, never shared.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from .database import SqliteFile, SqliteTables
 from .rows import COLUMNS, Row
 from .store import GROUP_COLUMNS, Delta, Grouped, LeaseRefused, Stats, Want, lease_grant, median_window
 
@@ -80,80 +81,21 @@ _SUMS = f"""SELECT {', '.join(f"COALESCE({c}, '-')" for c in GROUP_COLUMNS)}, CO
     FROM attempts WHERE ts >= ? AND ts < ? GROUP BY {', '.join(GROUP_COLUMNS)}"""
 
 
-class SqliteFile:
-    """One SQLite file in WAL mode with its schema migrated, and one connection used by one
-    worker thread: the ledger's store and the LLM manager's conversations (their own tables in
-    the same file, their own ``version_table``) are built on it."""
+class SqliteStore(SqliteTables):
+    """The ledger's tables in a SQLite file (shared, or its own when given a path), and the
+    loop's connection to the file, the store's own."""
 
-    def __init__(
-        self, path: Path, migrations: Sequence[Sequence[str]], *, version_table: str = "schema_version", what: str = "ledger"
-    ) -> None:
-        """Open (creating it and its directory if needed) and migrate, at once: a file that
-        cannot be opened is an error here, not at the first request."""
-        self.path = path
+    def __init__(self, database: SqliteFile | Path) -> None:
+        super().__init__(database, MIGRATIONS)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise ValueError(f"cannot open the SQLite {what} at {path}: {exc}") from exc
-        try:
-            self._con.execute("PRAGMA busy_timeout = 10000")
-            self._con.execute("PRAGMA journal_mode = WAL")
-            self._con.execute("PRAGMA synchronous = NORMAL")
-            self._migrate(migrations, version_table, what)
-        except BaseException as exc:
-            self._con.close()
-            if isinstance(exc, sqlite3.Error):
-                raise ValueError(f"cannot open the SQLite {what} at {path}: {exc}") from exc
-            raise
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"{what.replace(' ', '-')}-sqlite")
-
-    def _migrate(self, migrations: Sequence[Sequence[str]], version_table: str, what: str) -> None:
-        con = self._con
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            con.execute(f"CREATE TABLE IF NOT EXISTS {version_table} (version INTEGER NOT NULL)")
-            row = con.execute(f"SELECT version FROM {version_table}").fetchone()
-            version = row[0] if row else 0
-            if row is None:
-                con.execute(f"INSERT INTO {version_table} VALUES (0)")
-            if version > len(migrations):
-                raise ValueError(f"the {what}'s schema is version {version}, newer than this code knows")
-            for statements in migrations[version:]:
-                for statement in statements:
-                    con.execute(statement)
-            con.execute(f"UPDATE {version_table} SET version = ?", (len(migrations),))
-            con.execute("COMMIT")
+            self._inline = sqlite3.connect(self.database.path, isolation_level=None, check_same_thread=False)
+            self._inline.execute("PRAGMA busy_timeout = 0")
+            self._inline.execute("PRAGMA synchronous = NORMAL")
+            self._inline.execute("PRAGMA wal_autocheckpoint = 0")
         except BaseException:
-            con.execute("ROLLBACK")
+            if self._owned is not None:
+                self._owned.close_unused()
             raise
-
-    async def _run(self, call: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, call, *args)
-
-    def _transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        con = self._con
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            result = body(con)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-        return result
-
-    async def aclose(self) -> None:
-        await self._run(self._con.close)
-        self._thread.shutdown()
-
-
-class SqliteStore(SqliteFile):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, MIGRATIONS)
-        self._inline = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._inline.execute("PRAGMA busy_timeout = 0")
-        self._inline.execute("PRAGMA synchronous = NORMAL")
-        self._inline.execute("PRAGMA wal_autocheckpoint = 0")
         self._inline_writes = 0  # batches committed inline since the thread last wrote
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Which database a ledger opens (ours): SQLAlchemy-style URLs, and the default file.
+"""Which database a ledger opens (ours): SQLAlchemy-style URLs, and the default file;
+``open_database`` opens one for several stores to share (``database``).
 
 ``sqlite:////abs/path.db`` (four slashes: an absolute path), ``sqlite:///rel/path.db`` (three: a
 path relative to the working directory), ``postgresql://user@host:port/db`` (or
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Union
 from urllib.parse import urlsplit
 
-from .store_postgres import PostgresStore, redact
+from .database import Database, PostgresDatabase, SqliteFile, redact
+from .store_postgres import PostgresStore
 from .store_sqlite import SqliteStore
 
 AnyStore = Union[SqliteStore, PostgresStore]
@@ -54,7 +56,17 @@ def parse_url(url: str, what: str = "ledger") -> Path | str:
     )
 
 
-def open_store(url: str) -> AnyStore:
-    """The store a URL names (``parse_url``)."""
-    target = parse_url(url)
-    return SqliteStore(target) if isinstance(target, Path) else PostgresStore(target)
+def open_database(url: str, what: str = "ledger") -> Database:
+    """The database a URL names (``parse_url``), for several stores to share: the SQLite file
+    opened now, the PostgreSQL pool on first use. Its opener closes it (``aclose``)."""
+    target = parse_url(url, what)
+    return SqliteFile(target, what=what, url=url) if isinstance(target, Path) else PostgresDatabase(target, what=what)
+
+
+def open_store(url: str | Database) -> AnyStore:
+    """The ledger's store in a shared database, or in the database a URL names (``parse_url``;
+    the store's own, closed with it)."""
+    target = parse_url(url) if isinstance(url, str) else url
+    if isinstance(target, (Path, SqliteFile)):
+        return SqliteStore(target)
+    return PostgresStore(target)

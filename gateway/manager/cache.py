@@ -1,8 +1,9 @@
 """The LLM manager's response cache (ours): exact match on the provider, its model, the system
 prompt, the messages sent, the sampling options and the tools offered; entries live
 ``cache_ttl_seconds`` in memory (``cachetools.TTLCache``) and, optionally, in a
-``response_cache`` table of the manager's database (next to the conversations, under its own
-version table), so that a restarted process, or another one sharing the database, hits too.
+``response_cache`` table of the manager's database (shared with the ledger and the
+conversations, under its own version table), so that a restarted process, or another one
+sharing the database, hits too.
 
 An entry is a whole turn as the caller saw it: the stream's chunks (so a streamed hit replays the
 same deltas) and the final response. Only turns that made no function call are stored: a turn
@@ -22,8 +23,7 @@ from typing import Any, Union
 
 from cachetools import TTLCache
 
-from ..ledger.store_postgres import PostgresDatabase
-from ..ledger.store_sqlite import SqliteFile
+from ..ledger.database import Database, PostgresDatabase, PostgresTables, SqliteFile, SqliteTables
 from ..ledger.url import parse_url
 
 DEFAULT_MAX_ENTRIES = 10_000
@@ -69,9 +69,9 @@ def _migrations(real: str) -> tuple[tuple[str, ...], ...]:
     )
 
 
-class SqliteCacheTable(SqliteFile):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, _migrations("REAL"), version_table=VERSION_TABLE, what=WHAT)
+class SqliteCacheTable(SqliteTables):
+    def __init__(self, database: SqliteFile | Path) -> None:
+        super().__init__(database, _migrations("REAL"), version_table=VERSION_TABLE, what=WHAT)
 
     async def get(self, key: str, now: float) -> tuple[str, float] | None:
         def read() -> tuple[str, float] | None:
@@ -91,9 +91,9 @@ class SqliteCacheTable(SqliteFile):
         await self._run(self._transaction, body)
 
 
-class PostgresCacheTable(PostgresDatabase):
-    def __init__(self, url: str) -> None:
-        super().__init__(url, _migrations("DOUBLE PRECISION"), version_table=VERSION_TABLE, lock=MIGRATION_LOCK,
+class PostgresCacheTable(PostgresTables):
+    def __init__(self, database: PostgresDatabase | str) -> None:
+        super().__init__(database, _migrations("DOUBLE PRECISION"), version_table=VERSION_TABLE, lock=MIGRATION_LOCK,
                          what=WHAT)
 
     async def get(self, key: str, now: float) -> tuple[str, float] | None:
@@ -117,10 +117,13 @@ class PostgresCacheTable(PostgresDatabase):
 CacheTable = Union[SqliteCacheTable, PostgresCacheTable]
 
 
-def open_cache_table(url: str) -> CacheTable:
-    """The ``response_cache`` table in the database a ledger URL names."""
-    target = parse_url(url, WHAT)
-    return SqliteCacheTable(target) if isinstance(target, Path) else PostgresCacheTable(target)
+def open_cache_table(url: str | Database) -> CacheTable:
+    """The ``response_cache`` table in a shared database, or in the database a ledger URL names
+    (the table's own, closed with it)."""
+    target = parse_url(url, WHAT) if isinstance(url, str) else url
+    if isinstance(target, (Path, SqliteFile)):
+        return SqliteCacheTable(target)
+    return PostgresCacheTable(target)
 
 
 # --- the cache --------------------------------------------------------------------------------

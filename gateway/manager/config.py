@@ -59,8 +59,9 @@ class FunctionCallingConfig:
 
 @dataclass
 class LLMConfig:
-    """``database_url`` (``sqlite:////abs.db``, ``postgresql://…``) holds the ledger and the
-    conversations; None: what ``gateway.ledger.Ledger()`` opens (``$GATEWAY_DB``, else
+    """``database_url`` (``sqlite:////abs.db``, ``postgresql://…``) holds the ledger, the
+    conversations and the cache table, opened once by the manager; None: what
+    ``gateway.ledger.Ledger()`` opens (``$GATEWAY_DB``, else
     ``usage.db`` in the user's data directory). ``default_provider`` None: the first provider."""
 
     providers: dict[str, ProviderConfig]

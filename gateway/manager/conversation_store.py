@@ -1,6 +1,6 @@
 """Where the LLM manager's conversations are kept (ours): their own tables in the ledger's
-database, SQLite or PostgreSQL, opened and migrated by the ledger's ``SqliteFile`` and
-``PostgresDatabase`` under their own version table (``conversations_schema_version``).
+database, SQLite or PostgreSQL (``gateway.ledger.database``: the manager's shared database, or
+one of their own), migrated under their own version table (``conversations_schema_version``).
 
 A conversation is one ``conversations`` row (its system prompt, title, metadata as JSON, its
 message count, its summary and how many of its oldest messages that summary covers) and one
@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Union
 
-from ..ledger.store_postgres import PostgresDatabase
-from ..ledger.store_sqlite import SqliteFile
+from ..ledger.database import Database, PostgresDatabase, PostgresTables, SqliteFile, SqliteTables
 from ..ledger.url import parse_url
 
 WHAT = "conversation store"
@@ -66,9 +65,9 @@ _LIST = f"SELECT {HEADER} FROM conversations ORDER BY updated_at DESC, id LIMIT 
 _COUNT = "SELECT COUNT(*) FROM conversations"
 
 
-class SqliteConversations(SqliteFile):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, SQLITE_MIGRATIONS, version_table=VERSION_TABLE, what=WHAT)
+class SqliteConversations(SqliteTables):
+    def __init__(self, database: SqliteFile | Path) -> None:
+        super().__init__(database, SQLITE_MIGRATIONS, version_table=VERSION_TABLE, what=WHAT)
 
     def _read(self, body: Any) -> Any:
         """``body(con)`` in one read transaction (one snapshot of the file)."""
@@ -153,9 +152,9 @@ class SqliteConversations(SqliteFile):
         return await self._run(self._transaction, body)
 
 
-class PostgresConversations(PostgresDatabase):
-    def __init__(self, url: str) -> None:
-        super().__init__(url, POSTGRES_MIGRATIONS, version_table=VERSION_TABLE, lock=MIGRATION_LOCK, what=WHAT)
+class PostgresConversations(PostgresTables):
+    def __init__(self, database: PostgresDatabase | str) -> None:
+        super().__init__(database, POSTGRES_MIGRATIONS, version_table=VERSION_TABLE, lock=MIGRATION_LOCK, what=WHAT)
 
     async def create(self, new: New) -> bool:
         pool = await self._connected()
@@ -223,7 +222,10 @@ class PostgresConversations(PostgresDatabase):
 ConversationStore = Union[SqliteConversations, PostgresConversations]
 
 
-def open_conversation_store(url: str) -> ConversationStore:
-    """The store a ledger URL names (``gateway.ledger.url.parse_url``)."""
-    target = parse_url(url, WHAT)
-    return SqliteConversations(target) if isinstance(target, Path) else PostgresConversations(target)
+def open_conversation_store(url: str | Database) -> ConversationStore:
+    """The store in a shared database, or in the database a ledger URL names
+    (``gateway.ledger.url.parse_url``; the store's own, closed with it)."""
+    target = parse_url(url, WHAT) if isinstance(url, str) else url
+    if isinstance(target, (Path, SqliteFile)):
+        return SqliteConversations(target)
+    return PostgresConversations(target)

@@ -2,7 +2,9 @@
 restart of the process, and turned into a context that fits (``context``).
 
 ``ConversationManager(database_url)`` opens the database a ledger URL names (``None``: the
-ledger's default, ``gateway.ledger.default_url``): ``sqlite:///path`` or ``postgresql://...``.
+ledger's default, ``gateway.ledger.default_url``): ``sqlite:///path`` or ``postgresql://...``;
+``ConversationManager(database=d)`` keeps its tables in a database others share (the LLM
+manager's, ``gateway.ledger.url.open_database``), which its opener closes.
 A conversation holds a system prompt, a title, metadata and its messages in the reference's
 format (``{"role": "user" | "assistant", "content": str | [blocks]}``), every message kept.
 
@@ -31,6 +33,7 @@ from typing import Any
 from providers.utils.tiktoken import tiktoken
 
 from ..errors import GatewayError
+from ..ledger.database import Database, redact
 from ..ledger.url import default_url
 from .context import (
     SUMMARY_PROMPT,
@@ -131,7 +134,8 @@ def check_message(message: Mapping[str, Any]) -> str:
 
 
 class ConversationManager:
-    """Conversations in the database ``database_url`` names (``None``: the ledger's default).
+    """Conversations in the database ``database_url`` names (``None``: the ledger's default),
+    or in the shared ``database``.
     ``summarize`` is the model call used for summaries when a call does not give its own.
     Serves the event loop that first uses it; close with ``aclose`` or ``async with``."""
 
@@ -142,12 +146,19 @@ class ConversationManager:
         *,
         summarize: Summarize | None = None,
         clock: Callable[[], float] = time.time,
+        database: Database | None = None,
     ) -> None:
-        self.url = default_url() if database_url is None else database_url
+        if database is None:
+            self.url = default_url() if database_url is None else database_url
+            self._store = open_conversation_store(self.url)
+        elif database_url is not None and database_url != database.url:
+            raise ValueError(f"ConversationManager({redact(database_url)!r}) given the database at {redact(database.url)!r}")
+        else:
+            self.url = database.url
+            self._store = open_conversation_store(database)
         self.config = config or ConversationConfig()
         self._summarize = summarize
         self._clock = clock
-        self._store = open_conversation_store(self.url)
 
     async def create_conversation(
         self,
@@ -277,6 +288,7 @@ class ConversationManager:
             raise ConversationNotFound(conversation_id)
 
     async def aclose(self) -> None:
+        """Close the database if this manager opened it (a shared one is its opener's)."""
         await self._store.aclose()
 
     async def __aenter__(self) -> ConversationManager:

@@ -2,8 +2,11 @@
 response cache, typed errors, events, provider status and analytics, on the router and ledger.
 
 Each configured provider is a ``gateway.router.Router`` with one deployment named after it, all
-sharing one ``gateway.ledger.Ledger`` on ``database_url`` (the conversations' database too), so
-retries, timeouts, cooldowns, usage rows and costs are the router's and the ledger's. A turn:
+sharing one ``gateway.ledger.Ledger``, so retries, timeouts, cooldowns, usage rows and costs are
+the router's and the ledger's. The manager opens ``database_url`` once
+(``gateway.ledger.url.open_database``: one SQLite connection and worker thread, or one
+PostgreSQL pool); the ledger, the conversations and the response cache keep their tables in it,
+and ``aclose`` closes it after them. A turn:
 the user's message is stored, the conversation's context (``ConversationManager.
 get_conversation_context``, counted with the provider's ``count_tokens``) goes to the router with
 the registered tools in ``metadata["tools"]``; tool calls in the stream are assembled
@@ -24,7 +27,8 @@ from cachetools import LRUCache
 
 from .. import errors as gateway_errors
 from ..events import Event, EventBus
-from ..ledger import Ledger, usage_cost, usage_tokens
+from ..ledger import Ledger, default_url, usage_cost, usage_tokens
+from ..ledger.url import open_database
 from ..router import Router
 from .cache import CachedTurn, ResponseCache, cache_key, open_cache_table
 from .config import LLMConfig, ProviderConfig
@@ -37,6 +41,8 @@ __all__ = ["LLMManager", "LLMResponse", "LLMStreamChunk", "Usage"]
 CAP_NOTE = "(This turn ended here: the limit of {} function calls per turn was reached.)"
 """Stored as the assistant's message when the cap ends a turn whose last response had no text."""
 
+WHAT = "database"
+"""How errors (and the SQLite thread's name) call the database the manager opens."""
 OPTION_VIEWS = 256
 """Routers at per-call options kept for reuse (a caller's temperatures never grow it unbounded)."""
 
@@ -122,12 +128,20 @@ class LLMManager:
 
     def __init__(self, config: LLMConfig, *, event_queue_size: int = 1000) -> None:
         self.config = config
-        self.ledger = Ledger(config.database_url)
+        self.database = open_database(default_url() if config.database_url is None else config.database_url, WHAT)
+        try:
+            table = open_cache_table(self.database) if config.enable_caching and config.cache_in_database else None
+            self.conversations = ConversationManager(
+                config=config.conversation, summarize=self._summarize, database=self.database
+            )
+            self.ledger = Ledger(database=self.database)
+        except BaseException:
+            self.database.close_unused()
+            raise
         self.bus = EventBus(event_queue_size)
         self.tools = ToolRegistry()
         self.cache: ResponseCache | None = None
         if config.enable_caching:
-            table = open_cache_table(self.ledger.url) if config.cache_in_database else None
             self.cache = ResponseCache(config.cache_ttl_seconds, table=table, encode=_encode_turn, decode=_decode_turn)
         self.routers: dict[str, Router] = {
             name: Router(
@@ -138,7 +152,6 @@ class LLMManager:
         self._views: LRUCache[tuple[str, float | None, int | None], Router] = LRUCache(OPTION_VIEWS)
         self._available: dict[str, bool] = {name: True for name in self.routers}
         self._session: dict[str, dict[str, float]] = {}
-        self.conversations = ConversationManager(self.ledger.url, config.conversation, summarize=self._summarize)
         self._closed = False
 
     # -- tools --------------------------------------------------------------------------------
@@ -517,15 +530,18 @@ class LLMManager:
     # -- lifetime -----------------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """Write what the ledger holds, close the databases (once). The handlers' connections
-        are the process's (``providers.aclose()``)."""
+        """Write what the ledger holds, close the stores, then the database they share (once).
+        The handlers' connections are the process's (``providers.aclose()``)."""
         if self._closed:
             return
         self._closed = True
-        if self.cache is not None:
-            await self.cache.aclose()
-        await self.conversations.aclose()
-        await self.ledger.aclose()
+        try:
+            if self.cache is not None:
+                await self.cache.aclose()
+            await self.conversations.aclose()
+            await self.ledger.aclose()
+        finally:
+            await self.database.aclose()
 
     async def __aenter__(self) -> LLMManager:
         return self
