@@ -301,6 +301,14 @@ def command(
     return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
 
 
+def _proxy_loop(choice: str) -> str:
+    """The event loop ``--loop choice`` gives the gateway and the relay (``auto``: uvloop when
+    installed)."""
+    if choice == "auto":
+        return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    return choice
+
+
 def _versions() -> dict[str, str | None]:
     versions: dict[str, str | None] = {}
     for dist in ("provider-port", "aiohttp", "botocore", "openai", "anthropic", "litellm", "httpx"):
@@ -371,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_start": load_start,
         "loadavg_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "versions": _versions(),
+        "proxy_loop": _proxy_loop(args.proxy_loop),
         "skipped": skipped,
         "notes": notes,
     }
@@ -383,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.concurrent_deltas} deltas; limiter: {args.limiter_requests} short requests plain and "
         f"limited, {args.quota_requests} concurrent at a quota of {args.quota_per_s:g}/s; "
         f"gateway: {args.gateway_requests} short requests each way, {args.concurrency} × "
-        f"{args.gateway_deltas} deltas concurrent; "
+        f"{args.gateway_deltas} deltas concurrent, the gateway and the relay on {meta['proxy_loop']}; "
         f"Python {meta['python']}, {meta['cpus']} CPUs"
     )
     for note in notes:
