@@ -16,11 +16,12 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tools.bench.proxies import free_port
 
 RUN_AS = "pgtest"
 SUPERUSER = "ledger"
@@ -53,12 +54,6 @@ def _unprivileged_user() -> str | None:
     return RUN_AS
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class PostgresServer:
     def __init__(self) -> None:
         initdb, postgres = _binary("initdb"), _binary("postgres")
@@ -73,7 +68,7 @@ class PostgresServer:
         )
         if made.returncode != 0:
             raise RuntimeError(f"initdb failed ({made.returncode}): {made.stderr.strip()}")
-        self.port = _free_port()
+        self.port = free_port()
         self._log_path = self.dir / "server.log"
         with open(self._log_path, "wb") as log:
             self.process = subprocess.Popen(

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -18,17 +17,12 @@ import pytest
 from loopback import Reply, Upstream
 
 from tools.bench.clients import port_settings
+from tools.bench.proxies import free_port
 from tools.bench.server import openai_events
 
 ROOT = Path(__file__).resolve().parent.parent
 DELTAS = 20
 GRACE_S = 8
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def toml(upstream: Upstream, port: int) -> str:

@@ -99,7 +99,9 @@ def litellm_config(upstream: str, key: str) -> str:
     return json.dumps(config, indent=2) + "\n"
 
 
-def _status_kb(pid: int, key: str) -> int:
+def status_kb(pid: int | str, key: str) -> int:
+    """A ``/proc/<pid>/status`` field in kB (``VmRSS:``, ``VmHWM:``; ``pid`` may be ``"self"``),
+    0 when it cannot be read."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
@@ -209,11 +211,11 @@ class ProxyProcess:
 
     def rss_mb(self) -> float:
         """Resident memory now, the proxy and its children."""
-        return sum(_status_kb(pid, "VmRSS:") for pid in self._pids()) / 1024
+        return sum(status_kb(pid, "VmRSS:") for pid in self._pids()) / 1024
 
     def peak_rss_mb(self) -> float:
         """Peak resident memory (``VmHWM``) since start, the proxy and its children."""
-        return sum(_status_kb(pid, "VmHWM:") for pid in self._pids()) / 1024
+        return sum(status_kb(pid, "VmHWM:") for pid in self._pids()) / 1024
 
     def cpu_s(self) -> float:
         """CPU time (user + system) used so far, the proxy and its children."""

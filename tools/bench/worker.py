@@ -45,13 +45,11 @@ HEAVY_MODULES = ("botocore", "boto3", "google.auth", "tiktoken", "cryptography")
 
 def memory_mb(key: str) -> float:
     """``VmRSS:`` (resident now) or ``VmHWM:`` (peak resident) of this process, in MB."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(key):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    from .proxies import status_kb
+
+    kb = status_kb("self", key)
+    if kb:
+        return kb / 1024
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
