@@ -128,6 +128,11 @@ class LLMManager:
 
     def __init__(self, config: LLMConfig, *, event_queue_size: int = 1000) -> None:
         self.config = config
+        # the routers first: a provider that cannot be built fails before any database is opened
+        self.routers: dict[str, Router] = {
+            name: Router([{"name": name, "settings": provider.settings()}], **provider.router_options())
+            for name, provider in config.providers.items()
+        }
         self.database = open_database(default_url() if config.database_url is None else config.database_url, WHAT)
         try:
             table = open_cache_table(self.database) if config.enable_caching and config.cache_in_database else None
@@ -143,12 +148,8 @@ class LLMManager:
         self.cache: ResponseCache | None = None
         if config.enable_caching:
             self.cache = ResponseCache(config.cache_ttl_seconds, table=table, encode=_encode_turn, decode=_decode_turn)
-        self.routers: dict[str, Router] = {
-            name: Router(
-                [{"name": name, "settings": provider.settings()}], ledger=self.ledger, **provider.router_options()
-            )
-            for name, provider in config.providers.items()
-        }
+        for router in self.routers.values():
+            router.ledger = self.ledger
         self._views: LRUCache[tuple[str, float | None, int | None], Router] = LRUCache(OPTION_VIEWS)
         self._available: dict[str, bool] = {name: True for name in self.routers}
         self._session: dict[str, dict[str, float]] = {}
