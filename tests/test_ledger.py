@@ -181,6 +181,7 @@ async def test_report_cli_rejects_bad_arguments_clearly() -> None:
         (["--db", "mysql://db"], "unreadable ledger URL 'mysql://db'"),
         (["--db", "sqlite:////nonexistent-dir-for-ledger/x.db", "--by", "colour"], "group_by takes one or more of"),
         (["--db", "postgresql://u:hunter2@127.0.0.1:notaport/db"], "postgresql://u:***@127.0.0.1:notaport/db"),
+        (["--db", "postgresql://u@127.0.0.1:notaport/db?password=hunter2"], "postgresql://u@127.0.0.1:notaport/db?password=***"),
     ):
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gateway", "report", *args,
@@ -189,6 +190,39 @@ async def test_report_cli_rejects_bad_arguments_clearly() -> None:
         out, err = await process.communicate()
         assert (process.returncode, out) == (2, b"")
         assert message in err.decode() and "hunter2" not in err.decode()
+
+
+async def test_a_sqlite_database_is_never_left_inside_a_transaction_and_says_when_it_is_closed(tmp_path: Path) -> None:
+    # one connection serves the ledger, the conversations and the cache of a manager: a failed
+    # transaction of one must not leave it unusable for the others
+    from gateway.ledger.database import SqliteFile
+
+    db = SqliteFile(tmp_path / "shared.db", what="test database")
+    db.migrate([[
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+    ]], "test_version", "test database")
+    db.con.execute("PRAGMA foreign_keys = ON")
+
+    def count(con: sqlite3.Connection) -> int:
+        return int(con.execute("SELECT COUNT(*) FROM child").fetchone()[0])
+
+    def fails_in_its_body(con: sqlite3.Connection) -> None:
+        con.execute("INSERT INTO parent VALUES (1)")
+        con.execute("INSERT INTO parent VALUES (1)")  # the same key
+
+    def fails_at_commit(con: sqlite3.Connection) -> None:
+        con.execute("INSERT INTO child VALUES (42)")  # no parent 42: checked at COMMIT
+
+    for body in (fails_in_its_body, fails_at_commit):
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.run(db.transaction, body)
+        assert not db.con.in_transaction
+        assert await db.run(db.transaction, count) == 0
+    await db.aclose()
+    await db.aclose()
+    with pytest.raises(ConnectionError, match="test database at .* is closed"):
+        await db.run(db.transaction, count)
 
 
 # -- budgets -----------------------------------------------------------------------------------

@@ -27,15 +27,21 @@ POOL_MAX = 8
 
 
 def redact(url: str) -> str:
-    """The URL without its password."""
+    """The URL without its password (in the user info, or a ``password`` query field)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unreadable URL>"
+    redacted = parts
     userinfo, at, hostport = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    return urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}"))
+    if at and ":" in userinfo:
+        redacted = redacted._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}")
+    fields = parts.query.split("&") if parts.query else []
+    if any(field.partition("=")[0].lower() == "password" for field in fields):  # libpq's and asyncpg's
+        redacted = redacted._replace(query="&".join(
+            "password=***" if field.partition("=")[0].lower() == "password" else field for field in fields
+        ))
+    return url if redacted is parts else urlunsplit(redacted)
 
 
 # --- SQLite -----------------------------------------------------------------------------------
@@ -70,6 +76,7 @@ class SqliteFile:
     def migrate(self, migrations: Sequence[Sequence[str]], version_table: str, what: str) -> None:
         """Bring one set of tables to ``len(migrations)`` in one transaction, on the worker
         thread (so never inside another set's transaction), waiting for it."""
+        self._check_open()
         try:
             self._thread.submit(self.transaction, _migrate(migrations, version_table, what)).result()
         except sqlite3.Error as exc:
@@ -77,19 +84,16 @@ class SqliteFile:
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         """``call(*args)`` on the worker thread."""
+        self._check_open()
         return await asyncio.get_running_loop().run_in_executor(self._thread, call, *args)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConnectionError(f"the SQLite {self._what} at {self.path} is closed")
 
     def transaction(self, body: Callable[[sqlite3.Connection], T]) -> T:
         """``body(connection)`` in one write transaction (call it on the worker thread)."""
-        con = self.con
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            result = body(con)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-        return result
+        return in_transaction(self.con, body)
 
     def close_unused(self) -> None:
         """Close at once, from any thread, a database no coroutine uses (a constructor that failed)."""
@@ -102,9 +106,26 @@ class SqliteFile:
         """Close the connection on its thread and stop the thread (once)."""
         if self._closed:
             return
-        self._closed = True
-        await self.run(self.con.close)
-        self._thread.shutdown()
+        try:
+            await self.run(self.con.close)
+        finally:
+            self._closed = True
+            self._thread.shutdown()
+
+
+def in_transaction(con: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
+    """``body(con)`` between ``BEGIN IMMEDIATE`` and ``COMMIT``; on any failure (a failed
+    ``COMMIT`` too) rolled back if SQLite has not done so already, and the failure raised, so
+    the connection is never left inside a transaction."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        result = body(con)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _migrate(migrations: Sequence[Sequence[str]], version_table: str, what: str) -> Callable[[sqlite3.Connection], None]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from .database import SqliteFile, SqliteTables
+from .database import SqliteFile, SqliteTables, in_transaction
 from .rows import COLUMNS, Row
 from .store import GROUP_COLUMNS, Delta, Grouped, LeaseRefused, Stats, Want, lease_grant, median_window
 
@@ -122,22 +122,12 @@ class SqliteStore(SqliteTables):
     def _try_inline(self, body: Callable[[sqlite3.Connection], T]) -> T | None:
         """``body`` in a transaction on the loop's connection if the file is free now; None
         (nothing done) when it is busy."""
-        con = self._inline
         try:
-            con.execute("BEGIN IMMEDIATE")
-            result = body(con)
-            con.execute("COMMIT")
+            return in_transaction(self._inline, body)
         except sqlite3.OperationalError as exc:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
             if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 return None
             raise
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-        return result
 
     @staticmethod
     def _write(rows: Sequence[Row], deltas: Sequence[Delta]) -> Callable[[sqlite3.Connection], bool]:
