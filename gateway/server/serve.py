@@ -4,18 +4,18 @@ aiohttp's ``run_app`` does the graceful shutdown: on SIGTERM (or SIGINT) it stop
 lets the requests in flight (streams included) finish for up to ``[server] shutdown_grace_s``,
 cancels what is left, runs the app's cleanup and returns; the process then exits 0.
 
-``--loop``: the event loop, as uvicorn's option of that name picks it (``auto``: uvloop when it
-is installed, the ``gateway`` extra brings it, else asyncio's own). uvloop runs the same code
-with its socket and timer work in C: less CPU per request and per streamed event."""
+``--loop``: the event loop (``gateway.eventloop``: ``auto``, uvloop when it is installed, else
+asyncio's own). uvloop runs the same code with its socket and timer work in C: less CPU per
+request and per streamed event."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib.util
 import logging
 
 from aiohttp import web
+
+from ..eventloop import LOOPS, new_event_loop
 
 
 def add_serve_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,23 +32,6 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         help="event loop: uvloop when installed (auto, the default), asyncio's own, or uvloop",
     )
     parser.set_defaults(run=run_serve)
-
-
-LOOPS = ("auto", "asyncio", "uvloop")
-
-
-def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
-    """A new event loop of ``kind`` (``LOOPS``); ``uvloop`` when it is not installed is an error
-    that says how to install it."""
-    if kind not in LOOPS:
-        raise ValueError(f"unknown event loop {kind!r}; one of {', '.join(LOOPS)}")
-    if kind == "uvloop" or (kind == "auto" and importlib.util.find_spec("uvloop") is not None):
-        try:
-            import uvloop
-        except ImportError:
-            raise SystemExit("--loop uvloop: uvloop is not installed (pip install 'provider-port[gateway]')") from None
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
 
 
 def run_serve(args: argparse.Namespace) -> str:

@@ -53,6 +53,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gateway.eventloop import LOOPS, loop_name
+
 from .clients import CLIENTS, PEER_MODULES, SUPPORTED_WIRES, WIRES
 from .report import IMPORT_MODULES, render_table, summarize, write_chart, write_json
 from .worker import GATEWAY_MEASURES, IMPORT_PROBE, LEDGER_MEASURES, LIMITER_MEASURES, ROUTER_MEASURES
@@ -135,7 +137,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--gateway-deltas", type=int, help="deltas of each concurrent stream through the HTTP proxy")
     parser.add_argument(
-        "--proxy-loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+        "--proxy-loop", choices=LOOPS, default="auto",
         help="event loop of the gateway and the relay (their --loop; auto: uvloop when installed)",
     )
     parser.add_argument("--timeout", type=float, help="seconds a worker may take")
@@ -301,14 +303,6 @@ def command(
     return [sys.executable, "-m", "tools.bench.worker", json.dumps(spec)]
 
 
-def _proxy_loop(choice: str) -> str:
-    """The event loop ``--loop choice`` gives the gateway and the relay (``auto``: uvloop when
-    installed)."""
-    if choice == "auto":
-        return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
-    return choice
-
-
 def _versions() -> dict[str, str | None]:
     versions: dict[str, str | None] = {}
     for dist in ("provider-port", "aiohttp", "botocore", "openai", "anthropic", "litellm", "httpx"):
@@ -379,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_start": load_start,
         "loadavg_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "versions": _versions(),
-        "proxy_loop": _proxy_loop(args.proxy_loop),
+        "proxy_loop": loop_name(args.proxy_loop),
         "skipped": skipped,
         "notes": notes,
     }

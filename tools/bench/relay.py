@@ -21,7 +21,7 @@ import sys
 import aiohttp
 from aiohttp import web
 
-from gateway.server.serve import LOOPS, new_event_loop
+from gateway.eventloop import LOOPS, new_event_loop
 
 SESSION = web.AppKey("relay_session", aiohttp.ClientSession)
 UPSTREAM = web.AppKey("relay_upstream", str)
