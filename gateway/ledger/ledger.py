@@ -36,8 +36,8 @@ from .metrics import LedgerMetrics
 from .report import CostReport, When, build_report, check_group_by, to_timestamp
 from .rows import AttemptLike, Row, attempt_tokens, row_from_attempt
 from .store import Delta, LeaseRefused, Want
-from .database import Database, redact
-from .url import default_url, open_store
+from .database import Database
+from .url import database_or_url, open_store
 
 log = logging.getLogger("gateway.ledger")
 
@@ -92,14 +92,8 @@ class Ledger:
     def __init__(
         self, url: str | None = None, *, clock: Callable[[], float] = time.time, database: Database | None = None
     ) -> None:
-        if database is None:
-            self.url = default_url() if url is None else url
-            self._store = open_store(self.url)
-        elif url is not None and url != database.url:
-            raise ValueError(f"Ledger({redact(url)!r}) given the database at {redact(database.url)!r}")
-        else:
-            self.url = database.url
-            self._store = open_store(database)
+        self.url, source = database_or_url("Ledger", url, database)
+        self._store = open_store(source)
         self._clock = clock
         self.metrics = LedgerMetrics()
         self._pending: deque[_Write] = deque()

@@ -30,6 +30,18 @@ def default_url() -> str:
     return "sqlite:///" + str(Path(data_home) / "provider-port" / "usage.db")
 
 
+def database_or_url(owner: str, url: str | None, database: Database | None) -> tuple[str, str | Database]:
+    """What a store of ``owner`` (``Ledger``, ``ConversationManager``) opens on: ``database``
+    when one is given (a ``url`` naming another is an error), else ``url`` or ``default_url()``;
+    with the URL it names."""
+    if database is None:
+        chosen = default_url() if url is None else url
+        return chosen, chosen
+    if url is not None and url != database.url:
+        raise ValueError(f"{owner}({redact(url)!r}) given the database at {redact(database.url)!r}")
+    return database.url, database
+
+
 def parse_url(url: str, what: str = "ledger") -> Path | str:
     """The SQLite file (a ``Path``) or the PostgreSQL URL (a ``str``) a URL names; ``ValueError``
     naming the accepted forms for anything else. ``what`` names the database's user in errors."""

@@ -33,8 +33,8 @@ from typing import Any
 from providers.utils.tiktoken import tiktoken
 
 from ..errors import GatewayError
-from ..ledger.database import Database, redact
-from ..ledger.url import default_url
+from ..ledger.database import Database
+from ..ledger.url import database_or_url
 from .context import (
     SUMMARY_PROMPT,
     CountTokens,
@@ -148,14 +148,8 @@ class ConversationManager:
         clock: Callable[[], float] = time.time,
         database: Database | None = None,
     ) -> None:
-        if database is None:
-            self.url = default_url() if database_url is None else database_url
-            self._store = open_conversation_store(self.url)
-        elif database_url is not None and database_url != database.url:
-            raise ValueError(f"ConversationManager({redact(database_url)!r}) given the database at {redact(database.url)!r}")
-        else:
-            self.url = database.url
-            self._store = open_conversation_store(database)
+        self.url, source = database_or_url("ConversationManager", database_url, database)
+        self._store = open_conversation_store(source)
         self.config = config or ConversationConfig()
         self._summarize = summarize
         self._clock = clock
