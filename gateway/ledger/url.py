@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
+from collections.abc import Callable
+from typing import Any, TypeVar, Union
 from urllib.parse import urlsplit
 
 from .database import Database, PostgresDatabase, SqliteFile, redact
@@ -19,6 +20,7 @@ from .store_postgres import PostgresStore
 from .store_sqlite import SqliteStore
 
 AnyStore = Union[SqliteStore, PostgresStore]
+T = TypeVar("T")
 
 
 def default_url() -> str:
@@ -75,10 +77,13 @@ def open_database(url: str, what: str = "ledger") -> Database:
     return SqliteFile(target, what=what, url=url) if isinstance(target, Path) else PostgresDatabase(target, what=what)
 
 
+def open_tables(source: str | Database, sqlite: Callable[[Any], T], postgres: Callable[[Any], T], what: str = "ledger") -> T:
+    """A store's set of tables (built by ``sqlite`` or ``postgres``) in a shared database, or in
+    the database a URL names (``parse_url``; the store's own, closed with it)."""
+    target = parse_url(source, what) if isinstance(source, str) else source
+    return sqlite(target) if isinstance(target, (Path, SqliteFile)) else postgres(target)
+
+
 def open_store(url: str | Database) -> AnyStore:
-    """The ledger's store in a shared database, or in the database a URL names (``parse_url``;
-    the store's own, closed with it)."""
-    target = parse_url(url) if isinstance(url, str) else url
-    if isinstance(target, (Path, SqliteFile)):
-        return SqliteStore(target)
-    return PostgresStore(target)
+    """The ledger's store (``open_tables``)."""
+    return open_tables(url, SqliteStore, PostgresStore)

@@ -24,7 +24,7 @@ from typing import Any, Union
 from cachetools import TTLCache
 
 from ..ledger.database import Database, PostgresDatabase, PostgresTables, SqliteFile, SqliteTables
-from ..ledger.url import parse_url
+from ..ledger.url import open_tables
 
 DEFAULT_MAX_ENTRIES = 10_000
 """Entries kept in memory at most (the least recently used go first)."""
@@ -119,11 +119,8 @@ CacheTable = Union[SqliteCacheTable, PostgresCacheTable]
 
 def open_cache_table(url: str | Database) -> CacheTable:
     """The ``response_cache`` table in a shared database, or in the database a ledger URL names
-    (the table's own, closed with it)."""
-    target = parse_url(url, WHAT) if isinstance(url, str) else url
-    if isinstance(target, (Path, SqliteFile)):
-        return SqliteCacheTable(target)
-    return PostgresCacheTable(target)
+    (the table's own, closed with it: ``gateway.ledger.url.open_tables``)."""
+    return open_tables(url, SqliteCacheTable, PostgresCacheTable, WHAT)
 
 
 # --- the cache --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from ..ledger.database import Database, PostgresDatabase, PostgresTables, SqliteFile, SqliteTables
-from ..ledger.url import parse_url
+from ..ledger.url import open_tables
 
 WHAT = "conversation store"
 MIGRATION_LOCK = 0x636F6E76  # pg_advisory_xact_lock key: "conv"
@@ -223,9 +223,6 @@ ConversationStore = Union[SqliteConversations, PostgresConversations]
 
 
 def open_conversation_store(url: str | Database) -> ConversationStore:
-    """The store in a shared database, or in the database a ledger URL names
-    (``gateway.ledger.url.parse_url``; the store's own, closed with it)."""
-    target = parse_url(url, WHAT) if isinstance(url, str) else url
-    if isinstance(target, (Path, SqliteFile)):
-        return SqliteConversations(target)
-    return PostgresConversations(target)
+    """The store in a shared database, or in the database a ledger URL names (the store's own,
+    closed with it: ``gateway.ledger.url.open_tables``)."""
+    return open_tables(url, SqliteConversations, PostgresConversations, WHAT)
