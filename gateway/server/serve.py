@@ -15,7 +15,7 @@ import logging
 
 from aiohttp import web
 
-from ..eventloop import LOOPS, new_event_loop
+from ..eventloop import LOOPS, loop_name, new_event_loop
 
 
 def add_serve_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,9 +44,10 @@ def run_serve(args: argparse.Namespace) -> str:
     check_exposure(config, host)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = build_app(config)
-    loop = new_event_loop(args.loop)
+    loop_kind = loop_name(args.loop)
+    loop = new_event_loop(loop_kind)
     logger = logging.getLogger("gateway.server")
-    logger.info("event loop: %s", type(loop).__module__.split(".")[0])
+    logger.info("event loop: %s", loop_kind)
     web.run_app(
         app, host=host, port=port, shutdown_timeout=config.server.shutdown_grace_s,
         print=lambda message: logger.info("%s", message), loop=loop,
