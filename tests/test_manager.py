@@ -262,6 +262,7 @@ async def test_on_sqlite_the_manager_opens_its_database_once_and_closes_it_once(
     threads_before = sqlite_threads()
     manager = make_manager("openai", enable_caching=True, cache_in_database=True)
     response = await manager.generate_response("Q")  # conversations, the cache table and the ledger
+    assert response.content == "Stored once."
     await manager.ledger.flush()
     # one worker thread and one connection for the three stores, and the ledger's own loop connection
     assert sqlite_threads() == threads_before + 1
@@ -270,11 +271,16 @@ async def test_on_sqlite_the_manager_opens_its_database_once_and_closes_it_once(
     await manager.aclose()
     assert (sqlite_threads(), open_files(tmp_path / "manager.db")) == (threads_before, 0)
 
-    again = make_manager("openai", enable_caching=True, cache_in_database=True)
+    await reopened_intact(make_manager("openai", enable_caching=True, cache_in_database=True), response, upstream)
+
+
+async def reopened_intact(again: LLMManager, first: LLMResponse, upstream: Upstream) -> None:
+    """A new manager on the database of one that answered ``first`` (and closed) finds it all:
+    the cache entry (a hit, nothing sent upstream), the conversation, the ledger's request."""
     hit = await again.generate_response("Q")
-    assert hit.cached and hit.content == "Stored once." and len(upstream.seen) == 1
-    conversation = await again.conversations.get_conversation(response.conversation_id)
-    assert [m["content"] for m in conversation.messages] == ["Q", "Stored once."]
+    assert hit.cached and hit.content == first.content and len(upstream.seen) == 1
+    conversation = await again.conversations.get_conversation(first.conversation_id)
+    assert [m["content"] for m in conversation.messages] == ["Q", first.content]
     analytics = await again.get_analytics()
     assert analytics["conversations"] == 2 and analytics["providers"]["openai"]["requests"] == 1
 
@@ -313,13 +319,9 @@ async def test_on_postgresql_the_manager_holds_one_pool_and_closes_it_once(
         await asyncio.sleep(0.02)
     assert await connections() == 0
 
+    assert response.content == "Pooled once."
     async with make() as again:
-        hit = await again.generate_response("Q")
-        assert hit.cached and hit.content == "Pooled once." and len(upstream.seen) == 1
-        conversation = await again.conversations.get_conversation(response.conversation_id)
-        assert [m["content"] for m in conversation.messages] == ["Q", "Pooled once."]
-        analytics = await again.get_analytics()
-        assert analytics["conversations"] == 2 and analytics["providers"]["openai"]["requests"] == 1
+        await reopened_intact(again, response, upstream)
 
 
 # --- events -------------------------------------------------------------------------------------
